@@ -1,0 +1,34 @@
+"""Everything that talks to attendance terminals.
+
+One small :class:`Terminal` interface, the records every driver yields
+(:class:`Punch`, :class:`DeviceInfo`, :class:`DeviceUser`), and one exception
+tree rooted at :class:`TerminalError`. Transports live in sub-packages
+(``drivers.zk`` for the ZKTeco binary protocol over TCP/UDP, with its
+simulator). No rules and no database here.
+"""
+
+from ._exceptions import (
+    ProtocolError,
+    TerminalAuthError,
+    TerminalError,
+    TerminalUnreachable,
+    TransferInterrupted,
+    UnsupportedOperation,
+)
+from ._records import AttendanceLog, BadRecord, DeviceInfo, DeviceUser, Punch
+from ._terminal import Terminal
+
+__all__ = [
+    "AttendanceLog",
+    "BadRecord",
+    "DeviceInfo",
+    "DeviceUser",
+    "ProtocolError",
+    "Punch",
+    "Terminal",
+    "TerminalAuthError",
+    "TerminalError",
+    "TerminalUnreachable",
+    "TransferInterrupted",
+    "UnsupportedOperation",
+]
