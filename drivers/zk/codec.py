@@ -9,7 +9,7 @@ Layout of one packet (UDP payload, or TCP after an 8-byte top header)::
 
     u16 command | u16 checksum | u16 session id | u16 reply id | payload
 
-TCP wraps every packet in ``u16 0x5050 | u16 0x7282 | u32 length``.
+TCP wraps every packet in ``u16 0x5050 | u16 0x7D82 | u32 length``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ FCT_USER = 5
 
 USHRT_MAX = 0xFFFF
 TCP_MAGIC_1 = 0x5050
-TCP_MAGIC_2 = 0x7282
+TCP_MAGIC_2 = 0x7D82  # bytes 50 50 82 7d on the wire; pyzk: 32130 (its comment says 0x7282, wrongly)
 TCP_TOP = struct.Struct("<HHI")
 HEADER = struct.Struct("<4H")
 

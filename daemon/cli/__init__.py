@@ -1,0 +1,98 @@
+"""The ``attendd`` command line (SPEC §4.1).
+
+Exit codes: 0 success, 1 runtime failure (a device or database failed),
+2 bad input (config, file, arguments) with a one-line reason and never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from ..errors import AttenddError, UserError
+from . import commands
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="attendd", description="Attendance integration daemon for government service centres.")
+    p.add_argument("--config", metavar="PATH", help="config file (default /etc/attendd/attendd.toml, then ./attendd.toml)")
+    p.add_argument("--log-format", choices=("auto", "json", "console"), default=None, help="log format (default: console on a terminal, JSON otherwise)")
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=None)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    s = sub.add_parser("check-config", help="validate the config and report every problem")
+    s.add_argument("path", nargs="?", help="config file to check (default: the one --config names or finds)")
+    s.set_defaults(func=commands.check_config)
+
+    s = sub.add_parser("db", help="database maintenance")
+    dbsub = s.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    dbsub.required = True
+    u = dbsub.add_parser("upgrade", help="create or migrate the local store")
+    u.set_defaults(func=commands.db_upgrade)
+
+    s = sub.add_parser("sync", help="pull punches from the terminals now")
+    s.add_argument("--device", metavar="NAME", action="append", help="only this device (repeatable)")
+    s.add_argument("--force", action="store_true", help="download even when the record count is unchanged")
+    s.set_defaults(func=commands.sync)
+
+    s = sub.add_parser("devices", help="each device: reachable, serial, firmware, records, clock drift, last sync")
+    s.add_argument("--offline", action="store_true", help="do not contact the devices; show only what the store knows")
+    s.set_defaults(func=commands.devices)
+
+    s = sub.add_parser("punches", help="show stored punches (did my punch arrive?)")
+    s.add_argument("--device", metavar="NAME", help="device name or serial")
+    s.add_argument("--staff", metavar="PIN", help="staff number (the PIN enrolled on terminals)")
+    s.add_argument("--from", dest="start", metavar="DATE", help="from this date or time (YYYY-MM-DD[ HH:MM])")
+    s.add_argument("--to", dest="end", metavar="DATE", help="up to and including this date (or before this time)")
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.add_argument("--limit", type=int, default=None, metavar="N", help="at most N punches")
+    s.set_defaults(func=commands.punches)
+
+    s = sub.add_parser("simulate-device", help="run a simulated ZKTeco terminal (TCP and UDP on one port)")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--host", default="127.0.0.1")
+    src = s.add_mutually_exclusive_group()
+    src.add_argument("--records", type=int, metavar="N", help="N synthetic four-punch-a-day records")
+    src.add_argument("--attlog", metavar="FILE", help="serve the punches of a USB attlog export")
+    s.add_argument("--comm-key", type=int, default=0, metavar="K")
+    s.add_argument("--users", type=int, default=None, metavar="N", help="number of enrolled users (default: one per PIN)")
+    s.add_argument("--serial", default="SIM00000001")
+    s.add_argument("--record-size", type=int, choices=(8, 16, 40, 49), default=40)
+    s.add_argument("--encoding", default="gbk")
+    s.set_defaults(func=commands.simulate_device)
+
+    s = sub.add_parser("demo", help="a first run: simulated terminals, sync into a local store, summary")
+    s.add_argument("--dir", metavar="PATH", help="where to keep the demo's files (default: ./attendd-demo)")
+    s.set_defaults(func=commands.demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"attendd: {exc}", file=sys.stderr)
+        return 2
+    except AttenddError as exc:
+        print(f"attendd: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1) or 1
+    except KeyboardInterrupt:
+        print("attendd: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,267 @@
+"""One function per subcommand; each returns the process exit code."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ..errors import UserError
+from ..sync import PULLED_DRIVERS, sync_all, utc_now
+from .context import Context, connect_device
+from .output import render
+
+
+def check_config(args) -> int:
+    path = Path(args.path) if args.path else None
+    ctx = Context.from_args(args, config_path=path, require_file=True)
+    cfg = ctx.config
+    print(
+        f"{ctx.config_path}: OK — {len(cfg.devices)} devices, "
+        f"{len(cfg.windows)} windows, {len(cfg.timetables)} timetables, {len(cfg.policies)} policies"
+    )
+    return 0
+
+
+def db_upgrade(args) -> int:
+    ctx = Context.from_args(args)
+    store = ctx.store(upgrade=False)
+    before, after = store.upgrade()
+    state = "created" if before is None else ("already current" if before == after else f"migrated from {before}")
+    print(f"local store {ctx.store_display}: revision {after} ({state})")
+    return 0
+
+
+def _pulled_devices(ctx: Context, names: list[str] | None):
+    devices = [d for d in ctx.config.devices if d.enabled]
+    if names:
+        known = {d.name for d in ctx.config.devices}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise UserError(f"--device: no device named {', '.join(missing)} in {ctx.config_label}")
+        devices = [d for d in ctx.config.devices if d.name in names]
+    pulled = [d for d in devices if d.driver in PULLED_DRIVERS]
+    if not pulled:
+        if names:
+            raise UserError(
+                f"--device: {', '.join(names)} is not pulled (driver "
+                f"{', '.join(sorted({d.driver for d in devices}))} delivers punches by push or import)"
+            )
+        raise UserError(f"{ctx.config_label}: no devices to pull (add [[devices]] with driver = \"zk\")")
+    return pulled
+
+
+def sync(args) -> int:
+    ctx = Context.from_args(args)
+    devices = _pulled_devices(ctx, args.device)
+    store = ctx.store()
+    results = _run_with_progress(
+        len(devices),
+        lambda on_done: sync_all(
+            store,
+            devices,
+            connect=connect_device,
+            clock=utc_now,
+            tz=ctx.tz,
+            workers=ctx.config.daemon.sync_workers,
+            force=args.force,
+            on_done=on_done,
+        ),
+    )
+    rows = []
+    for r in results:
+        rows.append(
+            {
+                "device": r.device,
+                "status": r.status,
+                "serial": r.serial,
+                "records": r.record_count,
+                "new": r.new,
+                "duplicate": r.duplicate,
+                "quarantined": r.quarantined,
+                "unknown": len(r.unknown_pins) or "",
+                "drift": _drift(r.clock_offset_s),
+                "note": r.error or _note(r),
+            }
+        )
+    render(
+        rows,
+        [("device", "device"), ("status", "status"), ("serial", "serial"), ("records", "records"),
+         ("new", "new"), ("duplicate", "duplicate"), ("quarantined", "quarantined"),
+         ("unknown", "unknown PINs"), ("drift", "clock drift"), ("note", "note")],
+        title="sync",
+    )
+    failed = [r for r in results if r.failed]
+    if failed:
+        print(f"attendd: {len(failed)} of {len(results)} devices failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _note(r) -> str:
+    notes = []
+    if r.shrunk_from is not None:
+        notes.append(f"record count went down from {r.shrunk_from} (log cleared?)")
+    if r.unknown_pins:
+        shown = ", ".join(r.unknown_pins[:8]) + (" …" if len(r.unknown_pins) > 8 else "")
+        notes.append(f"PINs not enrolled on the terminal: {shown}")
+    return "; ".join(notes)
+
+
+def _drift(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    sign = "+" if seconds >= 0 else "-"
+    s = abs(seconds)
+    if s < 60:
+        return f"{sign}{s:.0f}s"
+    if s < 3600:
+        return f"{sign}{s / 60:.1f}min"
+    return f"{sign}{s / 3600:.1f}h"
+
+
+def _run_with_progress(total: int, job):
+    """A progress bar on a terminal; plain otherwise (logs tell the story there)."""
+    if not sys.stderr.isatty():
+        return job(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("sync", total=total)
+        return job(lambda _r: progress.advance(task))
+
+
+def devices(args) -> int:
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    states = store.device_states()
+    now = utc_now()
+    now_local = now.astimezone(ctx.tz).replace(tzinfo=None)
+
+    def probe(d):
+        row = {"device": d.name, "driver": d.driver, "address": _address(d)}
+        st = states.get(d.name)
+        if st:
+            row.update(
+                last_sync=_local(st.last_success_utc, ctx),
+                last_error=st.last_error if st.consecutive_failures else "",
+            )
+        if args.offline or d.driver not in PULLED_DRIVERS or not d.enabled:
+            row["reachable"] = "" if not d.enabled else "-"
+            if st:
+                row.update(serial=st.serial, firmware=st.firmware, records=st.record_count,
+                           drift=_drift(st.clock_offset_s))
+            if not d.enabled:
+                row["last_error"] = "disabled in config"
+            return row
+        try:
+            with connect_device(d) as t:
+                info = t.device_info()
+            row.update(
+                reachable="yes",
+                serial=info.serial,
+                firmware=info.firmware,
+                records=info.record_count,
+                users=info.user_count,
+                drift=_drift((info.clock - datetime.now(ctx.tz).replace(tzinfo=None)).total_seconds())
+                if info.clock else "unknown",
+            )
+        except Exception as exc:  # every driver error is a TerminalError; show it whatever it is
+            row.update(reachable="no", last_error=str(exc))
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(ctx.config.devices) or 1))) as pool:
+        rows = list(pool.map(probe, ctx.config.devices))
+    if not rows:
+        print(f"{ctx.config_label}: no devices configured")
+        return 0
+    render(
+        rows,
+        [("device", "device"), ("driver", "driver"), ("address", "address"), ("reachable", "reachable"),
+         ("serial", "serial"), ("firmware", "firmware"), ("records", "records"), ("users", "users"),
+         ("drift", "clock drift"), ("last_sync", "last sync"), ("last_error", "problem")],
+        title=f"devices at {now_local:%Y-%m-%d %H:%M}",
+    )
+    return 1 if any(r.get("reachable") == "no" for r in rows) else 0
+
+
+def _address(d) -> str:
+    host = getattr(d, "host", None)
+    if not host:
+        return ""
+    return f"{host}:{d.port}/{getattr(d, 'protocol', 'tcp')}"
+
+
+def _local(t: datetime | None, ctx: Context) -> str:
+    if t is None:
+        return ""
+    from datetime import timezone
+
+    return t.replace(tzinfo=timezone.utc).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _parse_when(value: str | None, flag: str, *, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            t = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        if end and fmt == "%Y-%m-%d":
+            t += timedelta(days=1)  # --to 2026-03-31 includes the whole day
+        return t
+    raise UserError(f"{flag}: expected YYYY-MM-DD or \"YYYY-MM-DD HH:MM\", got {value!r}")
+
+
+def punches(args) -> int:
+    ctx = Context.from_args(args)
+    start = _parse_when(args.start, "--from", end=False)
+    end = _parse_when(args.end, "--to", end=True)
+    if start and end and end <= start:
+        raise UserError("--to: must be after --from")
+    if args.limit is not None and args.limit <= 0:
+        raise UserError("--limit: must be a positive number")
+    store = ctx.store()
+    rows = store.punches(device=args.device, staff=args.staff, start=start, end=end, limit=args.limit)
+    cols = [("punched_at", "time"), ("pin", "staff"), ("device_name", "device"),
+            ("device_serial", "serial"), ("state", "state"), ("verify", "verify"),
+            ("work_code", "work code"), ("source", "source"), ("tz", "timezone")]
+    if args.format == "table" and not rows:
+        print("no punches match")
+        return 0
+    render(rows, cols, args.format, title=f"{len(rows)} punches")
+    return 0
+
+
+def simulate_device(args) -> int:
+    from drivers.zk.simulator import run_simulator
+
+    if not (0 < args.port < 65536):
+        raise UserError(f"--port: expected 1-65535, got {args.port}")
+    attlog = Path(args.attlog) if args.attlog else None
+    if attlog is not None and not attlog.is_file():
+        raise UserError(f"--attlog: {attlog}: no such file")
+    if args.records is not None and args.records < 0:
+        raise UserError("--records: must be 0 or more")
+    run_simulator(
+        args.port,
+        records=args.records,
+        attlog=attlog,
+        comm_key=args.comm_key,
+        users=args.users,
+        serial=args.serial,
+        host=args.host,
+        record_size=args.record_size,
+        encoding=args.encoding,
+    )
+    return 0
+
+
+def demo(args) -> int:
+    from ..demo import run_demo
+
+    return run_demo(Path(args.dir) if args.dir else Path.cwd() / "attendd-demo", args)

@@ -1,0 +1,93 @@
+"""What every command needs: the config, logging set up, the store, terminals."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from drivers import Terminal, UnsupportedOperation
+
+from .. import config as config_mod
+from ..errors import UserError
+from ..logging import register_secret, setup_logging
+from ..store import Store, open_store
+
+
+@dataclass
+class Context:
+    config: config_mod.Config
+    config_path: Path | None
+    _store: Store | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_args(cls, args, *, config_path: Path | None = None, require_file: bool = False) -> "Context":
+        explicit = config_path or (Path(args.config) if getattr(args, "config", None) else None)
+        path = config_mod.find_config(explicit)
+        if explicit is not None and (path is None or not Path(path).exists()):
+            raise UserError(f"{explicit}: no such file")
+        if path is None:
+            if require_file:
+                raise UserError(
+                    "no config file found (looked for /etc/attendd/attendd.toml and ./attendd.toml; "
+                    "name one with --config)"
+                )
+            cfg = config_mod.default_config(_default_state_dir())
+        else:
+            cfg = config_mod.load_config(Path(path))
+        for secret in config_mod.secrets_of(cfg):
+            register_secret(secret)
+        fmt = getattr(args, "log_format", None) or cfg.logging.format
+        level = getattr(args, "log_level", None) or cfg.logging.level
+        setup_logging(fmt, level)
+        return cls(cfg, Path(path) if path else None)
+
+    @property
+    def config_label(self) -> str:
+        return str(self.config_path) if self.config_path else "the built-in default config"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.site.timezone)
+
+    @property
+    def store_url(self) -> str:
+        return self.config.store_url()
+
+    @property
+    def store_display(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.store_url).render_as_string(hide_password=True)
+
+    def store(self, *, upgrade: bool = True) -> Store:
+        if self._store is None:
+            if upgrade:
+                self._store = open_store(self.store_url, timezone=self.config.site.timezone)
+            else:
+                self._store = Store(self.store_url, timezone=self.config.site.timezone)
+        return self._store
+
+
+def _default_state_dir() -> Path:
+    env = os.environ.get("STATE_DIRECTORY")
+    if env:
+        return Path(env.split(":")[0])
+    return Path("/var/lib/attendd")
+
+
+def connect_device(device) -> Terminal:
+    """The driver session for one configured device (not yet opened)."""
+    if device.driver == "zk":
+        from drivers.zk import ZKTerminal
+
+        return ZKTerminal(
+            device.host,
+            device.port,
+            protocol=device.protocol,
+            comm_key=config_mod.comm_key_of(device),
+            encoding=device.encoding,
+            timeout=device.timeout,
+        )
+    raise UnsupportedOperation(f"driver {device.driver!r} is not pulled", device=device.name)

@@ -1,0 +1,61 @@
+"""Rendering rows for people (rich tables) and for other tools (CSV, JSON)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from typing import Any, Sequence, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (datetime, date)):
+        return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat()
+    return v
+
+
+def render(
+    rows: Sequence[dict],
+    columns: Sequence[tuple[str, str]],
+    fmt: str = "table",
+    *,
+    title: str | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Write ``rows`` as a table, CSV or JSON; ``columns`` are (key, heading)."""
+    out = out or sys.stdout
+    if fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow([k for k, _ in columns])
+        for r in rows:
+            w.writerow([_cell(r.get(k)) for k, _ in columns])
+        return
+    if fmt == "json":
+        json.dump(
+            [{k: _jsonable(r.get(k)) for k, _ in columns} for r in rows],
+            out,
+            ensure_ascii=False,
+            indent=1,
+        )
+        out.write("\n")
+        return
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for _, heading in columns:
+        table.add_column(heading)
+    for r in rows:
+        table.add_row(*[_cell(r.get(k)) for k, _ in columns])
+    Console(file=out, soft_wrap=False, width=max(100, Console(file=out).width)).print(table)

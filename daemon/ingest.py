@@ -1,0 +1,72 @@
+"""Sort incoming punches into storable ones and ones to keep aside.
+
+Every input path (terminal pull, push receiver, file import) goes through
+:func:`sort_punches` so the same record is judged the same way whichever
+way it arrived. A timestamp that cannot be real is quarantined with its
+reason, never scored and never silently dropped (SPEC §4.2).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Iterable
+
+from drivers import BadRecord, Punch
+
+from .store import Quarantined
+
+#: A terminal whose clock battery died restarts at 2000-01-01 00:00.
+RESET_CLOCK_DATE = date(2000, 1, 1)
+#: How far ahead of our clock a punch may be before it is "in the future":
+#: terminal clocks drift by minutes, never by a day.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def implausible(ts: datetime, *, now_local: datetime, installed: date | None) -> str | None:
+    """Why ``ts`` cannot be a real punch, or None when it can.
+
+    ``now_local`` is the site's wall-clock time now (naive, like ``ts``).
+    """
+    if ts.date() <= RESET_CLOCK_DATE:
+        return f"reset clock ({ts:%Y-%m-%d %H:%M:%S})"
+    if installed is not None and ts.date() < installed:
+        return f"before the terminal was installed on {installed.isoformat()}"
+    if ts > now_local + FUTURE_TOLERANCE:
+        return f"in the future ({ts:%Y-%m-%d %H:%M:%S})"
+    return None
+
+
+def sort_punches(
+    punches: Iterable[Punch],
+    bad: Iterable[BadRecord] = (),
+    *,
+    now_local: datetime,
+    installed: date | None = None,
+) -> tuple[list[Punch], list[Quarantined]]:
+    """(punches to store, records to quarantine)."""
+    good: list[Punch] = []
+    aside: list[Quarantined] = []
+    # Only dates can be implausible, so judge each distinct date once.
+    verdicts: dict[date, bool] = {}
+    cutoff = now_local + FUTURE_TOLERANCE
+    for p in punches:
+        d = p.timestamp.date()
+        ok = verdicts.get(d)
+        if ok is None:
+            ok = d > RESET_CLOCK_DATE and (installed is None or d >= installed)
+            verdicts[d] = ok
+        if ok and p.timestamp <= cutoff:
+            good.append(p)
+            continue
+        reason = implausible(p.timestamp, now_local=now_local, installed=installed) or "implausible"
+        aside.append(
+            Quarantined(
+                raw=f"{p.pin}\t{p.timestamp:%Y-%m-%d %H:%M:%S}\t{p.state}\t{p.verify}\t{p.work_code}",
+                reason=reason,
+                pin=p.pin,
+                punched_at=p.timestamp,
+            )
+        )
+    for b in bad:
+        aside.append(Quarantined(raw=b.raw.hex(), reason=b.reason, pin=b.pin))
+    return good, aside

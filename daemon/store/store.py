@@ -1,0 +1,358 @@
+"""The local store: engine, migrations, and the few operations sync needs.
+
+Every write that belongs together is one transaction: a pull's punches, its
+quarantined records, the device's users, its sync state and the audit row
+commit together or not at all, so a pull that dies half-way leaves nothing
+half-written and the next pull simply does the work again.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from drivers import DeviceUser, Punch
+
+from ..errors import AttenddError, UserError
+from .models import (
+    Base,
+    DeviceStateRow,
+    DeviceUserRow,
+    PunchRow,
+    QuarantineRow,
+    SyncRunRow,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "attendd_store_version"
+
+
+class StoreError(AttenddError):
+    """The local store cannot be opened or written (exit code 1)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A record kept aside: its raw form and why it cannot be scored."""
+
+    raw: str
+    reason: str
+    pin: str | None = None
+    punched_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class SaveResult:
+    """What one batch of punches did to the store."""
+
+    read: int = 0
+    new: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    quarantined_new: int = 0
+    unknown_pins: list[str] = field(default_factory=list)
+
+
+def _insert_ignore(conn: Connection, table, rows: Sequence[dict]) -> None:
+    """Bulk insert that skips rows whose unique key already exists."""
+    if not rows:
+        return
+    name = conn.dialect.name
+    if name == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    elif name == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    elif name in ("mysql", "mariadb"):
+        stmt = mysql.insert(table).prefix_with("IGNORE")
+    else:  # pragma: no cover - other dialects are not supported for the store
+        raise StoreError(f"unsupported store database: {name}")
+    conn.execute(stmt, list(rows))
+
+
+class Store:
+    """The local store behind a SQLAlchemy URL (SQLite by default)."""
+
+    def __init__(self, url: str, *, timezone: str) -> None:
+        self.url = url
+        self.timezone = timezone
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot open the local store: {parsed.database}: {exc.strerror or exc}"
+                ) from None
+        kwargs: dict = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        # SQLite takes one writer at a time; parallel syncs queue here rather
+        # than fail with "database is locked".
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema ----------------------------------------------------------------
+
+    def _alembic(self, conn: Connection) -> AlembicConfig:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate to the newest schema; returns (revision before, revision now)."""
+        try:
+            with self.engine.begin() as conn:
+                before = self.revision(conn)
+                command.upgrade(self._alembic(conn), "head")
+                return before, self.revision(conn) or ""
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the local store: {_reason(exc)}") from None
+
+    @staticmethod
+    def revision(conn: Connection) -> str | None:
+        ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        return ctx.get_current_revision()
+
+    def head(self) -> str:
+        return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
+
+    def ensure_schema(self) -> None:
+        """Create or migrate the store if it is behind: it is ours alone."""
+        try:
+            with self.engine.connect() as conn:
+                current = self.revision(conn)
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the local store: {_reason(exc)}") from None
+        if current != self.head():
+            self.upgrade()
+
+    # --- writes ------------------------------------------------------------------
+
+    def _writing(self):
+        return self._write_lock or _NullLock()
+
+    def save_punches(
+        self,
+        *,
+        device_name: str,
+        device_serial: str,
+        source: str,
+        punches: Sequence[Punch],
+        quarantined: Sequence[Quarantined],
+        now_utc: datetime,
+        users: Iterable[DeviceUser] | None = None,
+        state: dict | None = None,
+        run: dict | None = None,
+    ) -> SaveResult:
+        """Store one batch atomically; returns counts of new and duplicate rows.
+
+        ``state`` updates the device's sync state and ``run`` adds the audit
+        row in the same transaction (both optional, for file imports).
+        """
+        result = SaveResult(read=len(punches) + len(quarantined))
+        rows = [
+            {
+                "device_serial": device_serial,
+                "pin": p.pin,
+                "punched_at": p.timestamp,
+                "tz": self.timezone,
+                "state": p.state,
+                "verify": p.verify,
+                "work_code": p.work_code,
+                "source": source,
+                "device_name": device_name,
+                "first_seen_utc": now_utc,
+            }
+            for p in punches
+        ]
+        qrows = [
+            {
+                "device_serial": device_serial,
+                "device_name": device_name,
+                "source": source,
+                "raw": q.raw[:255],
+                "pin": q.pin,
+                "punched_at": q.punched_at,
+                "reason": q.reason[:255],
+                "first_seen_utc": now_utc,
+            }
+            for q in quarantined
+        ]
+        pt, qt = PunchRow.__table__, QuarantineRow.__table__
+        count_p = select(func.count()).select_from(pt).where(pt.c.device_serial == device_serial)
+        count_q = select(func.count()).select_from(qt).where(qt.c.device_serial == device_serial)
+        try:
+            with self._writing(), self.engine.begin() as conn:
+                before_p = conn.scalar(count_p) or 0
+                before_q = conn.scalar(count_q) or 0
+                _insert_ignore(conn, pt, rows)
+                _insert_ignore(conn, qt, qrows)
+                result.new = (conn.scalar(count_p) or 0) - before_p
+                result.quarantined_new = (conn.scalar(count_q) or 0) - before_q
+                result.duplicate = len(rows) - result.new
+                result.quarantined = len(qrows)
+                if users is not None:
+                    ut = DeviceUserRow.__table__
+                    conn.execute(delete(ut).where(ut.c.device_serial == device_serial))
+                    _insert_ignore(
+                        conn,
+                        ut,
+                        [
+                            {"device_serial": device_serial, "pin": u.pin, "name": u.name,
+                             "uid": u.uid, "seen_utc": now_utc}
+                            for u in users
+                        ],
+                    )
+                if state is not None:
+                    self._put_state(conn, device_name, state)
+                if run is not None:
+                    conn.execute(
+                        insert(SyncRunRow.__table__),
+                        {**run, "new": result.new, "duplicate": result.duplicate,
+                         "quarantined": result.quarantined_new},
+                    )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write to the local store: {_reason(exc)}") from None
+        return result
+
+    def record_run(self, device_name: str, state: dict, run: dict) -> None:
+        """Record a pull that stored nothing (unchanged or failed)."""
+        try:
+            with self._writing(), self.engine.begin() as conn:
+                self._put_state(conn, device_name, state)
+                conn.execute(insert(SyncRunRow.__table__), run)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write to the local store: {_reason(exc)}") from None
+
+    @staticmethod
+    def _put_state(conn: Connection, device_name: str, state: dict) -> None:
+        st = DeviceStateRow.__table__
+        exists = conn.scalar(select(st.c.device_name).where(st.c.device_name == device_name))
+        if exists is None:
+            conn.execute(insert(st), {"device_name": device_name, "consecutive_failures": 0, **state})
+        else:
+            conn.execute(st.update().where(st.c.device_name == device_name).values(**state))
+
+    # --- reads -------------------------------------------------------------------
+
+    def device_state(self, device_name: str) -> DeviceStateRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(DeviceStateRow.__table__).where(
+                    DeviceStateRow.__table__.c.device_name == device_name
+                )
+            ).mappings().first()
+        return DeviceStateRow(**row) if row else None
+
+    def device_states(self) -> dict[str, DeviceStateRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(DeviceStateRow.__table__)).mappings().all()
+        return {r["device_name"]: DeviceStateRow(**r) for r in rows}
+
+    def device_users(self, device_serial: str) -> dict[str, str]:
+        ut = DeviceUserRow.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ut.c.pin, ut.c.name).where(ut.c.device_serial == device_serial))
+            return {pin: name for pin, name in rows}
+
+    def punches(
+        self,
+        *,
+        device: str | None = None,
+        staff: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """Stored punches, oldest first, filtered; ``end`` is exclusive."""
+        pt = PunchRow.__table__
+        q = select(pt).order_by(pt.c.punched_at, pt.c.pin, pt.c.device_serial)
+        if device:
+            q = q.where((pt.c.device_name == device) | (pt.c.device_serial == device))
+        if staff:
+            q = q.where(pt.c.pin == staff)
+        if start:
+            q = q.where(pt.c.punched_at >= start)
+        if end:
+            q = q.where(pt.c.punched_at < end)
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def count_punches(self, device_serial: str | None = None) -> int:
+        pt = PunchRow.__table__
+        q = select(func.count()).select_from(pt)
+        if device_serial:
+            q = q.where(pt.c.device_serial == device_serial)
+        with self.engine.connect() as conn:
+            return conn.scalar(q) or 0
+
+    def quarantine(self, device_serial: str | None = None) -> list[dict]:
+        qt = QuarantineRow.__table__
+        q = select(qt).order_by(qt.c.id)
+        if device_serial:
+            q = q.where(qt.c.device_serial == device_serial)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def sync_runs(self, device_name: str | None = None) -> list[dict]:
+        rt = SyncRunRow.__table__
+        q = select(rt).order_by(rt.c.id)
+        if device_name:
+            q = q.where(rt.c.device_name == device_name)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+
+class _NullLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own message, first line only, without SQL or parameters."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def open_store(url: str, *, timezone: str) -> Store:
+    """Open the store, creating or migrating its schema when needed."""
+    store = Store(url, timezone=timezone)
+    store.ensure_schema()
+    return store
+
+
+__all__ = ["Base", "Quarantined", "SaveResult", "Store", "StoreError", "UserError", "open_store"]

@@ -1,0 +1,49 @@
+"""Shared fixtures: paths to ../shared, a fresh store, a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+ATTLOG = SHARED / "data" / "1_attlog.dat"
+
+
+@pytest.fixture
+def attlog_path() -> Path:
+    if not ATTLOG.is_file():
+        pytest.skip(f"{ATTLOG} is absent (../shared is not beside this clone)")
+    return ATTLOG
+
+
+@pytest.fixture
+def store(tmp_path):
+    from daemon.store import open_store
+
+    s = open_store(f"sqlite:///{tmp_path / 'store.db'}", timezone="Asia/Shanghai")
+    yield s
+    s.close()
+
+
+class FakeClock:
+    """A settable UTC clock for code that takes ``clock`` as an argument."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # 2026-03-31 18:00 in Shanghai
+    return FakeClock(datetime(2026, 3, 31, 10, 0, tzinfo=timezone.utc))
