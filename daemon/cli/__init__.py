@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from ..errors import AttenddError, UserError
+from ..errors import AttenddError, ConfigError, UserError
 from . import commands
 
 
@@ -82,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)  # already `file: key.path: message`, one per line
+        return 2
     except UserError as exc:
         print(f"attendd: {exc}", file=sys.stderr)
         return 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,10 +32,10 @@ class Context:
                     "no config file found (looked for /etc/attendd/attendd.toml and ./attendd.toml; "
                     "name one with --config)"
                 )
-            cfg = config_mod.default_config(_default_state_dir())
+            cfg = config_mod.default_config(config_mod.default_state_dir())
         else:
             cfg = config_mod.load_config(Path(path))
-        for secret in config_mod.secrets_of(cfg):
+        for secret in cfg.secrets():
             register_secret(secret)
         fmt = getattr(args, "log_format", None) or cfg.logging.format
         level = getattr(args, "log_level", None) or cfg.logging.level
@@ -70,13 +69,6 @@ class Context:
         return self._store
 
 
-def _default_state_dir() -> Path:
-    env = os.environ.get("STATE_DIRECTORY")
-    if env:
-        return Path(env.split(":")[0])
-    return Path("/var/lib/attendd")
-
-
 def connect_device(device) -> Terminal:
     """The driver session for one configured device (not yet opened)."""
     if device.driver == "zk":
@@ -86,7 +78,7 @@ def connect_device(device) -> Terminal:
             device.host,
             device.port,
             protocol=device.protocol,
-            comm_key=config_mod.comm_key_of(device),
+            comm_key=device.comm_key.get_secret_value(),
             encoding=device.encoding,
             timeout=device.timeout,
         )

@@ -1,0 +1,106 @@
+"""Pull benchmark: a 200,000-record terminal over TCP on loopback.
+
+Measures, on the same simulator in the same run:
+  raw      pyzk's buffer transfer alone (read_with_buffer, no decoding)
+  pyzk     pyzk 0.9's own get_attendance (transfer + its decoder)
+  attendd  our full pull into a fresh SQLite store (sync_device)
+  re-pull  the same pull again with an unchanged record count
+
+Run: .venv/bin/python bench/bench_pull.py [--records N] [--record-size 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from zk import ZK  # noqa: E402
+
+from daemon.store import open_store  # noqa: E402
+from daemon.sync import sync_device  # noqa: E402
+from drivers.zk import ZKTerminal, codec  # noqa: E402
+from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, synthetic_punches  # noqa: E402
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=200_000)
+    ap.add_argument("--record-size", type=int, default=40, choices=(16, 40))
+    ap.add_argument("--pins", type=int, default=500)
+    args = ap.parse_args()
+
+    t, punches = timed(lambda: synthetic_punches(args.records, pins=args.pins, start=datetime(2024, 1, 1)))
+    print(f"generated {len(punches):,} punches for {args.pins} PINs in {t:.2f} s")
+    term = SimulatedTerminal(serial="BENCH0001", punches=punches, record_size=args.record_size)
+    with SimulatorServer(term) as server:
+        port = server.port
+
+        def raw():
+            zk = ZK("127.0.0.1", port=port, timeout=30, ommit_ping=True)
+            conn = zk.connect()
+            try:
+                conn.read_sizes()
+                data, size = conn.read_with_buffer(codec.CMD_ATTLOG_RRQ)
+                return size
+            finally:
+                conn.disconnect()
+
+        def pyzk_full():
+            zk = ZK("127.0.0.1", port=port, timeout=60, ommit_ping=True)
+            conn = zk.connect()
+            try:
+                return len(conn.get_attendance())
+            finally:
+                conn.disconnect()
+
+        raw_t = min(timed(raw)[0] for _ in range(3))
+        print(f"raw transfer (pyzk read_with_buffer): {raw_t:.3f} s")
+        pyzk_t, n = timed(pyzk_full)
+        print(f"pyzk get_attendance: {pyzk_t:.3f} s for {n:,} records")
+
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(f"sqlite:///{tmp}/bench.db", timezone="Asia/Shanghai")
+            device = SimpleNamespace(name="bench", driver="zk", host="127.0.0.1", port=port,
+                                     protocol="tcp", encoding="gbk", timeout=30, installed=None,
+                                     serial=None)
+
+            def connect(d):
+                return ZKTerminal(d.host, d.port, protocol=d.protocol, encoding=d.encoding, timeout=d.timeout)
+
+            def clock():
+                return datetime.now(timezone.utc)
+
+            tz = ZoneInfo("Asia/Shanghai")
+            ours_t, res = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz))
+            assert res.status == "ok", res.error
+            print(f"attendd full pull into the store: {ours_t:.3f} s ({res.new:,} new, "
+                  f"{res.quarantined} quarantined)")
+            again_t, res2 = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz))
+            assert res2.status == "unchanged", res2
+            print(f"attendd unchanged re-pull: {again_t * 1000:.1f} ms")
+            forced_t, res3 = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz, force=True))
+            print(f"attendd forced re-pull (all duplicates): {forced_t:.3f} s ({res3.duplicate:,} duplicate)")
+            store.close()
+
+    print()
+    print(f"speed-up vs pyzk: {pyzk_t / ours_t:.1f}x (goal >= 10x)")
+    print(f"full pull / raw transfer: {ours_t / raw_t:.1f}x (goal <= 3x)")
+    print(f"unchanged re-pull: {again_t * 1000:.1f} ms (goal < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()

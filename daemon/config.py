@@ -1,0 +1,915 @@
+"""The configuration file: one TOML document, validated as a whole (SPEC §4.5).
+
+Everything the daemon does is driven by a :class:`Config`. It is checked
+completely before anything runs, and *every* problem is reported at once as
+``file: key.path: message`` (e.g. ``attendd.toml: devices[1].port: must be
+at most 65535, got 70000``), so an admin fixes the file in one go. Unknown
+keys are errors everywhere except inside ``[policies.NAME]``, whose extra keys
+are preset overrides that the rules engine validates.
+
+Secrets (terminal comm keys, passwords inside database URLs) never show up in
+``repr()`` / ``str()`` or in ``model_dump()`` / ``model_dump_json()`` unless
+asked for with ``context={"reveal_secrets": True}``; :meth:`Config.secrets`
+lists them so the logging set-up can mask them (:func:`daemon.logging.register_secret`).
+
+Entry points: :func:`find_config`, :func:`load_config`, :func:`config_from_dict`,
+:func:`default_config`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import json
+import os
+import re
+import tomllib
+import types
+import typing
+import urllib.parse
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Secret,
+    SerializationInfo,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .errors import ConfigError, UserError
+from .logging import mask_url_password
+
+__all__ = [
+    "DEFAULT_CONFIG_PATHS",
+    "DEFAULT_STATE_DIR",
+    "Config",
+    "DaemonSection",
+    "Device",
+    "LoggingSection",
+    "Policy",
+    "Scoring",
+    "Site",
+    "Slot",
+    "Store",
+    "Timetable",
+    "TimetableVariant",
+    "Window",
+    "config_from_dict",
+    "default_config",
+    "default_state_dir",
+    "find_config",
+    "load_config",
+]
+
+#: Where :func:`find_config` looks when no ``--config`` is given, in order.
+DEFAULT_CONFIG_PATHS: tuple[Path, ...] = (Path("/etc/attendd/attendd.toml"), Path("attendd.toml"))
+
+#: The state directory when neither ``$STATE_DIRECTORY`` nor ``daemon.state_dir`` says otherwise.
+DEFAULT_STATE_DIR = Path("/var/lib/attendd")
+
+#: The four daily pulls of SPEC §4.5: ten minutes after each check slot's expected time.
+DEFAULT_PULL_TIMES = ("09:10", "12:10", "13:10", "17:10")
+
+_MASK = "**********"
+
+
+# --------------------------------------------------------------------------
+# small helpers: showing values, masking URL passwords, raising located errors
+
+
+def _show(value: object) -> str:
+    """A value as the admin wrote it in TOML, for ``got …`` in messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(_show(v) for v in value) + "]"
+        return text if len(text) <= 60 else text[:57] + "...]"
+    return str(value)
+
+
+def _problem(message: str, **ctx: Any) -> PydanticCustomError:
+    """A validation error whose message is shown as-is (no "Value error, " prefix)."""
+    return PydanticCustomError("attendd", "{message}", {**ctx, "message": message})
+
+
+def _located(title: str, errors: list[tuple[tuple[str | int, ...], str, object]]) -> ValidationError:
+    """Several errors at locations relative to the model being validated.
+
+    Raised from a validator, pydantic prefixes each location with the
+    model's own, so a timetable can point at ``slots[2].accept``.
+    """
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(type=PydanticCustomError("attendd", "{message}", {"message": msg}), loc=loc, input=inp)
+            for loc, msg, inp in errors
+        ],
+    )
+
+
+def _did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+# --------------------------------------------------------------------------
+# value types
+
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _parse_clock(value: object) -> time:
+    """``"HH:MM"`` (or a TOML local time with zero seconds) → :class:`datetime.time`."""
+    if isinstance(value, time) and value.tzinfo is None and not value.second and not value.microsecond:
+        return value
+    if isinstance(value, str) and (m := _HHMM.match(value)):
+        hour, minute = int(m[1]), int(m[2])
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise PydanticCustomError("clock_time", 'expected "HH:MM", got {got}', {"got": _show(value)})
+
+
+#: A wall-clock time of day written ``"HH:MM"``; dumps back to ``"HH:MM"``.
+ClockTime = Annotated[time, BeforeValidator(_parse_clock), PlainSerializer(lambda t: t.strftime("%H:%M"))]
+
+_MMDD = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+def _check_month_day(value: object) -> str:
+    """``"MM-DD"`` naming a real day of a leap year (``02-29`` allowed)."""
+    if isinstance(value, str) and (m := _MMDD.match(value)):
+        try:
+            date(2024, int(m[1]), int(m[2]))
+        except ValueError:
+            pass
+        else:
+            return value
+    raise PydanticCustomError("month_day", 'expected "MM-DD", got {got}', {"got": _show(value)})
+
+
+#: A day of the year written ``"MM-DD"`` (seasonal timetables).
+MonthDay = Annotated[str, BeforeValidator(_check_month_day)]
+
+_NAME = re.compile(r"^[\w.\-]+$")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise PydanticCustomError(
+            "name", 'expected letters, digits, "_", "-" or ".", no spaces, got {got}', {"got": _show(value)}
+        )
+    return value
+
+
+#: A name other keys refer to (device, timetable, policy, window code, slot).
+Name = Annotated[str, Field(min_length=1), AfterValidator(_check_name)]
+
+#: Free text that must not be empty (display names).
+Text = Annotated[str, Field(min_length=1)]
+
+
+def _check_encoding(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise PydanticCustomError("encoding", "unknown text encoding {got}", {"got": _show(value)}) from None
+    return value
+
+
+def _check_db_url(value: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise PydanticCustomError(
+            "db_url",
+            "expected a SQLAlchemy database URL such as postgresql+psycopg://user@host/db "
+            "or sqlite:////var/lib/attendd/attendd.db, got {got}",
+            {"got": mask_url_password(_show(value))},
+        ) from None
+    return value
+
+
+#: A SQLAlchemy database URL; its password is masked in repr and dumps.
+DbUrl = Annotated[str, Field(min_length=1), AfterValidator(_check_db_url)]
+
+
+def _url_password(url: str | None) -> list[str]:
+    """The password of a database URL, as written and decoded (both may be logged)."""
+    if not url:
+        return []
+    from sqlalchemy.engine import make_url
+
+    try:
+        as_written = urllib.parse.urlsplit(url).password  # percent-encoded, as in the file
+    except ValueError:
+        as_written = None
+    return sorted(p for p in {make_url(url).password, as_written} if p)
+
+
+class _Section(BaseModel):
+    """Base of every config table: unknown keys are errors, values are read-only.
+
+    Dumps use the file's key names (``schema``, ``from``), so a dump validates again.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
+
+
+def _reveal(info: SerializationInfo) -> bool:
+    return bool(isinstance(info.context, Mapping) and info.context.get("reveal_secrets"))
+
+
+class _HasDbUrl(_Section):
+    """A section with an optional database ``url`` whose password never shows."""
+
+    url: DbUrl | None = None
+
+    @field_serializer("url")
+    def _dump_url(self, url: str | None, info: SerializationInfo) -> str | None:
+        return url if url is None or _reveal(info) else mask_url_password(url)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for key, value in super().__repr_args__():
+            yield key, (mask_url_password(value) if key == "url" and isinstance(value, str) else value)
+
+
+# --------------------------------------------------------------------------
+# sections
+
+
+class Site(_Section):
+    """``[site]``: the centre, named on bulletins, and its time zone (terminals keep local time)."""
+
+    name: Text
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            hint = _did_you_mean(value, zoneinfo.available_timezones())
+            raise PydanticCustomError(
+                "timezone", "unknown time zone {got}{hint}", {"got": _show(value), "hint": hint}
+            ) from None
+        return value
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        """The site's time zone, e.g. ``ZoneInfo("Asia/Shanghai")``."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Store(_HasDbUrl):
+    """``[store]``: the local store. No ``url``: SQLite ``attendd.db`` in the state directory."""
+
+
+class Scoring(_HasDbUrl):
+    """``[scoring]``: the shared scoring DB (SPEC §4.4).
+
+    No ``url``: an embedded SQLite ``scoring.db`` in the state directory.
+    ``schema`` (attribute ``schema_name``) is where ``att_*`` tables live on
+    databases that have schemas.
+    """
+
+    schema_name: Name | None = Field(default=None, alias="schema")
+
+
+class DaemonSection(_Section):
+    """``[daemon]``: scheduled pulls, parallelism, the state directory."""
+
+    pull_times: list[ClockTime] = Field(default_factory=lambda: [_parse_clock(t) for t in DEFAULT_PULL_TIMES])
+    sync_workers: int = Field(default=8, ge=1, le=64)
+    state_dir: Path | None = None
+
+    @field_validator("state_dir")
+    @classmethod
+    def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """A relative ``state_dir`` is relative to the config file's directory, not to the cwd."""
+        base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
+        if value is not None and not value.is_absolute() and base is not None:
+            return Path(base) / value
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_pull_times(self) -> DaemonSection:
+        seen: dict[time, int] = {}
+        errors = []
+        for i, t in enumerate(self.pull_times):
+            if t in seen:
+                errors.append((("pull_times", i), f"{t:%H:%M} is listed twice (also pull_times[{seen[t]}])", t))
+            seen.setdefault(t, i)
+        if errors:
+            raise _located("DaemonSection", errors)
+        return self
+
+
+class LoggingSection(_Section):
+    """``[logging]``: JSON lines for journald, or console rendering on a terminal."""
+
+    format: Literal["auto", "json", "console"] = "auto"
+    level: Annotated[
+        Literal["debug", "info", "warning", "error", "critical"],
+        BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
+    ] = "info"
+
+
+Driver = Literal["zk", "adms", "serial", "usb"]
+
+
+class Device(_Section):
+    """``[[devices]]``: one attendance terminal (SPEC §4.2).
+
+    ``comm_key`` is a secret: read it with ``device.comm_key.get_secret_value()``.
+    Punches stamped before ``installed`` are quarantined, not scored.
+    """
+
+    name: Name
+    driver: Driver = "zk"
+    host: Annotated[str, Field(min_length=1, pattern=r"^[^\s/]+$")] | None = None
+    port: int = Field(default=4370, ge=1, le=65535)
+    protocol: Literal["tcp", "udp"] = "tcp"
+    comm_key: Secret[Annotated[int, Field(ge=0, le=999999)]] = Secret(0)
+    encoding: Annotated[str, AfterValidator(_check_encoding)] = "gbk"
+    timeout: float = Field(default=10.0, gt=0, le=600)
+    installed: date | None = None
+    serial: Annotated[str, Field(min_length=1)] | None = None
+    enabled: bool = True
+    url: Annotated[str, Field(min_length=1)] | None = None
+    baudrate: int = Field(default=9600, ge=50, le=4_000_000)
+
+    @model_validator(mode="after")
+    def _driver_needs(self) -> Device:
+        needs = {"zk": ("host", "the terminal's IP address or host name"),
+                 "serial": ("url", "a serial device such as /dev/ttyS0 or a pyserial URL such as socket://host:port"),
+                 "adms": ("serial", "the terminal's serial number, which the push listener allow-lists")}
+        if self.driver in needs:
+            key, what = needs[self.driver]
+            if getattr(self, key) is None:
+                raise _located("Device", [((key,), f'required for driver "{self.driver}": {what}', None)])
+        return self
+
+    @field_serializer("comm_key")
+    def _dump_comm_key(self, value: Secret[int], info: SerializationInfo) -> Any:
+        if _reveal(info):
+            return value.get_secret_value()
+        return _MASK if info.mode == "json" else value
+
+
+class Slot(_Section):
+    """One daily check point: expected time ``at``, punches accepted in ``accept``, ``grace`` minutes."""
+
+    name: Name
+    kind: Literal["in", "out"]
+    at: ClockTime
+    accept: tuple[ClockTime, ClockTime]
+    grace: int = Field(default=0, ge=0, le=240)
+
+    @field_validator("name")
+    @classmethod
+    def _not_all(cls, value: str) -> str:
+        if value == "all":
+            raise _problem('"all" is reserved (exemption files use it for every slot)')
+        return value
+
+    @model_validator(mode="after")
+    def _accept_contains_at(self) -> Slot:
+        start, end = self.accept
+        if start >= end:
+            msg = f"acceptance window must run forwards, got {start:%H:%M}–{end:%H:%M}"
+        elif not start <= self.at <= end:
+            msg = f"acceptance window {start:%H:%M}–{end:%H:%M} does not contain the expected time {self.at:%H:%M}"
+        else:
+            return self
+        raise _located("Slot", [(("accept",), msg, [f"{start:%H:%M}", f"{end:%H:%M}"])])
+
+
+def _slot_order_errors(slots: list[Slot]) -> list[tuple[tuple[str | int, ...], str, object]]:
+    """Slots must be distinct, in time order, and no slot may reach its neighbour's expected time.
+
+    Acceptance windows of neighbours may share a margin (SPEC §4.5's own
+    standard timetable accepts am_out until 12:50 and pm_in from 12:30), but a
+    window must stop before the next slot's ``at`` and start after the
+    previous slot's ``at``; otherwise the two slots overlap.
+    """
+    errors: list[tuple[tuple[str | int, ...], str, object]] = []
+    names: dict[str, int] = {}
+    for i, slot in enumerate(slots):
+        if slot.name in names:
+            errors.append((("slots", i, "name"),
+                           f'duplicate slot name "{slot.name}" (also slots[{names[slot.name]}])', slot.name))
+        names.setdefault(slot.name, i)
+        if i == 0:
+            continue
+        prev = slots[i - 1]
+        ref = f'slots[{i - 1}] "{prev.name}"'
+        if slot.at <= prev.at:
+            errors.append((("slots", i, "at"),
+                           f"slots must be in time order: {slot.at:%H:%M} is not after {ref} at {prev.at:%H:%M}",
+                           f"{slot.at:%H:%M}"))
+        elif slot.accept[0] <= prev.at:
+            errors.append((("slots", i, "accept"),
+                           f"overlaps {ref}: acceptance window starts at {slot.accept[0]:%H:%M}, "
+                           f"not after that slot's expected time {prev.at:%H:%M}",
+                           [f"{t:%H:%M}" for t in slot.accept]))
+        elif prev.accept[1] >= slot.at:
+            errors.append((("slots", i, "accept"),
+                           f"overlaps {ref}: its acceptance window runs to {prev.accept[1]:%H:%M}, "
+                           f"not before this slot's expected time {slot.at:%H:%M}",
+                           [f"{t:%H:%M}" for t in slot.accept]))
+    return errors
+
+
+class TimetableVariant(_Section):
+    """A seasonal timetable (e.g. summer hours) from ``from`` to ``to`` inclusive; may wrap the new year."""
+
+    name: Text | None = None
+    from_: MonthDay = Field(alias="from")
+    to: MonthDay
+    slots: list[Slot] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _slots_in_order(self) -> TimetableVariant:
+        if errors := _slot_order_errors(self.slots):
+            raise _located("TimetableVariant", errors)
+        return self
+
+    def covers(self, day: date) -> bool:
+        """Whether ``day`` falls in this variant's season (``from`` > ``to`` wraps the new year)."""
+        md = f"{day:%m-%d}"
+        if self.from_ <= self.to:
+            return self.from_ <= md <= self.to
+        return md >= self.from_ or md <= self.to
+
+
+class Timetable(_Section):
+    """``[timetables.NAME]``: the day's check slots, plus optional seasonal ``variants``."""
+
+    slots: list[Slot] = Field(min_length=1)
+    variants: list[TimetableVariant] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Timetable:
+        errors = _slot_order_errors(self.slots)
+        days: list[set[str]] = []
+        for j, variant in enumerate(self.variants):
+            season = {f"{d:%m-%d}" for d in _leap_year_days() if variant.covers(d)}
+            for i, other in enumerate(days):
+                if season & other:
+                    errors.append((("variants", j, "from"),
+                                   f"season {variant.from_}..{variant.to} overlaps variants[{i}] "
+                                   f"({self.variants[i].from_}..{self.variants[i].to})", variant.from_))
+                    break
+            days.append(season)
+        if errors:
+            raise _located("Timetable", errors)
+        return self
+
+    def slots_on(self, day: date) -> list[Slot]:
+        """The slots that apply on ``day``: the first variant covering it, else the base slots."""
+        for variant in self.variants:
+            if variant.covers(day):
+                return variant.slots
+        return self.slots
+
+
+def _leap_year_days() -> Iterator[date]:
+    day = date(2024, 1, 1)
+    for n in range(366):
+        yield date.fromordinal(day.toordinal() + n)
+
+
+class Policy(BaseModel):
+    """``[policies.NAME]``: a ``preset`` (SPEC §5.2) and overrides of any of its values.
+
+    The only table that accepts keys it does not know: every key besides
+    ``preset`` is an override, kept as written in :attr:`overrides` and
+    validated by the rules engine against the preset's own keys.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    preset: Name
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The override keys and values, as written in the file."""
+        return dict(self.model_extra or {})
+
+
+class Window(_Section):
+    """``[[windows]]``: a service window (窗口), the unit that is ranked."""
+
+    code: Name
+    name: Text
+    timetable: Name
+    policy: Name
+    devices: Annotated[list[Name], Field(min_length=1)] | None = None
+    """The devices whose punches count for this window's staff; absent: every device."""
+
+
+_SECTION_ORDER = ("site", "store", "scoring", "daemon", "logging", "devices", "timetables", "policies", "windows")
+
+
+class Config(_Section):
+    """The whole configuration file.
+
+    Useful beyond the attributes: :meth:`state_directory`, :meth:`store_url`,
+    :meth:`scoring_url`, :meth:`device`, :meth:`secrets`.
+    """
+
+    site: Site
+    store: Store = Field(default_factory=Store)
+    scoring: Scoring = Field(default_factory=Scoring)
+    daemon: DaemonSection = Field(default_factory=DaemonSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)
+    devices: list[Device] = Field(default_factory=list)
+    timetables: dict[Name, Timetable] = Field(default_factory=dict)
+    policies: dict[Name, Policy] = Field(default_factory=dict)
+    windows: list[Window] = Field(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _cross_references(cls, data: Any, handler: Any) -> Config:
+        """Check names across sections even when other parts of the file are invalid.
+
+        Runs on the raw TOML data so that an unknown timetable is reported
+        together with, say, a bad port, not after it is fixed.
+        """
+        if not isinstance(data, Mapping):
+            return handler(data)
+        cross = _cross_reference_errors(data)
+        try:
+            config = handler(data)
+        except ValidationError as exc:
+            raise ValidationError.from_exception_data(
+                "Config",
+                [_as_init_error(e) for e in exc.errors()] + [_as_init_error(e) for e in cross],
+            ) from None
+        if cross:
+            raise ValidationError.from_exception_data("Config", [_as_init_error(e) for e in cross])
+        return config
+
+    # ---- derived values
+
+    def state_directory(self, environ: Mapping[str, str] | None = None) -> Path:
+        """Where attendd keeps its state.
+
+        ``$STATE_DIRECTORY`` (set by systemd's ``StateDirectory=``; the first
+        of several) wins, then ``daemon.state_dir``, then ``/var/lib/attendd``.
+        """
+        return default_state_dir(environ, configured=self.daemon.state_dir)
+
+    def store_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """The local store's SQLAlchemy URL: ``store.url``, else SQLite ``attendd.db`` in the state directory."""
+        return self.store.url or _sqlite_url(self.state_directory(environ) / "attendd.db")
+
+    def scoring_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """The scoring DB's URL: ``scoring.url``, else an embedded SQLite ``scoring.db`` in the state directory."""
+        return self.scoring.url or _sqlite_url(self.state_directory(environ) / "scoring.db")
+
+    def device(self, name: str) -> Device:
+        """The device called ``name``; :class:`UserError` naming the known ones if there is none."""
+        for device in self.devices:
+            if device.name == name:
+                return device
+        known = ", ".join(d.name for d in self.devices) or "none configured"
+        raise UserError(f"unknown device {name!r}{_did_you_mean(name, [d.name for d in self.devices])}; known: {known}")
+
+    def secrets(self) -> list[str]:
+        """Every secret value in the config, as text: non-zero comm keys and URL passwords.
+
+        Meant for :func:`daemon.logging.register_secret`, so logs never show them.
+        """
+        found = [str(d.comm_key.get_secret_value()) for d in self.devices if d.comm_key.get_secret_value()]
+        found += _url_password(self.store.url) + _url_password(self.scoring.url)
+        return sorted(set(found))
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.as_posix()}"
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None, *, configured: Path | None = None) -> Path:
+    """The state directory before (or without) a config: ``$STATE_DIRECTORY``
+    (its first entry), else ``configured``, else ``/var/lib/attendd``."""
+    env = os.environ if environ is None else environ
+    if value := env.get("STATE_DIRECTORY"):
+        return Path(value.split(":")[0])
+    return configured or DEFAULT_STATE_DIR
+
+
+# --------------------------------------------------------------------------
+# cross-reference checks (on raw data) and error formatting
+
+
+def _cross_reference_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Duplicate device names / window codes, and windows naming what does not exist."""
+    errors: list[dict[str, Any]] = []
+
+    def err(loc: tuple[str | int, ...], msg: str, value: object) -> None:
+        errors.append({"loc": loc, "msg": msg, "input": value})
+
+    def names_in(section: str, key: str, what: str) -> list[str] | None:
+        items = data.get(section, [])
+        if not isinstance(items, list):
+            return None
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            name = item.get(key) if isinstance(item, Mapping) else None
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                err((section, i, key), f'duplicate {what} "{name}" (also {section}[{seen[name]}])', name)
+            seen.setdefault(name, i)
+        return list(seen)
+
+    device_names = names_in("devices", "name", "device name")
+    names_in("windows", "code", "window code")
+
+    def check_ref(loc: tuple[str | int, ...], value: object, defined: list[str] | None, what: str) -> None:
+        if not isinstance(value, str) or defined is None or value in defined:
+            return
+        if defined:
+            listed = ", ".join(f'"{n}"' for n in defined)
+            err(loc, f'unknown {what} "{value}"{_did_you_mean(value, defined)}; defined: {listed}', value)
+        else:
+            err(loc, f'unknown {what} "{value}": none is defined', value)
+
+    def table_names(section: str) -> list[str] | None:
+        tables = data.get(section, {})
+        return list(tables) if isinstance(tables, Mapping) else None
+
+    timetables, policies = table_names("timetables"), table_names("policies")
+    windows = data.get("windows", [])
+    for i, window in enumerate(windows if isinstance(windows, list) else []):
+        if not isinstance(window, Mapping):
+            continue
+        check_ref(("windows", i, "timetable"), window.get("timetable"), timetables, "timetable")
+        check_ref(("windows", i, "policy"), window.get("policy"), policies, "policy")
+        devices = window.get("devices")
+        for j, name in enumerate(devices if isinstance(devices, list) else []):
+            check_ref(("windows", i, "devices", j), name, device_names, "device")
+    return errors
+
+
+def _as_init_error(error: Mapping[str, Any]) -> InitErrorDetails:
+    """Re-raise a reported error unchanged (message and location) inside a new ValidationError."""
+    ctx = dict(error.get("ctx") or {})
+    ctx.update(message=error["msg"], original_type=error.get("type", "attendd"))
+    return InitErrorDetails(
+        type=PydanticCustomError("attendd", "{message}", ctx),
+        loc=tuple(error["loc"]),
+        input=error.get("input"),
+    )
+
+
+_SECRET_KEYS = re.compile(r"comm_?key|passw(or)?d|secret|token", re.IGNORECASE)
+
+
+def _format_loc(loc: tuple[str | int, ...]) -> str:
+    """``("devices", 1, "port")`` → ``devices[1].port``; odd table names are quoted as in TOML."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            key = part if re.fullmatch(r"[A-Za-z0-9_\-]+", part) else json.dumps(part, ensure_ascii=False)
+            out += f".{key}" if out else key
+    return out or "(top level)"
+
+
+def _strip_type(tp: Any) -> Any:
+    """``Annotated[X, …]`` → X, ``X | None`` → X."""
+    while True:
+        if typing.get_origin(tp) is Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
+            tp = args[0]
+            continue
+        return tp
+
+
+def _type_at(loc: tuple[str | int, ...]) -> Any:
+    """The declared type at ``loc`` inside :class:`Config` (None where it cannot tell)."""
+    tp: Any = Config
+    for part in loc:
+        tp = _strip_type(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            fields = {(f.alias or n): f for n, f in tp.model_fields.items()}
+            tp = fields[part].annotation if part in fields else None
+        elif typing.get_origin(tp) in (list, tuple) and isinstance(part, int):
+            tp = typing.get_args(tp)[0]
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            return None
+    return _strip_type(tp)
+
+
+def _known_keys(tp: Any) -> list[str]:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [f.alias or n for n, f in tp.model_fields.items()]
+    return []
+
+
+#: Error types raised by this module, whose messages are already final.
+_OWN_MESSAGES = {"attendd", "clock_time", "month_day", "name", "encoding", "db_url", "timezone"}
+
+_MESSAGES = {
+    "int_parsing": "expected an integer", "int_type": "expected an integer",
+    "int_from_float": "expected an integer", "float_parsing": "expected a number",
+    "float_type": "expected a number", "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false", "string_type": "expected a string",
+    "list_type": "expected a list", "tuple_type": "expected a list",
+    "dict_type": "expected a table", "model_type": "expected a table",
+    "model_attributes_type": "expected a table", "date_parsing": 'expected a date "YYYY-MM-DD"',
+    "date_type": 'expected a date "YYYY-MM-DD"', "date_from_datetime_parsing": 'expected a date "YYYY-MM-DD"',
+    "date_from_datetime_inexact": 'expected a date "YYYY-MM-DD" without a time',
+    "path_type": "expected a path",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """A readable message for one pydantic error, ending in ``got …`` where that helps."""
+    ctx, loc, value = error.get("ctx") or {}, tuple(error["loc"]), error.get("input")
+    kind = ctx.get("original_type", error["type"])  # errors re-raised by Config's cross-reference check
+    if kind in _OWN_MESSAGES:
+        return str(error["msg"])
+    secret = any(isinstance(p, str) and _SECRET_KEYS.search(p) for p in loc)
+    got = "" if secret else f", got {mask_url_password(_show(value))}"
+    if kind == "extra_forbidden":
+        known = _known_keys(_type_at(loc[:-1]))
+        hint = _did_you_mean(str(loc[-1]), known)
+        return f"unknown key{hint}" if hint or not known else f"unknown key; known keys: {', '.join(known)}"
+    if kind == "missing":
+        tp = _type_at(loc)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return "required table is missing"
+        return "required key is missing"
+    if kind == "literal_error":
+        return f"expected {str(ctx.get('expected', '')).replace(chr(39), chr(34))}{got}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return f"takes at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length')}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bound = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
+                 "greater_than": ("more than", "gt"), "less_than": ("less than", "lt")}[kind]
+        limit = ctx.get(bound[1])
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
+        return f"must be {bound[0]} {limit}{got}"
+    if kind == "string_pattern_mismatch":
+        return f"expected no spaces or slashes{got}"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind] + got
+    msg = str(error["msg"]).replace("Input should be", "expected")
+    return msg + got
+
+
+def _problems(exc: ValidationError, source: str) -> list[str]:
+    """Every error as ``source: key.path: message``, in the file's section order."""
+    errors = list(exc.errors())
+
+    def order(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int, int]:
+        index, error = item
+        loc = error["loc"]
+        head = loc[0] if loc else ""
+        entry = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1  # devices[N], windows[N]
+        return (_SECTION_ORDER.index(head) if head in _SECTION_ORDER else -1, entry, index)
+
+    lines = []
+    for _, error in sorted(enumerate(errors), key=order):
+        loc = tuple(error["loc"])
+        if loc and loc[-1] == "[key]":  # a table's name is itself invalid
+            lines.append(f"{source}: {_format_loc(loc[:-1])}: invalid name: {_message({**error, 'loc': loc[:-1]})}")
+            continue
+        lines.append(f"{source}: {_format_loc(loc)}: {_message(error)}")
+    return lines
+
+
+# --------------------------------------------------------------------------
+# entry points
+
+
+def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Validate already-parsed TOML data; :class:`ConfigError` lists every problem.
+
+    ``source`` names the file in messages; a relative ``daemon.state_dir`` is
+    taken relative to ``base_dir`` (the config file's directory) when given.
+    """
+    try:
+        return Config.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, source)) from None
+
+
+_TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.DOTALL)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file.
+
+    Raises :class:`UserError` (``path: no such file``) when it cannot be read,
+    and :class:`ConfigError` for TOML syntax errors (``path: line N, column M:
+    message``) and for invalid content (``path: key.path: message``, all of them).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a TOML file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError([f"{path}: line {line}: not UTF-8 text; save the file as UTF-8"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        if m := _TOML_POSITION.match(message):
+            message = f"line {m['line']}, column {m['col']}: {m['msg']}"
+        raise ConfigError([f"{path}: {message}"]) from None
+    return config_from_dict(data, source=str(path), base_dir=path.parent)
+
+
+def find_config(explicit: Path | None, *, candidates: tuple[Path, ...] | None = None) -> Path | None:
+    """The config file to use: ``explicit`` if given (even if missing, so
+    loading reports it), else the first of ``/etc/attendd/attendd.toml`` and
+    ``./attendd.toml`` that exists, else None (run on :func:`default_config`).
+    """
+    if explicit is not None:
+        return Path(explicit)
+    for candidate in DEFAULT_CONFIG_PATHS if candidates is None else candidates:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+#: SPEC §4.5's standard timetable (罗山-style hours: 09:00–12:00, 13:00–17:00).
+STANDARD_TIMETABLE: dict[str, Any] = {
+    "slots": [
+        {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
+        {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:50"]},
+        {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
+        {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]},
+    ]
+}
+
+
+def default_config(state_dir: Path) -> Config:
+    """The embedded configuration used when there is no file.
+
+    A demo centre in Asia/Shanghai, SQLite store and scoring DB in
+    ``state_dir``, the standard timetable and a ``hall`` policy on the
+    ``luoshan`` preset, and no devices or windows.
+    """
+    state_dir = Path(state_dir)
+    return config_from_dict(
+        {
+            "site": {"name": "演示政务服务中心", "timezone": "Asia/Shanghai"},
+            "store": {"url": _sqlite_url(state_dir / "attendd.db")},
+            "scoring": {"url": _sqlite_url(state_dir / "scoring.db")},
+            "daemon": {"state_dir": str(state_dir)},
+            "timetables": {"standard": STANDARD_TIMETABLE},
+            "policies": {"hall": {"preset": "luoshan"}},
+        },
+        source="<default config>",
+    )
