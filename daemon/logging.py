@@ -46,7 +46,8 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
            "error": logging.ERROR, "critical": logging.CRITICAL}
 
 #: Libraries whose INFO is noise at the daemon's default level (SQLAlchemy logs every statement).
-_QUIET_LIBRARIES = {"sqlalchemy": logging.WARNING}
+# SQLAlchemy logs every statement at INFO; Alembic announces its dialect on every open.
+_QUIET_LIBRARIES = {"sqlalchemy": logging.WARNING, "alembic": logging.WARNING}
 
 _secrets: set[str] = set()
 _secrets_pattern: re.Pattern[str] | None = None

@@ -45,5 +45,5 @@ class FakeClock:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    # 2026-03-31 18:00 in Shanghai
-    return FakeClock(datetime(2026, 3, 31, 10, 0, tzinfo=timezone.utc))
+    # 2026-06-30 18:00 in Shanghai: after every synthetic punch the tests make
+    return FakeClock(datetime(2026, 6, 30, 10, 0, tzinfo=timezone.utc))

@@ -28,6 +28,11 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def console_for(out: TextIO) -> Console:
+    """On a terminal, fit its width; into a file or pipe, never wrap a row."""
+    return Console(file=out, soft_wrap=False, width=None if out.isatty() else 250)
+
+
 def render(
     rows: Sequence[dict],
     columns: Sequence[tuple[str, str]],
@@ -58,4 +63,4 @@ def render(
         table.add_column(heading)
     for r in rows:
         table.add_row(*[_cell(r.get(k)) for k, _ in columns])
-    Console(file=out, soft_wrap=False, width=max(100, Console(file=out).width)).print(table)
+    console_for(out).print(table)

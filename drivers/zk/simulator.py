@@ -21,8 +21,9 @@ pyzk reads each reply with one ``recv`` of a fixed size, so a reply never
 carries bytes the client does not expect (header-only replies are exactly 16
 bytes over TCP); node-zklib pipelines its chunk requests and sums the payloads
 of PREPARE_DATA (8 bytes) and DATA, so those sizes are exact too. Incoming
-checksums are not verified: clients compute them slightly differently and a
-terminal that rejected them would only make the simulator less useful.
+checksums are not verified: pyzk and node-zklib both compute the checksum
+before they bump the reply id in the header, so their requests never carry a
+matching one, and terminals answer them anyway.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ _NAME_FIELD = {28: 8, 72: 24}
 
 
 def _pin_order(pin: str) -> tuple[int, int, str]:
-    return (0, int(pin), "") if pin.isdigit() else (1, 0, pin)
+    return (0, int(pin), "") if pin.isascii() and pin.isdigit() else (1, 0, pin)
 
 
 def make_users(pins: Iterable[str], *, encoding: str = "gbk", user_size: int = 72) -> list[DeviceUser]:
@@ -125,10 +126,17 @@ def _impossible_time(t: datetime) -> int:
 class SimulatedTerminal:
     """The state of one fake terminal; every public method is thread-safe.
 
+    ``users=None`` enrols one user per distinct PIN in ``punches`` (see
+    :func:`make_users`). ``record_size`` (8, 16, 40, 49) and ``user_size``
+    (28, 72) pick the record layouts the terminal sends; names are encoded in
+    ``encoding``. ``clock`` returns the base naive local time (default: the
+    host's); :meth:`set_clock` and CMD_SET_TIME shift it.
+
     ``punches`` and ``users`` are plain lists: tests may change them directly
     between transfers (hold ``lock`` if a server is running). ``counters``
     counts every command received, e.g. ``counters[codec.CMD_ENABLEDEVICE]``,
-    so a test can check that a client re-enabled the device.
+    so a test can check that a client re-enabled the device. ``faults`` may
+    be replaced or changed at any time.
     """
 
     def __init__(
@@ -221,15 +229,18 @@ class SimulatedTerminal:
             }.get(name)
 
     def new_session_id(self) -> int:
+        """A fresh session id for CMD_CONNECT (never 0)."""
         with self.lock:
             self._last_session = self._last_session % 0xFFFF + 1
             return self._last_session
 
     def count(self, command: int) -> None:
+        """Record that ``command`` was received."""
         with self.lock:
             self.counters[command] += 1
 
     def free_sizes(self) -> bytes:
+        """The CMD_GET_FREE_SIZES answer: user and record counts, capacities."""
         with self.lock:
             return codec.encode_free_sizes(len(self.users), len(self.punches))
 
@@ -246,7 +257,7 @@ class SimulatedTerminal:
         for i, p in enumerate(punches):
             uid = uid_of.get(p.pin)
             if uid is None:
-                uid = int(p.pin) & 0xFFFF if p.pin.isdigit() else 0
+                uid = int(p.pin) & 0xFFFF if p.pin.isascii() and p.pin.isdigit() else 0
             bad = _impossible_time(p.timestamp) if invalid and i in invalid else None
             append(encode(size, uid, p, time_value=bad))
         return codec.with_size_prefix(records)
@@ -280,18 +291,20 @@ class Reply:
 
 _PREPARE_BUFFER = struct.Struct("<bhii")  # 1, data-set command, fct, ext
 _READ_BUFFER = struct.Struct("<ii")  # start, size
-_STAGED = struct.Struct("<BIII")  # 0, size, size, unknown (a checksum on real terminals)
+_STAGED = struct.Struct("<BIII")  # 0, size, size again, unknown (looks like a checksum on real terminals)
 _PREPARE_DATA = struct.Struct("<II")  # chunk size, 0
 _U32 = struct.Struct("<I")
 _PIN_WIDTH = 9
 
 
 class MessageHandler:
-    """One client's session with a :class:`SimulatedTerminal`, as a pure function
-    from request packets to :class:`Reply` objects.
+    """One client's session with a :class:`SimulatedTerminal`: request packets in,
+    :class:`Reply` objects out, no I/O.
 
     Every reply echoes the request's reply id and carries this session's id
     (pyzk, for one, continues counting from the reply id it got back).
+    Before CMD_CONNECT, and before CMD_AUTH when the terminal demands it,
+    every other command is answered CMD_ACK_UNAUTH.
     """
 
     def __init__(self, terminal: SimulatedTerminal, *, udp: bool = False) -> None:
@@ -536,6 +549,9 @@ class SimulatorServer:
     :attr:`port` after :meth:`start`. Use as a context manager.
     """
 
+    #: UDP sessions kept at most (each pyzk client uses a new source port).
+    MAX_UDP_CLIENTS = 1024
+
     def __init__(self, terminal: SimulatedTerminal, host: str = "127.0.0.1", port: int = 0) -> None:
         self.terminal = terminal
         self.host = host
@@ -690,8 +706,12 @@ class SimulatorServer:
                 continue
             handler = handlers.get(address)
             if handler is None:
+                if len(handlers) >= self.MAX_UDP_CLIENTS:
+                    del handlers[next(iter(handlers))]  # the oldest
                 handler = handlers[address] = MessageHandler(self.terminal, udp=True)
             reply = handler.handle(data)
+            if not handler.connected and not handler.silenced:
+                del handlers[address]  # after CMD_EXIT, or a stray datagram: nothing to keep
             packets = reply.packets[: len(reply.packets) // 2] if reply.hang_up else reply.packets
             if reply.delay and self._stop.wait(reply.delay):
                 return
