@@ -20,7 +20,7 @@ from ._records import Punch
 
 __all__ = ["parse_attlog_lines", "read_attlog"]
 
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
 _NUMBER_COLUMNS = ("device id", "state", "verify", "work code")
 
 
