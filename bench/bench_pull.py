@@ -1,5 +1,8 @@
 """Pull benchmark: a 200,000-record terminal over TCP on loopback.
 
+The simulated terminal runs in its own process, so it does not share the
+GIL with the client being measured (a real terminal is another machine).
+
 Measures, on the same simulator in the same run:
   raw      pyzk's buffer transfer alone (read_with_buffer, no decoding)
   pyzk     pyzk 0.9's own get_attendance (transfer + its decoder)
@@ -27,7 +30,18 @@ from zk import ZK  # noqa: E402
 from daemon.store import open_store  # noqa: E402
 from daemon.sync import sync_device  # noqa: E402
 from drivers.zk import ZKTerminal, codec  # noqa: E402
-from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, synthetic_punches  # noqa: E402
+
+SERVE = r"""
+import sys
+from datetime import datetime
+sys.path.insert(0, %(root)r)
+from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, synthetic_punches
+punches = synthetic_punches(%(records)d, pins=%(pins)d, start=datetime(2024, 1, 1))
+server = SimulatorServer(SimulatedTerminal(serial="BENCH0001", punches=punches, record_size=%(size)d)).start()
+print(server.port, flush=True)
+sys.stdin.read()
+server.stop()
+"""
 
 
 def timed(fn):
@@ -43,11 +57,18 @@ def main() -> None:
     ap.add_argument("--pins", type=int, default=500)
     args = ap.parse_args()
 
-    t, punches = timed(lambda: synthetic_punches(args.records, pins=args.pins, start=datetime(2024, 1, 1)))
-    print(f"generated {len(punches):,} punches for {args.pins} PINs in {t:.2f} s")
-    term = SimulatedTerminal(serial="BENCH0001", punches=punches, record_size=args.record_size)
-    with SimulatorServer(term) as server:
-        port = server.port
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)
+    serve = subprocess.Popen(
+        [sys.executable, "-c", SERVE % {"root": root, "records": args.records, "pins": args.pins,
+                                         "size": args.record_size}],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    port = int(serve.stdout.readline())
+    print(f"simulated terminal: {args.records:,} records ({args.record_size}-byte layout), "
+          f"{args.pins} PINs, port {port}")
+    try:
 
         def raw():
             zk = ZK("127.0.0.1", port=port, timeout=30, ommit_ping=True)
@@ -73,7 +94,6 @@ def main() -> None:
         print(f"pyzk get_attendance: {pyzk_t:.3f} s for {n:,} records")
 
         with tempfile.TemporaryDirectory() as tmp:
-            store = open_store(f"sqlite:///{tmp}/bench.db", timezone="Asia/Shanghai")
             device = SimpleNamespace(name="bench", driver="zk", host="127.0.0.1", port=port,
                                      protocol="tcp", encoding="gbk", timeout=30, installed=None,
                                      serial=None)
@@ -85,9 +105,15 @@ def main() -> None:
                 return datetime.now(timezone.utc)
 
             tz = ZoneInfo("Asia/Shanghai")
-            ours_t, res = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz))
-            assert res.status == "ok", res.error
-            print(f"attendd full pull into the store: {ours_t:.3f} s ({res.new:,} new, "
+            runs = []
+            for i in range(3):  # fresh store each time: a first pull
+                store = open_store(f"sqlite:///{tmp}/bench{i}.db", timezone="Asia/Shanghai")
+                t, res = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz))
+                assert res.status == "ok", res.error
+                runs.append(t)
+            ours_t = sorted(runs)[1]
+            print(f"attendd first pulls: {', '.join(f'{r:.3f}' for r in runs)} s")
+            print(f"attendd full pull into the store (median): {ours_t:.3f} s ({res.new:,} new, "
                   f"{res.quarantined} quarantined)")
             again_t, res2 = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz))
             assert res2.status == "unchanged", res2
@@ -95,6 +121,9 @@ def main() -> None:
             forced_t, res3 = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz, force=True))
             print(f"attendd forced re-pull (all duplicates): {forced_t:.3f} s ({res3.duplicate:,} duplicate)")
             store.close()
+    finally:
+        serve.stdin.close()
+        serve.wait(timeout=30)
 
     print()
     print(f"speed-up vs pyzk: {pyzk_t / ours_t:.1f}x (goal >= 10x)")

@@ -44,11 +44,19 @@ def sort_punches(
     installed: date | None = None,
 ) -> tuple[list[Punch], list[Quarantined]]:
     """(punches to store, records to quarantine)."""
+    punches = punches if isinstance(punches, list) else list(punches)
+    bad = list(bad)
+    cutoff = now_local + FUTURE_TOLERANCE
+    if punches and not bad:
+        # The usual case: one pass over the times shows every punch plausible.
+        first = min(p.timestamp for p in punches)
+        last = max(p.timestamp for p in punches)
+        if implausible(first, now_local=now_local, installed=installed) is None and last <= cutoff:
+            return punches, []
     good: list[Punch] = []
     aside: list[Quarantined] = []
     # Only dates can be implausible, so judge each distinct date once.
     verdicts: dict[date, bool] = {}
-    cutoff = now_local + FUTURE_TOLERANCE
     for p in punches:
         d = p.timestamp.date()
         ok = verdicts.get(d)

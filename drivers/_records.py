@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Punch:
+class Punch(NamedTuple):
     """One raw clock-in record as the terminal stored it.
+
+    A NamedTuple rather than a dataclass: immutable like one, and a pull
+    builds hundreds of thousands of them, where a tuple is twice as cheap.
 
     ``state`` is the punch state the staff chose or the terminal inferred
     (0 check-in, 1 check-out, 2 break-out, 3 break-in, 4 overtime-in,

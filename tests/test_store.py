@@ -50,18 +50,18 @@ def test_same_pin_and_time_on_two_devices_are_two_punches(store):
 
 
 def test_a_failed_write_leaves_nothing_behind(store):
-    """Punches, quarantine, state and audit commit together: the audit row
-    violates NOT NULL (the last statement of the transaction), nothing stays."""
+    """Punches, quarantine, run and device state commit together: the device
+    state violates NOT NULL (the last statement of the transaction), nothing stays."""
     punches = [Punch("7", datetime(2026, 3, 2, 8, 50))]
     q = [Quarantined(raw="ff", reason="invalid timestamp")]
     with pytest.raises(StoreError):
         store.save_punches(device_name="d", device_serial="S1", source="zk", punches=punches,
                            quarantined=q, now_utc=NOW,
-                           state={"serial": "S1", "record_count": 1},
-                           run={"device_name": "d"})
+                           state={"serial": "S1", "consecutive_failures": None})
     assert store.count_punches() == 0
     assert store.quarantine() == []
     assert store.device_state("d") is None
+    assert store.ingest_runs() == []
 
 
 def test_quarantine_is_idempotent(store):

@@ -1,7 +1,7 @@
 """Tables of the local store (SQLAlchemy 2 declarative).
 
 Punch times are the terminal's naive local wall-clock time, stored with the
-site's timezone name beside them; our own instants (first seen, last sync)
+site's timezone name on the ingest run that brought them; our own instants (first seen, last sync)
 are naive UTC in columns ending ``_utc``. The two never meet in a comparison.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -18,26 +18,27 @@ class Base(DeclarativeBase):
 
 
 class PunchRow(Base):
-    """One stored punch; the natural key (device serial, PIN, time) is unique."""
+    """One stored punch; the natural key (device serial, PIN, time) is unique.
+
+    Where it came from — device name, driver, site timezone, when we first
+    saw it — lives on the :class:`IngestRunRow` that first stored it: a
+    punch row stays narrow, which keeps a 200,000-record pull fast.
+    """
 
     __tablename__ = "punch"
-    __table_args__ = (
-        UniqueConstraint("device_serial", "pin", "punched_at", name="uq_punch_natural"),
-        Index("ix_punch_pin_time", "pin", "punched_at"),
-        Index("ix_punch_time", "punched_at"),
-    )
+    # The natural key, time first: a pull inserts in time order, so this
+    # index grows at its end (the cheapest insert a B-tree has), and it is
+    # the index a period's evaluation reads (a time range over all staff).
+    __table_args__ = (UniqueConstraint("punched_at", "pin", "device_serial", name="uq_punch_natural"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_serial: Mapped[str] = mapped_column(String(64))
     pin: Mapped[str] = mapped_column(String(32))
     punched_at: Mapped[datetime] = mapped_column(DateTime)
-    tz: Mapped[str] = mapped_column(String(64))
     state: Mapped[int] = mapped_column(Integer, default=0)
     verify: Mapped[int] = mapped_column(Integer, default=0)
     work_code: Mapped[int] = mapped_column(Integer, default=0)
-    source: Mapped[str] = mapped_column(String(16))
-    device_name: Mapped[str] = mapped_column(String(64))
-    first_seen_utc: Mapped[datetime] = mapped_column(DateTime)
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"))
 
 
 class QuarantineRow(Base):
@@ -79,18 +80,20 @@ class DeviceStateRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class SyncRunRow(Base):
-    """Audit of every pull attempt: when, what it found, how it ended."""
+class IngestRunRow(Base):
+    """Audit of every input run (a pull, an import, a push batch): when, what
+    it found, how it ended. Punches point at the run that first stored them."""
 
-    __tablename__ = "sync_run"
-    __table_args__ = (Index("ix_sync_run_device", "device_name", "started_utc"),)
+    __tablename__ = "ingest_run"
+    __table_args__ = (Index("ix_ingest_run_device", "device_name", "started_utc"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_name: Mapped[str] = mapped_column(String(64))
     device_serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
     source: Mapped[str] = mapped_column(String(16))
+    tz: Mapped[str] = mapped_column(String(64))
     started_utc: Mapped[datetime] = mapped_column(DateTime)
-    finished_utc: Mapped[datetime] = mapped_column(DateTime)
+    finished_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16))  # ok | unchanged | failed
     record_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     new: Mapped[int] = mapped_column(Integer, default=0)

@@ -31,8 +31,8 @@ from .models import (
     DeviceStateRow,
     DeviceUserRow,
     PunchRow,
+    IngestRunRow,
     QuarantineRow,
-    SyncRunRow,
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -65,6 +65,41 @@ class SaveResult:
     quarantined: int = 0
     quarantined_new: int = 0
     unknown_pins: list[str] = field(default_factory=list)
+
+
+_PUNCH_COLUMNS = ("device_serial", "pin", "punched_at", "state", "verify", "work_code", "run_id")
+_SQLITE_PUNCH_INSERT = (
+    f"INSERT OR IGNORE INTO punch ({', '.join(_PUNCH_COLUMNS)}) VALUES ({', '.join('?' * len(_PUNCH_COLUMNS))})"
+)
+
+
+def _insert_punches(conn: Connection, serial: str, punches: Sequence[Punch], run_id: int) -> int:
+    """Insert-or-ignore punches by their natural key; returns how many were new.
+
+    On SQLite the rows go straight to the driver's executemany with times
+    already in SQLAlchemy's SQLite storage format ("YYYY-MM-DD HH:MM:SS.ffffff",
+    which the DateTime type reads back): per-row bind processing would be
+    most of the cost of a 200,000-record pull.
+    """
+    if not punches:
+        return 0
+    if conn.dialect.name == "sqlite":
+        rows = [
+            (serial, p.pin, p.timestamp.isoformat(" ", "microseconds"), p.state, p.verify, p.work_code, run_id)
+            for p in punches
+        ]
+        # sqlite3 sums executemany's row counts; ignored rows count nothing
+        return conn.exec_driver_sql(_SQLITE_PUNCH_INSERT, rows).rowcount
+    pt = PunchRow.__table__
+    rows = [
+        {"device_serial": serial, "pin": p.pin, "punched_at": p.timestamp, "state": p.state,
+         "verify": p.verify, "work_code": p.work_code, "run_id": run_id}
+        for p in punches
+    ]
+    if conn.dialect.name == "postgresql":
+        stmt = postgresql.insert(pt).on_conflict_do_nothing().returning(pt.c.id)
+        return len(conn.execute(stmt, rows).all())
+    return conn.execute(mysql.insert(pt).prefix_with("IGNORE"), rows).rowcount
 
 
 def _insert_ignore(conn: Connection, table, rows: Sequence[dict]) -> None:
@@ -167,25 +202,11 @@ class Store:
     ) -> SaveResult:
         """Store one batch atomically; returns counts of new and duplicate rows.
 
-        ``state`` updates the device's sync state and ``run`` adds the audit
-        row in the same transaction (both optional, for file imports).
+        An ingest run row records the batch (``run`` adds to it: status,
+        record count, clock offset…) and ``state`` updates the device's sync
+        state, both in the same transaction as the punches.
         """
         result = SaveResult(read=len(punches) + len(quarantined))
-        rows = [
-            {
-                "device_serial": device_serial,
-                "pin": p.pin,
-                "punched_at": p.timestamp,
-                "tz": self.timezone,
-                "state": p.state,
-                "verify": p.verify,
-                "work_code": p.work_code,
-                "source": source,
-                "device_name": device_name,
-                "first_seen_utc": now_utc,
-            }
-            for p in punches
-        ]
         qrows = [
             {
                 "device_serial": device_serial,
@@ -199,19 +220,32 @@ class Store:
             }
             for q in quarantined
         ]
-        pt, qt = PunchRow.__table__, QuarantineRow.__table__
-        count_p = select(func.count()).select_from(pt).where(pt.c.device_serial == device_serial)
+        qt, rt = QuarantineRow.__table__, IngestRunRow.__table__
         count_q = select(func.count()).select_from(qt).where(qt.c.device_serial == device_serial)
+        run_row = {
+            "device_name": device_name,
+            "device_serial": device_serial,
+            "source": source,
+            "tz": self.timezone,
+            "started_utc": now_utc,
+            "finished_utc": now_utc,
+            "status": "ok",
+            **(run or {}),
+        }
         try:
             with self._writing(), self.engine.begin() as conn:
-                before_p = conn.scalar(count_p) or 0
+                run_id = conn.execute(insert(rt), run_row).inserted_primary_key[0]
                 before_q = conn.scalar(count_q) or 0
-                _insert_ignore(conn, pt, rows)
+                result.new = _insert_punches(conn, device_serial, punches, run_id)
                 _insert_ignore(conn, qt, qrows)
-                result.new = (conn.scalar(count_p) or 0) - before_p
                 result.quarantined_new = (conn.scalar(count_q) or 0) - before_q
-                result.duplicate = len(rows) - result.new
+                result.duplicate = len(punches) - result.new
                 result.quarantined = len(qrows)
+                conn.execute(
+                    rt.update().where(rt.c.id == run_id).values(
+                        new=result.new, duplicate=result.duplicate, quarantined=result.quarantined_new
+                    )
+                )
                 if users is not None:
                     ut = DeviceUserRow.__table__
                     conn.execute(delete(ut).where(ut.c.device_serial == device_serial))
@@ -226,12 +260,6 @@ class Store:
                     )
                 if state is not None:
                     self._put_state(conn, device_name, state)
-                if run is not None:
-                    conn.execute(
-                        insert(SyncRunRow.__table__),
-                        {**run, "new": result.new, "duplicate": result.duplicate,
-                         "quarantined": result.quarantined_new},
-                    )
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the local store: {_reason(exc)}") from None
         return result
@@ -241,7 +269,7 @@ class Store:
         try:
             with self._writing(), self.engine.begin() as conn:
                 self._put_state(conn, device_name, state)
-                conn.execute(insert(SyncRunRow.__table__), run)
+                conn.execute(insert(IngestRunRow.__table__), {"tz": self.timezone, **run})
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the local store: {_reason(exc)}") from None
 
@@ -285,11 +313,19 @@ class Store:
         end: datetime | None = None,
         limit: int | None = None,
     ) -> list[dict]:
-        """Stored punches, oldest first, filtered; ``end`` is exclusive."""
-        pt = PunchRow.__table__
-        q = select(pt).order_by(pt.c.punched_at, pt.c.pin, pt.c.device_serial)
+        """Stored punches with where they came from, oldest first; ``end`` is exclusive."""
+        pt, rt = PunchRow.__table__, IngestRunRow.__table__
+        q = (
+            select(
+                pt.c.punched_at, pt.c.pin, pt.c.device_serial, pt.c.state, pt.c.verify,
+                pt.c.work_code, rt.c.device_name, rt.c.source, rt.c.tz,
+                rt.c.started_utc.label("first_seen_utc"),
+            )
+            .join(rt, rt.c.id == pt.c.run_id)
+            .order_by(pt.c.punched_at, pt.c.pin, pt.c.device_serial)
+        )
         if device:
-            q = q.where((pt.c.device_name == device) | (pt.c.device_serial == device))
+            q = q.where((rt.c.device_name == device) | (pt.c.device_serial == device))
         if staff:
             q = q.where(pt.c.pin == staff)
         if start:
@@ -317,8 +353,8 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
-    def sync_runs(self, device_name: str | None = None) -> list[dict]:
-        rt = SyncRunRow.__table__
+    def ingest_runs(self, device_name: str | None = None) -> list[dict]:
+        rt = IngestRunRow.__table__
         q = select(rt).order_by(rt.c.id)
         if device_name:
             q = q.where(rt.c.device_name == device_name)
@@ -338,6 +374,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: a big pull's index pages stay in memory
     cur.close()
 
 

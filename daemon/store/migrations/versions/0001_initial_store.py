@@ -1,4 +1,4 @@
-"""Initial local store: punches, quarantine, device state, sync runs, device users.
+"""Initial local store: punches, ingest runs, quarantine, device state and users.
 
 Revision ID: 0001
 """
@@ -35,24 +35,25 @@ def upgrade() -> None:
     sa.Column('seen_utc', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('device_serial', 'pin')
     )
-    op.create_table('punch',
+    op.create_table('ingest_run',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('device_serial', sa.String(length=64), nullable=False),
-    sa.Column('pin', sa.String(length=32), nullable=False),
-    sa.Column('punched_at', sa.DateTime(), nullable=False),
-    sa.Column('tz', sa.String(length=64), nullable=False),
-    sa.Column('state', sa.Integer(), nullable=False),
-    sa.Column('verify', sa.Integer(), nullable=False),
-    sa.Column('work_code', sa.Integer(), nullable=False),
-    sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('device_name', sa.String(length=64), nullable=False),
-    sa.Column('first_seen_utc', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('device_serial', 'pin', 'punched_at', name='uq_punch_natural')
+    sa.Column('device_serial', sa.String(length=64), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('tz', sa.String(length=64), nullable=False),
+    sa.Column('started_utc', sa.DateTime(), nullable=False),
+    sa.Column('finished_utc', sa.DateTime(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('record_count', sa.Integer(), nullable=True),
+    sa.Column('new', sa.Integer(), nullable=False),
+    sa.Column('duplicate', sa.Integer(), nullable=False),
+    sa.Column('quarantined', sa.Integer(), nullable=False),
+    sa.Column('clock_offset_s', sa.Float(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
     )
-    with op.batch_alter_table('punch', schema=None) as batch_op:
-        batch_op.create_index('ix_punch_pin_time', ['pin', 'punched_at'], unique=False)
-        batch_op.create_index('ix_punch_time', ['punched_at'], unique=False)
+    with op.batch_alter_table('ingest_run', schema=None) as batch_op:
+        batch_op.create_index('ix_ingest_run_device', ['device_name', 'started_utc'], unique=False)
 
     op.create_table('quarantine',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -67,37 +68,27 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('device_serial', 'source', 'raw', name='uq_quarantine_raw')
     )
-    op.create_table('sync_run',
+    op.create_table('punch',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('device_name', sa.String(length=64), nullable=False),
-    sa.Column('device_serial', sa.String(length=64), nullable=True),
-    sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('started_utc', sa.DateTime(), nullable=False),
-    sa.Column('finished_utc', sa.DateTime(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('record_count', sa.Integer(), nullable=True),
-    sa.Column('new', sa.Integer(), nullable=False),
-    sa.Column('duplicate', sa.Integer(), nullable=False),
-    sa.Column('quarantined', sa.Integer(), nullable=False),
-    sa.Column('clock_offset_s', sa.Float(), nullable=True),
-    sa.Column('error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.Column('device_serial', sa.String(length=64), nullable=False),
+    sa.Column('pin', sa.String(length=32), nullable=False),
+    sa.Column('punched_at', sa.DateTime(), nullable=False),
+    sa.Column('state', sa.Integer(), nullable=False),
+    sa.Column('verify', sa.Integer(), nullable=False),
+    sa.Column('work_code', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['ingest_run.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('punched_at', 'pin', 'device_serial', name='uq_punch_natural')
     )
-    with op.batch_alter_table('sync_run', schema=None) as batch_op:
-        batch_op.create_index('ix_sync_run_device', ['device_name', 'started_utc'], unique=False)
-
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('sync_run', schema=None) as batch_op:
-        batch_op.drop_index('ix_sync_run_device')
-
-    op.drop_table('sync_run')
-    op.drop_table('quarantine')
-    with op.batch_alter_table('punch', schema=None) as batch_op:
-        batch_op.drop_index('ix_punch_time')
-        batch_op.drop_index('ix_punch_pin_time')
-
     op.drop_table('punch')
+    op.drop_table('quarantine')
+    with op.batch_alter_table('ingest_run', schema=None) as batch_op:
+        batch_op.drop_index('ix_ingest_run_device')
+
+    op.drop_table('ingest_run')
     op.drop_table('device_user')
     op.drop_table('device_state')
