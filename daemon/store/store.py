@@ -375,7 +375,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: a big pull's index pages stay in memory
+    cur.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection: a big pull stays in memory
     cur.close()
 
 
