@@ -346,18 +346,18 @@ class Store:
             return conn.scalar(q) or 0
 
     def quarantine(self, device_serial: str | None = None) -> list[dict]:
-        qt = QuarantineRow.__table__
-        q = select(qt).order_by(qt.c.id)
-        if device_serial:
-            q = q.where(qt.c.device_serial == device_serial)
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(q).mappings()]
+        """Quarantined records, oldest first."""
+        return self._all(QuarantineRow.__table__, device_serial=device_serial)
 
     def ingest_runs(self, device_name: str | None = None) -> list[dict]:
-        rt = IngestRunRow.__table__
-        q = select(rt).order_by(rt.c.id)
-        if device_name:
-            q = q.where(rt.c.device_name == device_name)
+        """Ingest runs (pulls, imports), oldest first."""
+        return self._all(IngestRunRow.__table__, device_name=device_name)
+
+    def _all(self, table, **equal: object) -> list[dict]:
+        q = select(table).order_by(table.c.id)
+        for column, value in equal.items():
+            if value is not None:
+                q = q.where(table.c[column] == value)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
