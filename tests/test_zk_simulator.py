@@ -234,11 +234,12 @@ def test_pyzk_reads_100k_records(udp: bool, password: int) -> None:
 
 
 @TRANSPORTS
-def test_pyzk_transfers_100k_records_and_codec_decodes_them(udp: bool) -> None:
-    """The transfer alone (pyzk's buffered read, decoded by codec) stays fast at 100,000 records."""
+@pytest.mark.parametrize("password", [0, KEY], ids=["no-key", "key"])
+def test_pyzk_transfers_100k_records_and_codec_decodes_them(udp: bool, password: int) -> None:
+    """pyzk's buffered transfer of 100,000 records, decoded by codec, over TCP and UDP, with and without a key."""
     punches = synthetic_punches(100_000)
-    terminal = SimulatedTerminal(punches=punches, comm_key=KEY)
-    with serving(terminal) as server, pyzk(server, udp=udp, password=KEY) as conn:
+    terminal = SimulatedTerminal(punches=punches, comm_key=password)
+    with serving(terminal) as server, pyzk(server, udp=udp, password=password) as conn:
         conn.read_sizes()
         buffer, size = conn.read_with_buffer(codec.CMD_ATTLOG_RRQ)
     assert size == len(buffer) == 4 + 40 * 100_000
@@ -659,15 +660,12 @@ def test_synthetic_punches_are_realistic_and_deterministic() -> None:
     assert synthetic_punches(0) == []
 
 
-def test_synthetic_punches_and_staging_are_fast() -> None:
-    started = time.perf_counter()
+def test_synthetic_punches_and_staging_at_200k() -> None:
+    """The simulator must carry at least 200,000 records (timings: bench/bench_pull.py)."""
     punches = synthetic_punches(200_000)
-    generated = time.perf_counter() - started
     assert len(punches) == 200_000
-    assert generated < 2.0
-    started = time.perf_counter()
+    assert len({(p.pin, p.timestamp) for p in punches}) == 200_000
     buffer = SimulatedTerminal(punches=punches).attendance_buffer()
-    assert time.perf_counter() - started < 2.0
     assert len(buffer) == 4 + 40 * 200_000
 
 
