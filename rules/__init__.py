@@ -1,0 +1,37 @@
+"""Attendance rules: pure functions and data, no I/O, no clock reads.
+
+calendar (workdays), timetable (check slots), day (one staff member's day),
+policy (deduction schemes and presets), period (scores, grades, windows),
+evaluate (a whole period for a whole centre).
+"""
+
+from .calendar import WorkCalendar
+from .day import evaluate_day
+from .errors import CalendarUnknown, RulesError
+from .evaluate import Evaluation, Inputs, evaluate_days, evaluate_period
+from .model import (
+    DayResult,
+    Deduction,
+    DutyAssignment,
+    Event,
+    Exemption,
+    Inspection,
+    Leave,
+    SlotResult,
+    Staff,
+    StaffPeriodResult,
+    Substitution,
+    WindowPeriodResult,
+)
+from .period import Period, parse_period, period_of, periods_in, score_staff, score_windows
+from .policy import Policy, build_policy, resolve_policy
+from .presets import PRESETS, load_preset
+from .timetable import Slot, Timetable, build_slots, build_timetable
+
+__all__ = [
+    "CalendarUnknown", "DayResult", "Deduction", "DutyAssignment", "Evaluation", "Event", "Exemption",
+    "Inputs", "Inspection", "Leave", "PRESETS", "Period", "Policy", "RulesError", "Slot", "SlotResult",
+    "Staff", "StaffPeriodResult", "Substitution", "Timetable", "WindowPeriodResult", "WorkCalendar",
+    "build_policy", "build_slots", "build_timetable", "evaluate_day", "evaluate_days", "evaluate_period",
+    "load_preset", "parse_period", "period_of", "periods_in", "resolve_policy", "score_staff", "score_windows",
+]

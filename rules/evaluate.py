@@ -1,0 +1,170 @@
+"""Putting it together: who works which day on which timetable, and a period's results.
+
+:class:`Inputs` is everything the rules read (the daemon builds it from its
+store); :func:`evaluate_period` returns day results, staff results and
+window results for one period. Deterministic: the same inputs in any order
+give the same results.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Mapping, Sequence
+
+from .calendar import WorkCalendar
+from .day import evaluate_day
+from .errors import RulesError
+from .model import (
+    DayResult,
+    DutyAssignment,
+    Exemption,
+    Inspection,
+    Leave,
+    Staff,
+    StaffPeriodResult,
+    Substitution,
+    WindowPeriodResult,
+)
+from .period import Period, apply_excellent_quota, lookback_start, score_staff, score_windows
+from .policy import Policy
+from .timetable import Timetable
+
+
+@dataclass
+class Inputs:
+    staff: Sequence[Staff]
+    punches: Mapping[str, Sequence[datetime]]  # staff_no → punch times
+    windows: Mapping[str, str]  # window code → name
+    policies: Mapping[str, Policy]  # window code → policy
+    timetables: Mapping[str, Timetable]  # timetable name → timetable
+    window_timetable: Mapping[str, str]  # window code → timetable name
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    leaves: Sequence[Leave] = ()
+    exemptions: Sequence[Exemption] = ()
+    inspections: Sequence[Inspection] = ()
+    substitutions: Sequence[Substitution] = ()
+    duty: Sequence[DutyAssignment] = ()
+
+
+@dataclass
+class Evaluation:
+    period: Period
+    days: dict[str, list[DayResult]]
+    staff: list[StaffPeriodResult]
+    windows: list[WindowPeriodResult]
+
+
+def _by_staff_day(items, day_of) -> dict[tuple[str, date], list]:
+    out: dict[tuple[str, date], list] = defaultdict(list)
+    for x in items:
+        out[(x.staff_no, day_of(x))].append(x)
+    return out
+
+
+def _leaves_by_day(leaves: Sequence[Leave]) -> dict[tuple[str, date], list[Leave]]:
+    out: dict[tuple[str, date], list[Leave]] = defaultdict(list)
+    for lv in sorted(leaves, key=lambda x: (x.start, x.end, x.kind, x.ref)):
+        d = lv.start.date()
+        while d <= lv.end.date():
+            out[(lv.staff_no, d)].append(lv)
+            d += timedelta(days=1)
+    return out
+
+
+def _exemptions_within_quota(exemptions: Sequence[Exemption], quota: Mapping[str, int | None]) -> list[Exemption]:
+    """Keep, per staff and month, the first ``quota`` exemptions (by date, slot)."""
+    kept: list[Exemption] = []
+    used: dict[tuple[str, int, int], int] = defaultdict(int)
+    for e in sorted(exemptions, key=lambda x: (x.staff_no, x.day, x.slot, x.ref)):
+        q = quota.get(e.staff_no)
+        k = (e.staff_no, e.day.year, e.day.month)
+        if q is not None and used[k] >= q:
+            continue
+        used[k] += 1
+        kept.append(e)
+    return kept
+
+
+def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayResult]]:
+    """Day results for every staff member from ``start`` to ``end`` (exclusive)."""
+    if end > start:
+        inputs.calendar.check_years(start, end - timedelta(days=1))
+    for s in inputs.staff:
+        if s.window not in inputs.policies:
+            raise RulesError(f"staff {s.staff_no}", f"window {s.window!r} has no policy")
+    quota = {s.staff_no: inputs.policies[s.window].day.exemption_quota_per_month for s in inputs.staff}
+    exemptions = _by_staff_day(_exemptions_within_quota(inputs.exemptions, quota), lambda e: e.day)
+    inspections = _by_staff_day(sorted(inputs.inspections, key=lambda i: (i.at, i.kind, i.ref)), lambda i: i.at.date())
+    leaves = _leaves_by_day(inputs.leaves)
+    punches_by_day: dict[str, dict[date, list[datetime]]] = {}
+    for no, times in inputs.punches.items():
+        buckets: dict[date, list[datetime]] = defaultdict(list)
+        for t in sorted(times):
+            buckets[t.date()].append(t)
+        punches_by_day[no] = buckets
+    covering: dict[tuple[str, date], str] = {}
+    for sub in sorted(inputs.substitutions, key=lambda x: (x.start, x.covered_no, x.substitute_no)):
+        d = max(sub.start, start)
+        while d <= sub.end and d < end:
+            covering[(sub.covered_no, d)] = sub.substitute_no
+            d += timedelta(days=1)
+    duty_staff = {(a.staff_no, a.day): a.timetable for a in inputs.duty if a.staff_no}
+    duty_window = {(a.window, a.day): a.timetable for a in inputs.duty if a.window}
+
+    out: dict[str, list[DayResult]] = {}
+    empty: list[datetime] = []
+    for s in sorted(inputs.staff, key=lambda x: x.staff_no):
+        policy = inputs.policies[s.window]
+        default_tt = inputs.timetables[inputs.window_timetable[s.window]]
+        results: list[DayResult] = []
+        own = punches_by_day.get(s.staff_no, {})
+        d = start
+        while d < end:
+            kind = inputs.calendar.day_kind(d)
+            tt_name = duty_staff.get((s.staff_no, d)) or duty_window.get((s.window, d))
+            if tt_name is not None:
+                tt = inputs.timetables.get(tt_name)
+                if tt is None:
+                    raise RulesError(f"duty {d.isoformat()}", f"unknown timetable {tt_name!r}")
+                slots, day_kind, scheduled = tt.slots_on(d), "duty", True
+            else:
+                slots, day_kind, scheduled = default_tt.slots_on(d), kind, kind == "workday"
+            scheduled = scheduled and s.active_on(d)
+            sub = covering.get((s.staff_no, d))
+            if sub is not None:  # 顶岗: the substitute's punches count for the covered staff
+                day_punches = punches_by_day.get(sub, {}).get(d, empty)
+            else:
+                day_punches = own.get(d, empty)
+            key = (s.staff_no, d)
+            results.append(evaluate_day(
+                s, d, day_kind, slots, day_punches, rules=policy.day, scheduled=scheduled,
+                leaves=leaves.get(key, ()), exemptions=exemptions.get(key, ()), inspections=inspections.get(key, ()),
+            ))
+            d += timedelta(days=1)
+        out[s.staff_no] = results
+    return out
+
+
+def evaluate_period(inputs: Inputs, period: Period) -> Evaluation:
+    """Everything for one period: day results, staff scores and grades, window ranking."""
+    start = min((lookback_start(inputs.policies[s.window], period) for s in inputs.staff), default=period.start)
+    days = evaluate_days(inputs, start, period.end)
+    staff_results: list[StaffPeriodResult] = []
+    for s in sorted(inputs.staff, key=lambda x: x.staff_no):
+        policy = inputs.policies[s.window]
+        staff_results.append(score_staff(s, days[s.staff_no], period, policy))
+    by_policy: dict[str, list[StaffPeriodResult]] = defaultdict(list)
+    for r in staff_results:
+        by_policy[r.policy].append(r)
+    policy_by_name = {p.name: p for p in inputs.policies.values()}
+    for name, rows in sorted(by_policy.items()):
+        apply_excellent_quota(rows, policy_by_name[name])
+    chiefs = {}
+    for s in inputs.staff:
+        if s.role == "chief":
+            chiefs[s.window] = days[s.staff_no]
+    windows = score_windows(inputs.windows, staff_results, inputs.policies, period, chiefs=chiefs)
+    in_period = {no: [d for d in ds if d.day in period] for no, ds in days.items()}
+    return Evaluation(period, in_period, staff_results, windows)

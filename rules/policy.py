@@ -1,0 +1,256 @@
+"""Policies: a deduction scheme as data, validated with key paths.
+
+A policy says how many points each kind of event costs, the category's
+maximum and what happens beyond it (扣完为止 cap, or 倒扣 carry), how
+counted events convert (10 lates → half a day of absence), allowances
+(midday leave beyond 6 a quarter), leave limits (personal + sick leave over
+15 days a year), disqualification rules, grade bands, and the assessment
+period. Presets (``rules/presets/*.toml``) transcribe the seed documents;
+a window's policy names a preset and overrides any value.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import RulesError
+from .model import EVENT_KINDS, LEAVE_KINDS
+
+PeriodKind = Literal["week", "month", "quarter", "half", "year"]
+PERIOD_ORDER = {"week": 0, "month": 1, "quarter": 2, "half": 3, "year": 4}
+
+#: What disqualification and allowance rules can count (SPEC §4.4 names).
+MEASURES = (
+    "late_count",
+    "early_count",
+    "serious_late_count",
+    "missing_punches",
+    "absent_days",
+    "absence_count",  # separate occurrences of absence (a day or half-day each)
+    "full_day_absences",  # days absent for the whole day
+    "personal_leave_days",
+    "sick_leave_days",
+    "midday_leave_count",
+    "off_post_count",
+    "roaming_count",
+    "sleeping_count",
+    "unrelated_activity_count",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Points(_Model):
+    """Points off per event (per day for ``*_day`` kinds); absent = not scored."""
+
+    late: float | None = None
+    serious_late: float | None = None
+    early: float | None = None
+    missing_punch: float | None = None
+    absence_day: float | None = None  # per day of absence; half a day costs half
+    personal_leave_day: float | None = None
+    sick_leave_day: float | None = None
+    other_leave_day: float | None = None
+    midday_leave: float | None = None
+    midday_leave_long: float | None = None
+    midday_leave_over_quota: float | None = None
+    off_post: float | None = None
+    roaming: float | None = None
+    sleeping: float | None = None
+    unrelated_activity: float | None = None
+    chief_offsite: float | None = None
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> "Points":
+        for k, v in self.model_dump().items():
+            if v is not None and v < 0:
+                raise ValueError(f"{k}: points must be 0 or more")
+        return self
+
+    def of(self, kind: str) -> float | None:
+        return getattr(self, kind, None)
+
+
+class DayRules(_Model):
+    """How a day's punches become events."""
+
+    grace_minutes: int = Field(0, ge=0, le=240)  # late / early only beyond this (added to a slot's own grace)
+    serious_late_minutes: int | None = Field(None, ge=1)  # late beyond this is a serious late
+    absence_after_minutes: int | None = Field(None, ge=1)  # late / early beyond this: absence of the session
+    missing_punch: Literal["absence", "event"] = "absence"
+    debounce_seconds: int = Field(60, ge=0, le=3600)
+    off_post_absence_after_minutes: int | None = Field(None, ge=1)
+    midday_leave_long_minutes: int | None = Field(None, ge=1)
+    exemption_quota_per_month: int | None = Field(None, ge=0)
+
+
+class Conversion(_Model):
+    """Every ``every`` events of the kinds in ``from`` within a ``per`` window add
+    ``amount`` of the ``to`` event (e.g. 0.5 day of absence). The counted events
+    keep their own points: a conversion never makes one more event cheaper."""
+
+    from_: list[str] = Field(alias="from", min_length=1)
+    every: int = Field(ge=1)
+    to: str
+    amount: float = Field(1.0, gt=0)
+    per: PeriodKind = "month"
+
+    @field_validator("from_")
+    @classmethod
+    def _kinds(cls, v: list[str]) -> list[str]:
+        for k in v:
+            if k not in EVENT_KINDS:
+                raise ValueError(f"unknown event kind {k!r}")
+        return v
+
+    @field_validator("to")
+    @classmethod
+    def _to(cls, v: str) -> str:
+        if v not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {v!r}")
+        return v
+
+
+class Allowance(_Model):
+    """The first ``free`` events of ``event`` in each ``per`` window cost nothing extra;
+    each one beyond costs ``points`` (as the ``rule`` event kind)."""
+
+    event: str
+    free: int = Field(ge=0)
+    per: PeriodKind
+    points: float = Field(ge=0)
+    rule: str = "midday_leave_over_quota"
+
+
+class LeaveLimit(_Model):
+    """Leave of ``kinds`` beyond ``over`` days in a ``per`` window costs ``points`` once."""
+
+    kinds: list[str] = Field(min_length=1)
+    over: float = Field(ge=0)
+    per: PeriodKind = "year"
+    points: float = Field(ge=0)
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, v: list[str]) -> list[str]:
+        for k in v:
+            if k not in LEAVE_KINDS:
+                raise ValueError(f"unknown leave kind {k!r}")
+        return v
+
+
+class Disqualify(_Model):
+    """A count over a window that disqualifies (or bars the top grade)."""
+
+    measure: list[str] = Field(min_length=1)  # summed
+    op: Literal[">", ">="] = ">="
+    value: float
+    per: PeriodKind
+    effect: Literal["disqualified", "no_excellent"] = "disqualified"
+    reason: str
+
+    @field_validator("measure")
+    @classmethod
+    def _measures(cls, v: list[str]) -> list[str]:
+        for m in v:
+            if m not in MEASURES:
+                raise ValueError(f"unknown measure {m!r}; known: {', '.join(MEASURES)}")
+        return v
+
+
+class Grade(_Model):
+    name: str
+    min_percent: float = Field(ge=0, le=100)
+
+
+class WindowRules(_Model):
+    """How staff results make a window's result."""
+
+    aggregate: Literal["weighted_mean", "sum_of_staff"] = "weighted_mean"
+    weight: float = Field(1.0, gt=0)  # window score = aggregate × weight
+    red_flags: int = Field(0, ge=0)  # top N windows of the ranking period
+    chief_onsite_min: float | None = Field(None, gt=0, le=1)  # chief present at least this share of workdays
+    chief_offsite_points: float | None = Field(None, ge=0)  # else: this off the window's total, per month
+
+
+class Policy(_Model):
+    """A complete deduction scheme (a preset with its overrides applied)."""
+
+    name: str
+    title: str = ""
+    source: str = ""  # seed document
+    subject: Literal["staff", "window"] = "staff"
+    category: str
+    max_points: float = Field(gt=0)
+    overflow: Literal["cap", "carry"] = "cap"
+    period: PeriodKind
+    bulletin: PeriodKind = "month"
+    points: Points = Points()
+    day: DayRules = DayRules()
+    conversions: list[Conversion] = []
+    allowances: list[Allowance] = []
+    leave_limits: list[LeaveLimit] = []
+    disqualify: list[Disqualify] = []
+    grades: list[Grade] = []
+    excellent_quota_percent: float | None = Field(None, gt=0, le=100)
+    min_months_in_year: int | None = Field(None, ge=1, le=12)  # to be in the annual assessment
+    window: WindowRules = WindowRules()
+    timetable: dict[str, Any] | None = None  # the document's own hours, for reference and tests
+
+    @model_validator(mode="after")
+    def _grades_descending(self) -> "Policy":
+        mins = [g.min_percent for g in self.grades]
+        if mins != sorted(mins, reverse=True):
+            raise ValueError("grades must be listed from the highest band down")
+        return self
+
+
+def _merge(base: dict, over: Mapping[str, Any]) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if "." in key:  # "points.late = 2" in an override
+            head, rest = key.split(".", 1)
+            out[head] = _merge(out.get(head) or {}, {rest: value})
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _path(loc: tuple) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        else:
+            parts.append("from" if item == "from_" else str(item))
+    return ".".join(parts)
+
+
+def build_policy(data: Mapping[str, Any], path: str = "policy") -> Policy:
+    """Validate a policy table; the first problem raises RulesError with its key path."""
+    try:
+        return Policy.model_validate(dict(data))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = _path(tuple(err["loc"]))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise RulesError(f"{path}.{where}" if where else path, msg) from None
+
+
+def resolve_policy(name: str, preset: str, overrides: Mapping[str, Any] | None = None, *, path: str | None = None) -> Policy:
+    """A window's policy: the named preset with ``overrides`` applied over it."""
+    from .presets import load_preset
+
+    path = path or f"policies.{name}"
+    base = load_preset(preset, path=f"{path}.preset")
+    merged = _merge(base, overrides or {})
+    merged["name"] = name
+    return build_policy(merged, path)
