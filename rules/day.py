@@ -13,7 +13,6 @@ inspection findings add their own events. Every event carries its evidence.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .model import DayResult, Event, Exemption, Inspection, Leave, SlotResult, Staff
@@ -23,20 +22,44 @@ from .timetable import Slot, Timetable
 _NONE = -1
 
 
-@lru_cache(maxsize=256)
-def _slot_of_minute(slots: tuple[Slot, ...]) -> tuple[int, ...]:
-    """For every minute of the day, the slot a punch then belongs to (or -1)."""
-    table = [_NONE] * 1440
-    for m in range(1440):
-        best, best_dist = _NONE, 10_000
-        for i, s in enumerate(slots):
-            lo, hi = s.accept_range
-            if lo <= m <= hi:
-                dist = abs(m - s.at_min)
-                if dist < best_dist:
-                    best, best_dist = i, dist
-        table[m] = best
-    return tuple(table)
+class _Plan:
+    """What evaluating a day needs of a slot list, computed once per timetable."""
+
+    __slots__ = ("slots", "table", "at", "is_in", "grace", "session", "n_sessions", "session_days", "members")
+
+    def __init__(self, slots: tuple[Slot, ...]) -> None:
+        self.slots = slots
+        self.at = [s.at_min for s in slots]
+        self.is_in = [s.kind == "in" for s in slots]
+        self.grace = [s.grace for s in slots]
+        self.session = [s.session for s in slots]
+        self.n_sessions = Timetable.sessions(slots)
+        self.session_days = 1.0 / self.n_sessions
+        self.members = [[i for i, s in enumerate(slots) if s.session == k] for k in range(self.n_sessions)]
+        table = [_NONE] * 1440
+        for m in range(1440):
+            best, best_dist = _NONE, 10_000
+            for i, s in enumerate(slots):
+                lo, hi = s.accept_range
+                if lo <= m <= hi:
+                    dist = abs(m - s.at_min)
+                    if dist < best_dist:
+                        best, best_dist = i, dist
+            table[m] = best
+        self.table = table
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(slots: tuple[Slot, ...]) -> _Plan:
+    """The plan of a slot list; keyed by identity, as timetables live for the whole run."""
+    plan = _PLANS.get(id(slots))
+    if plan is None or plan.slots is not slots:
+        if len(_PLANS) > 512:
+            _PLANS.clear()
+        plan = _PLANS[id(slots)] = _Plan(slots)
+    return plan
 
 
 def _hm(t: datetime | time) -> str:
@@ -45,15 +68,6 @@ def _hm(t: datetime | time) -> str:
 
 def _hms(t: datetime) -> str:
     return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-
-
-def _debounce(punches: Sequence[datetime], seconds: int) -> list[datetime]:
-    out: list[datetime] = []
-    gap = timedelta(seconds=seconds)
-    for p in punches:
-        if not out or p - out[-1] > gap:
-            out.append(p)
-    return out
 
 
 def evaluate_day(
@@ -76,20 +90,43 @@ def evaluate_day(
         return DayResult(staff.staff_no, day, day_kind, staff.window, scheduled and bool(slots) and not staff.exempt,
                          first_punch=first, last_punch=last)
 
-    key = day.isoformat()
-    n_sessions = Timetable.sessions(slots)
-    session_days = 1.0 / n_sessions
-    table = _slot_of_minute(slots)
+    plan = _plan(slots)
+    n_sessions, session_days, table, is_in = plan.n_sessions, plan.session_days, plan.table, plan.is_in
     chosen: list[datetime | None] = [None] * len(slots)
-    for p in _debounce(punches, rules.debounce_seconds) if rules.debounce_seconds else punches:
+    # De-bounce: a repeat within the gap is the same punch, so one double punch
+    # across a window boundary (12:49:58, 12:50:03) cannot satisfy two slots.
+    gap = timedelta(seconds=rules.debounce_seconds)
+    kept: datetime | None = None
+    for p in punches:
+        if kept is not None and p - kept <= gap:
+            continue
+        kept = p
         i = table[p.hour * 60 + p.minute]
         if i == _NONE:
             continue
-        if slots[i].kind == "in":
+        if is_in[i]:
             if chosen[i] is None:
                 chosen[i] = p
         else:
             chosen[i] = p
+
+    if not leaves and not exemptions and not inspections:
+        # The ordinary day: every slot punched within grace.
+        g = rules.grace_minutes
+        at, gr = plan.at, plan.grace
+        for i, p in enumerate(chosen):
+            if p is None:
+                break
+            pm = p.hour * 60 + p.minute
+            if (pm - at[i] if is_in[i] else at[i] - pm) > gr[i] + g:
+                break
+        else:
+            return DayResult(
+                staff.staff_no, day, day_kind, staff.window, True,
+                tuple(SlotResult(s.name, "ok", p) for s, p in zip(slots, chosen)),
+                (), None, 0.0, 0.0, first, last,
+            )
+    key = day.isoformat()
 
     covered = _leave_cover(slots, day, leaves)
     excused_slots = {e.slot for e in exemptions}
@@ -147,10 +184,9 @@ def evaluate_day(
         slot_events.append((s.session, Event(kind, day, s.name, minutes=off, evidence=evidence, ref=ref)))
 
     # A session with neither punch is absence whatever the policy says of one missing punch.
-    for sess in range(n_sessions):
-        st = [r.status for r, s in zip(statuses, slots) if s.session == sess]
-        if st and all(x == "missing" for x in st):
-            names = "、".join(s.name for s in slots if s.session == sess)
+    for sess, members in enumerate(plan.members):
+        if members and all(statuses[i].status == "missing" for i in members):
+            names = "、".join(slots[i].name for i in members)
             absent_sessions[sess] = f"{names} 均无打卡" if any_punch else "全天无打卡"
 
     for ins in inspections:
@@ -177,11 +213,11 @@ def evaluate_day(
 
     leave_kind, leave_days = None, 0.0
     by_kind: dict[str, float] = {}
-    for sess in range(n_sessions):
+    for members in plan.members:
         # a session counts as leave of a kind when the leave covers both its slots
-        members = [covered[i] for i, s in enumerate(slots) if s.session == sess]
-        if members and all(m is not None for m in members) and members[0].kind != "midday":
-            k = members[0].kind
+        cover = [covered[i] for i in members]
+        if cover and all(c is not None for c in cover) and cover[0].kind != "midday":
+            k = cover[0].kind
             by_kind[k] = by_kind.get(k, 0.0) + session_days
     for lv in leaves:
         if lv.kind == "midday":

@@ -8,7 +8,9 @@ give the same results.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Mapping, Sequence
@@ -113,42 +115,82 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
     duty_staff = {(a.staff_no, a.day): a.timetable for a in inputs.duty if a.staff_no}
     duty_window = {(a.window, a.day): a.timetable for a in inputs.duty if a.window}
 
+    dates: list[date] = []
+    d = start
+    while d < end:
+        dates.append(d)
+        d += timedelta(days=1)
+    kinds = [inputs.calendar.day_kind(x) for x in dates]
+    slots_cache: dict[tuple[str, date], tuple] = {}
+
+    def slots_of(name: str, day: date):
+        k = (name, day)
+        if k not in slots_cache:
+            tt = inputs.timetables.get(name)
+            if tt is None:
+                raise RulesError(f"duty {day.isoformat()}", f"unknown timetable {name!r}")
+            slots_cache[k] = tt.slots_on(day)
+        return slots_cache[k]
+
     out: dict[str, list[DayResult]] = {}
     empty: list[datetime] = []
+    none: tuple = ()
     for s in sorted(inputs.staff, key=lambda x: x.staff_no):
-        policy = inputs.policies[s.window]
-        default_tt = inputs.timetables[inputs.window_timetable[s.window]]
+        rules = inputs.policies[s.window].day
+        default_name = inputs.window_timetable[s.window]
         results: list[DayResult] = []
         own = punches_by_day.get(s.staff_no, {})
-        d = start
-        while d < end:
-            kind = inputs.calendar.day_kind(d)
-            tt_name = duty_staff.get((s.staff_no, d)) or duty_window.get((s.window, d))
+        for d, kind in zip(dates, kinds):
+            tt_name = duty_staff.get((s.staff_no, d)) if duty_staff else None
+            if tt_name is None and duty_window:
+                tt_name = duty_window.get((s.window, d))
             if tt_name is not None:
-                tt = inputs.timetables.get(tt_name)
-                if tt is None:
-                    raise RulesError(f"duty {d.isoformat()}", f"unknown timetable {tt_name!r}")
-                slots, day_kind, scheduled = tt.slots_on(d), "duty", True
+                slots, day_kind, scheduled = slots_of(tt_name, d), "duty", True
             else:
-                slots, day_kind, scheduled = default_tt.slots_on(d), kind, kind == "workday"
-            scheduled = scheduled and s.active_on(d)
-            sub = covering.get((s.staff_no, d))
+                slots, day_kind, scheduled = slots_of(default_name, d), kind, kind == "workday"
+            if scheduled and not s.active_on(d):
+                scheduled = False
+            sub = covering.get((s.staff_no, d)) if covering else None
             if sub is not None:  # 顶岗: the substitute's punches count for the covered staff
                 day_punches = punches_by_day.get(sub, {}).get(d, empty)
             else:
                 day_punches = own.get(d, empty)
             key = (s.staff_no, d)
             results.append(evaluate_day(
-                s, d, day_kind, slots, day_punches, rules=policy.day, scheduled=scheduled,
-                leaves=leaves.get(key, ()), exemptions=exemptions.get(key, ()), inspections=inspections.get(key, ()),
+                s, d, day_kind, slots, day_punches, rules=rules, scheduled=scheduled,
+                leaves=leaves.get(key, none) if leaves else none,
+                exemptions=exemptions.get(key, none) if exemptions else none,
+                inspections=inspections.get(key, none) if inspections else none,
             ))
-            d += timedelta(days=1)
         out[s.staff_no] = results
     return out
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector while a period is evaluated.
+
+    Evaluation allocates millions of small objects and no reference cycles;
+    the collector's passes over the growing heap made a year of 1,000 staff
+    40% slower and superlinear in staff. Reference counting still frees
+    everything; the collector's previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def evaluate_period(inputs: Inputs, period: Period) -> Evaluation:
     """Everything for one period: day results, staff scores and grades, window ranking."""
+    with _no_cyclic_gc():
+        return _evaluate_period(inputs, period)
+
+
+def _evaluate_period(inputs: Inputs, period: Period) -> Evaluation:
     start = min((lookback_start(inputs.policies[s.window], period) for s in inputs.staff), default=period.start)
     days = evaluate_days(inputs, start, period.end)
     staff_results: list[StaffPeriodResult] = []

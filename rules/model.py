@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 LeaveKind = Literal[
     "personal", "sick", "annual", "official", "marriage", "maternity", "injury", "bereavement", "midday"
@@ -135,9 +135,9 @@ class Event:
     tag: str = ""  # sub-kind, e.g. the leave kind of an other_leave_day
 
 
-@dataclass(frozen=True, slots=True)
-class SlotResult:
-    """How one check slot of one day turned out."""
+class SlotResult(NamedTuple):
+    """How one check slot of one day turned out (a tuple: a year of a thousand
+    staff makes a million of these)."""
 
     slot: str
     status: str  # ok | late | early | missing | excused | leave | absent
@@ -145,9 +145,13 @@ class SlotResult:
     minutes: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class DayResult:
-    """One staff member's day: what happened in each slot and the events it produced."""
+    """One staff member's day: what happened in each slot and the events it produced.
+
+    Not frozen only because frozen dataclasses pay for immutability on every
+    construction; nothing changes a DayResult after :func:`evaluate_day`.
+    """
 
     staff_no: str
     day: date

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -243,7 +244,8 @@ def score_staff(staff: Staff, days: Sequence[DayResult], period: Period, policy:
     days = sorted(days, key=lambda d: d.day)
     if PERIOD_ORDER[period.kind] > PERIOD_ORDER[policy.period]:
         return _score_long(staff, days, period, policy)
-    in_period = [d for d in days if d.day in period]
+    days = days[: bisect_left([d.day for d in days], period.end)]
+    in_period = _within(days, period)
     derived, extra_deductions = _derived(days, policy)
     derived_in = [e for e in derived if e.day in period]
     deductions: list[Deduction] = []
@@ -267,12 +269,18 @@ def score_staff(staff: Staff, days: Sequence[DayResult], period: Period, policy:
     return result
 
 
+def _within(days: Sequence[DayResult], period: Period) -> list[DayResult]:
+    """The days of ``period`` from a list sorted by day."""
+    dates = [d.day for d in days]
+    return list(days[bisect_left(dates, period.start):bisect_left(dates, period.end)])
+
+
 def _score_long(staff: Staff, days: Sequence[DayResult], period: Period, policy: Policy) -> StaffPeriodResult:
     """A period longer than the assessment period: the mean of its assessment periods."""
     parts = [score_staff(staff, days, p, policy) for p in periods_in(policy.period, period)]
     scored = [p for p in parts if p.scheduled_days > 0] or parts
     score = sum(p.attendance_score for p in scored) / len(scored)
-    in_period = [d for d in days if d.day in period]
+    in_period = _within(days, period)
     derived, _ = _derived(days, policy)
     m = _measures(in_period, [e for e in derived if e.day in period])
     deductions = [x for p in parts for x in p.deductions]
@@ -318,15 +326,22 @@ def _result(staff, policy, period, in_period, m, total, score, deductions) -> St
 
 
 def _disqualify(result: StaffPeriodResult, days, derived, period: Period, policy: Policy) -> None:
+    dates = [d.day for d in days]
+    cache: dict[tuple[date, date], dict[str, float]] = {}
+
+    def measures(start: date, end: date) -> dict[str, float]:
+        if (start, end) not in cache:
+            span = days[bisect_left(dates, start):bisect_left(dates, end)]
+            cache[(start, end)] = _measures(span, [e for e in derived if start <= e.day < end])
+        return cache[(start, end)]
+
     for rule in policy.disqualify:
         if PERIOD_ORDER[rule.per] <= PERIOD_ORDER[period.kind]:
             windows = periods_in(rule.per, period)
         else:  # a longer window: count from its start up to the end of this period
             windows = [period_of(rule.per, period.start)]
         for w in windows:
-            end = min(w.end, period.end)
-            span = [d for d in days if w.start <= d.day < end]
-            m = _measures(span, [e for e in derived if w.start <= e.day < end])
+            m = measures(w.start, min(w.end, period.end))
             value = sum(m[x] for x in rule.measure)
             hit = value > rule.value if rule.op == ">" else value >= rule.value
             if hit:
