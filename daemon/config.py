@@ -411,42 +411,6 @@ class Slot(_Section):
         raise _located("Slot", [(("accept",), msg, [f"{start:%H:%M}", f"{end:%H:%M}"])])
 
 
-def _slot_order_errors(slots: list[Slot]) -> list[tuple[tuple[str | int, ...], str, object]]:
-    """Slots must be distinct, in time order, and no slot may reach its neighbour's expected time.
-
-    Acceptance windows of neighbours may share a margin (SPEC §4.5's own
-    standard timetable accepts am_out until 12:50 and pm_in from 12:30), but a
-    window must stop before the next slot's ``at`` and start after the
-    previous slot's ``at``; otherwise the two slots overlap.
-    """
-    errors: list[tuple[tuple[str | int, ...], str, object]] = []
-    names: dict[str, int] = {}
-    for i, slot in enumerate(slots):
-        if slot.name in names:
-            errors.append((("slots", i, "name"),
-                           f'duplicate slot name "{slot.name}" (also slots[{names[slot.name]}])', slot.name))
-        names.setdefault(slot.name, i)
-        if i == 0:
-            continue
-        prev = slots[i - 1]
-        ref = f'slots[{i - 1}] "{prev.name}"'
-        if slot.at <= prev.at:
-            errors.append((("slots", i, "at"),
-                           f"slots must be in time order: {slot.at:%H:%M} is not after {ref} at {prev.at:%H:%M}",
-                           f"{slot.at:%H:%M}"))
-        elif slot.accept[0] <= prev.at:
-            errors.append((("slots", i, "accept"),
-                           f"overlaps {ref}: acceptance window starts at {slot.accept[0]:%H:%M}, "
-                           f"not after that slot's expected time {prev.at:%H:%M}",
-                           [f"{t:%H:%M}" for t in slot.accept]))
-        elif prev.accept[1] >= slot.at:
-            errors.append((("slots", i, "accept"),
-                           f"overlaps {ref}: its acceptance window runs to {prev.accept[1]:%H:%M}, "
-                           f"not before this slot's expected time {slot.at:%H:%M}",
-                           [f"{t:%H:%M}" for t in slot.accept]))
-    return errors
-
-
 class TimetableVariant(_Section):
     """A seasonal timetable (e.g. summer hours) from ``from`` to ``to`` inclusive; may wrap the new year."""
 
@@ -454,12 +418,6 @@ class TimetableVariant(_Section):
     from_: MonthDay = Field(alias="from")
     to: MonthDay
     slots: list[Slot] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _slots_in_order(self) -> TimetableVariant:
-        if errors := _slot_order_errors(self.slots):
-            raise _located("TimetableVariant", errors)
-        return self
 
     def covers(self, day: date) -> bool:
         """Whether ``day`` falls in this variant's season (``from`` > ``to`` wraps the new year)."""
@@ -475,35 +433,12 @@ class Timetable(_Section):
     slots: list[Slot] = Field(min_length=1)
     variants: list[TimetableVariant] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _check(self) -> Timetable:
-        errors = _slot_order_errors(self.slots)
-        days: list[set[str]] = []
-        for j, variant in enumerate(self.variants):
-            season = {f"{d:%m-%d}" for d in _leap_year_days() if variant.covers(d)}
-            for i, other in enumerate(days):
-                if season & other:
-                    errors.append((("variants", j, "from"),
-                                   f"season {variant.from_}..{variant.to} overlaps variants[{i}] "
-                                   f"({self.variants[i].from_}..{self.variants[i].to})", variant.from_))
-                    break
-            days.append(season)
-        if errors:
-            raise _located("Timetable", errors)
-        return self
-
     def slots_on(self, day: date) -> list[Slot]:
         """The slots that apply on ``day``: the first variant covering it, else the base slots."""
         for variant in self.variants:
             if variant.covers(day):
                 return variant.slots
         return self.slots
-
-
-def _leap_year_days() -> Iterator[date]:
-    day = date(2024, 1, 1)
-    for n in range(366):
-        yield date.fromordinal(day.toordinal() + n)
 
 
 class Policy(BaseModel):
@@ -831,9 +766,36 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>", base_
     taken relative to ``base_dir`` (the config file's directory) when given.
     """
     try:
-        return Config.model_validate(data, context={"base_dir": base_dir})
+        config = Config.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(_problems(exc, source)) from None
+    if problems := _rules_problems(data, source):
+        raise ConfigError(problems)
+    return config
+
+
+def _rules_problems(data: Mapping[str, Any], source: str) -> list[str]:
+    """What the rules engine says of the timetables and policies (slot order and
+    overlap, seasons, presets and their overrides): one problem per table.
+
+    The rules own these checks so that a timetable or policy means the same
+    to ``check-config`` as to an evaluation.
+    """
+    from rules import RulesError, build_timetable, resolve_policy
+
+    problems = []
+    for name, table in (data.get("timetables") or {}).items():
+        try:
+            build_timetable(name, table, f"timetables.{name}")
+        except RulesError as exc:
+            problems.append(f"{source}: {exc}")
+    for name, table in (data.get("policies") or {}).items():
+        overrides = {k: v for k, v in table.items() if k != "preset"}
+        try:
+            resolve_policy(name, table["preset"], overrides, path=f"policies.{name}")
+        except RulesError as exc:
+            problems.append(f"{source}: {exc}")
+    return problems
 
 
 _TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.DOTALL)

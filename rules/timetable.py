@@ -10,7 +10,7 @@ that part of the day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any, Mapping, Sequence
 
 from .errors import RulesError
@@ -123,12 +123,20 @@ def build_slots(items: Sequence[Mapping[str, Any]], path: str) -> tuple[Slot, ..
         raise RulesError(path, "slots come in (in, out) pairs; the last 'in' has no 'out'")
     for i in range(1, len(slots)):
         prev, cur = slots[i - 1], slots[i]
+        ref = f'slots[{i - 1}] "{prev.name}"'
         if cur.at <= prev.at:
-            raise RulesError(f"{path}[{i}].at", f"out of order: {cur.at:%H:%M} is not after {prev.name} at {prev.at:%H:%M}")
-        if cur.accept_from <= prev.at or prev.accept_to >= cur.at:
+            raise RulesError(f"{path}[{i}].at", f"slots must be in time order: {cur.at:%H:%M} is not after {ref} at {prev.at:%H:%M}")
+        if cur.accept_from <= prev.at:
             raise RulesError(
                 f"{path}[{i}].accept",
-                f"overlaps {prev.name}: a slot's window must not reach its neighbour's due time",
+                f"overlaps {ref}: acceptance window starts at {cur.accept_from:%H:%M}, "
+                f"not after that slot's expected time {prev.at:%H:%M}",
+            )
+        if prev.accept_to >= cur.at:
+            raise RulesError(
+                f"{path}[{i}].accept",
+                f"overlaps {ref}: its acceptance window runs to {prev.accept_to:%H:%M}, "
+                f"not before this slot's expected time {cur.at:%H:%M}",
             )
     return tuple(slots)
 
@@ -159,9 +167,20 @@ def build_timetable(name: str, data: Mapping[str, Any], path: str | None = None)
         start = _month_day(v.get("from"), f"{vp}.from")
         end = _month_day(v.get("to"), f"{vp}.to")
         variants.append(Variant(str(v.get("name") or f"variant {i + 1}"), start, end, build_slots(v.get("slots") or [], f"{vp}.slots")))
-    for i, a in enumerate(variants):
-        for b in variants[i + 1 :]:
-            probe = [date(2000, m, d) for m, d in (b.start, b.end)]
-            if any(a.covers(x) for x in probe):
-                raise RulesError(f"{path}.variants[{i}]", f"overlaps the variant {b.name!r}")
+    leap_year = [date(2000, 1, 1) + timedelta(days=n) for n in range(366)]
+    seasons: list[set[date]] = []
+    for j, v in enumerate(variants):
+        days = {d for d in leap_year if v.covers(d)}
+        for i, other in enumerate(seasons):
+            if days & other:
+                a = variants[i]
+                raise RulesError(
+                    f"{path}.variants[{j}].from",
+                    f"season {_md(v.start)}..{_md(v.end)} overlaps variants[{i}] ({_md(a.start)}..{_md(a.end)})",
+                )
+        seasons.append(days)
     return Timetable(name, slots, tuple(variants))
+
+
+def _md(md: tuple[int, int]) -> str:
+    return f"{md[0]:02d}-{md[1]:02d}"

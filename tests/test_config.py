@@ -217,7 +217,10 @@ def test_seasonal_variants(tmp_path: Path) -> None:
         [[timetables.standard.variants]]
         from = "11-01"
         to = "02-28"
-        slots = [{ name = "am_in", kind = "in", at = "09:00", accept = ["07:00", "10:30"] }]
+        slots = [
+          { name = "am_in", kind = "in", at = "09:00", accept = ["07:00", "10:30"] },
+          { name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] },
+        ]
         """
     config = load_config(write(tmp_path, BASE + textwrap.dedent(winter)))
     variant = config.timetables["standard"].variants[0]
@@ -336,11 +339,19 @@ def test_config_error_is_a_user_error_listing_problems() -> None:
 
 
 def test_policy_keeps_override_keys(tmp_path: Path) -> None:
-    overrides = 'late_points = 2\n[policies.hall.midday_leave]\nfree_per_quarter = 8'
+    overrides = 'max_points = 30\n[policies.hall.points]\nlate = 2'
     text = BASE.replace('preset = "luoshan"', f'preset = "luoshan"\n{overrides}')
     policy = load_config(write(tmp_path, text)).policies["hall"]
     assert policy.preset == "luoshan"
-    assert policy.overrides == {"late_points": 2, "midday_leave": {"free_per_quarter": 8}}
+    assert policy.overrides == {"max_points": 30, "points": {"late": 2}}
+
+
+def test_policy_overrides_are_checked_by_the_rules(tmp_path: Path) -> None:
+    text = BASE.replace('preset = "luoshan"', 'preset = "luoshan"\nlate_points = 2')
+    assert problems(tmp_path, text) == ["policies.hall.late_points: unknown key"]
+    text = BASE.replace('preset = "luoshan"', 'preset = "luoshen"')
+    (problem,) = problems(tmp_path, text)
+    assert problem.startswith("policies.hall.preset: unknown preset 'luoshen'")
 
 
 def test_policy_needs_a_preset(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_seasonal_variants_and_their_overlap():
         build_timetable("t", {"slots": SLOTS, "variants": [
             {"name": "a", "from": "06-01", "to": "08-31", "slots": summer},
             {"name": "b", "from": "08-01", "to": "09-30", "slots": summer}]})
-    assert err.value.path == "timetables.t.variants[0]"
+    assert err.value.path == "timetables.t.variants[1].from"
 
 
 # --- one day ------------------------------------------------------------------------
