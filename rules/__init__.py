@@ -13,6 +13,7 @@ from .model import (
     DayResult,
     Deduction,
     DutyAssignment,
+    DutyRule,
     Event,
     Exemption,
     Inspection,
@@ -29,7 +30,7 @@ from .presets import PRESETS, load_preset
 from .timetable import Slot, Timetable, build_slots, build_timetable
 
 __all__ = [
-    "CalendarUnknown", "DayResult", "Deduction", "DutyAssignment", "Evaluation", "Event", "Exemption",
+    "CalendarUnknown", "DayResult", "Deduction", "DutyAssignment", "DutyRule", "Evaluation", "Event", "Exemption",
     "Inputs", "Inspection", "Leave", "PRESETS", "Period", "Policy", "RulesError", "Slot", "SlotResult",
     "Staff", "StaffPeriodResult", "Substitution", "Timetable", "WindowPeriodResult", "WorkCalendar",
     "build_policy", "build_slots", "build_timetable", "evaluate_day", "evaluate_days", "evaluate_period",

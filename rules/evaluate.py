@@ -21,6 +21,7 @@ from .errors import RulesError
 from .model import (
     DayResult,
     DutyAssignment,
+    DutyRule,
     Exemption,
     Inspection,
     Leave,
@@ -48,6 +49,7 @@ class Inputs:
     inspections: Sequence[Inspection] = ()
     substitutions: Sequence[Substitution] = ()
     duty: Sequence[DutyAssignment] = ()
+    duty_rules: Sequence[DutyRule] = ()
 
 
 @dataclass
@@ -114,6 +116,12 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
             d += timedelta(days=1)
     duty_staff = {(a.staff_no, a.day): a.timetable for a in inputs.duty if a.staff_no}
     duty_window = {(a.window, a.day): a.timetable for a in inputs.duty if a.window}
+    # standing rotas apply to days off; a person's own rota before their window's
+    rota: dict[str, tuple[DutyRule, ...]] = defaultdict(tuple)
+    for r in inputs.duty_rules:
+        key = r.staff_no or r.window
+        if key:
+            rota[key] = rota[key] + (r,)
 
     dates: list[date] = []
     d = start
@@ -144,6 +152,11 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
             tt_name = duty_staff.get((s.staff_no, d)) if duty_staff else None
             if tt_name is None and duty_window:
                 tt_name = duty_window.get((s.window, d))
+            if tt_name is None and kind != "workday":
+                for rule in rota.get(s.staff_no, ()) + rota.get(s.window, ()):
+                    if rule.matches(d, kind):
+                        tt_name = rule.timetable
+                        break
             if tt_name is not None:
                 slots, day_kind, scheduled = slots_of(tt_name, d), "duty", True
             else:

@@ -118,6 +118,30 @@ class DutyAssignment:
     staff_no: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DutyRule:
+    """A standing duty rota: a window (or one person) works the days that match
+    on ``timetable`` — e.g. the police window every weekend and holiday
+    (``day_kinds={"rest", "holiday"}``), or a rotating Sunday (``weekdays={6}``
+    with a start and end). Empty filters match every day."""
+
+    timetable: str
+    window: str | None = None
+    staff_no: str | None = None
+    day_kinds: frozenset[str] = frozenset()
+    weekdays: frozenset[int] = frozenset()  # 0 = Monday … 6 = Sunday
+    start: date | None = None
+    end: date | None = None
+
+    def matches(self, day: date, day_kind: str) -> bool:
+        return (
+            (not self.day_kinds or day_kind in self.day_kinds)
+            and (not self.weekdays or day.weekday() in self.weekdays)
+            and (self.start is None or day >= self.start)
+            and (self.end is None or day <= self.end)
+        )
+
+
 # --- results --------------------------------------------------------------------
 
 

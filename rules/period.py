@@ -131,14 +131,16 @@ def _measures(days: Sequence[DayResult], extra: Sequence[Event]) -> dict[str, fl
     for d in days:
         if d.absent_days >= 1:
             m["full_day_absences"] += 1
+        if any(e.kind == "absence_day" for e in d.events):
+            m["absence_count"] += 1  # one occurrence a day, whether half of it or the whole of it
         for e in d.events:
-            _count(m, e)
+            _count(m, e, occurrence=False)
     for e in extra:
         _count(m, e)
     return m
 
 
-def _count(m: dict[str, float], e: Event) -> None:
+def _count(m: dict[str, float], e: Event, occurrence: bool = True) -> None:
     k = e.kind
     if k in ("late", "serious_late"):
         m["late_count"] += 1
@@ -152,7 +154,8 @@ def _count(m: dict[str, float], e: Event) -> None:
         m["excused_punches"] += 1
     elif k == "absence_day":
         m["absent_days"] += e.count
-        m["absence_count"] += 1
+        if occurrence:
+            m["absence_count"] += 1
     elif k == "personal_leave_day":
         m["personal_leave_days"] += e.count
     elif k == "sick_leave_day":

@@ -250,3 +250,30 @@ def test_unknown_policy_keys_and_values_name_their_path():
         with pytest.raises(RulesError) as err:
             resolve_policy("p", "luoshan", overrides)
         assert err.value.path == path, overrides
+
+
+def test_standing_rota_police_weekends_and_holidays_and_a_rotating_sunday():
+    """004 第四篇 平湖: 周日部分窗口实行轮值服务。公安窗口全年无休 … 双休、节假日均有值班。"""
+    from rules import DutyRule
+
+    duty_tt = build_timetable("duty", {"slots": [
+        {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:30", "10:30"]},
+        {"name": "am_out", "kind": "out", "at": "11:00", "accept": ["10:31", "12:30"]},
+        {"name": "pm_in", "kind": "in", "at": "14:00", "accept": ["12:31", "15:00"]},
+        {"name": "pm_out", "kind": "out", "at": "16:00", "accept": ["15:01", "19:00"]}]})
+    staff = [Staff("1", "a", "police"), Staff("2", "b", "tax"), Staff("3", "c", "tax")]
+    inputs = Inputs(
+        staff=staff, punches={}, windows={"police": "公安", "tax": "税务"},
+        policies={"police": POLICY, "tax": POLICY}, timetables={"standard": STANDARD, "duty": duty_tt},
+        window_timetable={"police": "standard", "tax": "standard"},
+        duty_rules=[DutyRule("duty", window="police", day_kinds=frozenset({"rest", "holiday"})),
+                    DutyRule("duty", staff_no="2", weekdays=frozenset({6}), start=date(2026, 10, 11), end=date(2026, 10, 11))],
+    )
+    days = evaluate_period(inputs, parse_period("2026-10")).days
+    kinds = lambda no: {d.day: (d.day_kind, d.scheduled) for d in days[no]}  # noqa: E731
+    assert kinds("1")[date(2026, 10, 1)] == ("duty", True)  # National Day
+    assert kinds("1")[date(2026, 10, 11)] == ("duty", True)  # a Sunday
+    assert kinds("1")[date(2026, 10, 12)] == ("workday", True)
+    assert kinds("2")[date(2026, 10, 11)] == ("duty", True) and kinds("2")[date(2026, 10, 18)] == ("rest", False)
+    assert kinds("3")[date(2026, 10, 11)] == ("rest", False)
+    assert kinds("2")[date(2026, 10, 10)] == ("workday", True)  # the make-up Saturday is a workday for all
