@@ -470,7 +470,20 @@ class Window(_Section):
     """The devices whose punches count for this window's staff; absent: every device."""
 
 
-_SECTION_ORDER = ("site", "store", "scoring", "daemon", "logging", "devices", "timetables", "policies", "windows")
+_SECTION_ORDER = ("site", "store", "scoring", "daemon", "logging", "devices", "timetables", "policies", "windows", "calendar")
+
+
+class CalendarSection(_Section):
+    """``[calendar]``: the centre's own additions to the statutory calendar.
+
+    ``closures`` are extra days off, ``workdays`` extra working days, and
+    ``years`` the years the centre declares itself where chinesecalendar does
+    not know them yet (then weekdays work, weekends rest, plus the two lists).
+    """
+
+    years: list[Annotated[int, Field(ge=2000, le=2100)]] = Field(default_factory=list)
+    closures: list[date] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
 
 
 class Config(_Section):
@@ -489,6 +502,7 @@ class Config(_Section):
     timetables: dict[Name, Timetable] = Field(default_factory=dict)
     policies: dict[Name, Policy] = Field(default_factory=dict)
     windows: list[Window] = Field(default_factory=list)
+    calendar: CalendarSection = Field(default_factory=CalendarSection)
 
     @model_validator(mode="wrap")
     @classmethod

@@ -7,9 +7,21 @@ are naive UTC in columns ending ``_utc``. The two never meet in a comparison.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -113,3 +125,133 @@ class DeviceUserRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     uid: Mapped[int] = mapped_column(Integer, default=0)
     seen_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- the clerk's records (imported from CSV / XLSX, or entered by tests and the demo) ---
+
+
+class StaffRow(Base):
+    """The roster: who works at which window (staff_no = the PIN on terminals)."""
+
+    __tablename__ = "staff"
+
+    staff_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    window_code: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="staff")
+    active_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    active_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    exempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LeaveRow(Base):
+    __tablename__ = "leave"
+    __table_args__ = (Index("ix_leave_staff", "staff_no", "start"),)
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_no: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    start: Mapped[datetime] = mapped_column(DateTime)
+    end: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ExemptionRow(Base):
+    __tablename__ = "exemption"
+    __table_args__ = (Index("ix_exemption_staff", "staff_no", "day"),)
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_no: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InspectionRow(Base):
+    __tablename__ = "inspection"
+    __table_args__ = (Index("ix_inspection_staff", "staff_no", "at"),)
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_no: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SubstitutionRow(Base):
+    __tablename__ = "substitution"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    substitute_no: Mapped[str] = mapped_column(String(32))
+    covered_no: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- the daemon's own bookkeeping ---------------------------------------------------
+
+
+class JobRunRow(Base):
+    """Every scheduled job run: a run missed while the service was down, or one
+    that crashed mid-way (status still ``running``), runs again at start-up."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "scheduled_for_utc", name="uq_job_run_slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64))
+    scheduled_for_utc: Mapped[datetime] = mapped_column(DateTime)
+    started_utc: Mapped[datetime] = mapped_column(DateTime)
+    finished_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | ok | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SnapshotRow(Base):
+    """A period's computed results, exactly as they are (to be) pushed.
+
+    The outbox pushes snapshots, so a push after an outage is identical to
+    the push that failed; a final month's snapshot changes only on reopen.
+    """
+
+    __tablename__ = "period_snapshot"
+
+    period_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period_kind: Mapped[str] = mapped_column(String(16))
+    computed_utc: Mapped[datetime] = mapped_column(DateTime)
+    rules_version: Mapped[str] = mapped_column(String(64))
+    is_final: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    pushed_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pushed_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReopenRow(Base):
+    """Who reopened a final month, when and why (the audit the SPEC asks for)."""
+
+    __tablename__ = "period_reopen"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period_key: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DirtyMonthRow(Base):
+    """Months whose inputs changed since they were last evaluated."""
+
+    __tablename__ = "dirty_month"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    since_utc: Mapped[datetime] = mapped_column(DateTime)

@@ -102,6 +102,19 @@ def _insert_punches(conn: Connection, serial: str, punches: Sequence[Punch], run
     return conn.execute(mysql.insert(pt).prefix_with("IGNORE"), rows).rowcount
 
 
+def _months_of_run(conn: Connection, run_id: int) -> list[str]:
+    """``YYYY-MM`` of the punches a run stored (their new rows carry its id)."""
+    pt = PunchRow.__table__
+    name = conn.dialect.name
+    if name == "sqlite":
+        month = func.substr(pt.c.punched_at, 1, 7)
+    elif name == "postgresql":
+        month = func.to_char(pt.c.punched_at, "YYYY-MM")
+    else:
+        month = func.date_format(pt.c.punched_at, "%Y-%m")
+    return list(conn.scalars(select(month).where(pt.c.run_id == run_id).distinct()))
+
+
 def _insert_ignore(conn: Connection, table, rows: Sequence[dict]) -> None:
     """Bulk insert that skips rows whose unique key already exists."""
     if not rows:
@@ -237,6 +250,10 @@ class Store:
                 run_id = conn.execute(insert(rt), run_row).inserted_primary_key[0]
                 before_q = conn.scalar(count_q) or 0
                 result.new = _insert_punches(conn, device_serial, punches, run_id)
+                if result.new:
+                    from .records import mark_dirty
+
+                    mark_dirty(conn, _months_of_run(conn, run_id), now_utc)
                 _insert_ignore(conn, qt, qrows)
                 result.quarantined_new = (conn.scalar(count_q) or 0) - before_q
                 result.duplicate = len(punches) - result.new

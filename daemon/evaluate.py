@@ -1,0 +1,254 @@
+"""From the store and the config to the rules, and from results to scoring-DB rows.
+
+:func:`build_inputs` reads the punches and the clerk's records a period
+needs; :func:`evaluate` runs the rules; :func:`scoring_rows` shapes the
+results as the SPEC §4.4 tables. The rules stay pure: everything that
+touches the database or the config happens here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+import rules
+from rules import Inputs, Period
+
+from . import __version__
+from .config import Config
+from .errors import UserError
+from .store import Store
+from .store.models import (
+    DeviceStateRow,
+    ExemptionRow,
+    InspectionRow,
+    IngestRunRow,
+    LeaveRow,
+    PunchRow,
+    StaffRow,
+    SubstitutionRow,
+)
+
+
+def _timetable_table(tt) -> dict:
+    def slots(items):
+        return [{"name": s.name, "kind": s.kind, "at": s.at, "accept": list(s.accept), "grace": s.grace} for s in items]
+
+    return {
+        "slots": slots(tt.slots),
+        "variants": [{"name": v.name or "", "from": v.from_, "to": v.to, "slots": slots(v.slots)} for v in tt.variants],
+    }
+
+
+def compile_rules(config: Config) -> tuple[dict, dict, dict, rules.WorkCalendar]:
+    """(timetables by name, policy by window code, window names, calendar) from the config."""
+    if not config.windows:
+        raise UserError("the config has no [[windows]]: add the service windows to evaluate")
+    timetables = {name: rules.build_timetable(name, _timetable_table(tt)) for name, tt in config.timetables.items()}
+    by_name = {
+        name: rules.resolve_policy(name, p.preset, p.overrides)
+        for name, p in config.policies.items()
+    }
+    policies = {w.code: by_name[w.policy] for w in config.windows}
+    names = {w.code: w.name for w in config.windows}
+    cal = config.calendar
+    calendar = rules.WorkCalendar(frozenset(cal.closures), frozenset(cal.workdays), frozenset(cal.years))
+    return timetables, policies, names, calendar
+
+
+def rules_version(config: Config) -> str:
+    """attendd's version and a digest of the rules in force (timetables, policies, calendar)."""
+    blob = json.dumps(
+        {
+            "timetables": {k: v.model_dump(mode="json") for k, v in config.timetables.items()},
+            "policies": {k: {"preset": v.preset, **v.overrides} for k, v in config.policies.items()},
+            "windows": [w.model_dump(mode="json") for w in config.windows],
+            "calendar": config.calendar.model_dump(mode="json"),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return f"{__version__}+{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
+
+
+def build_inputs(store: Store, config: Config, start: date, end: date) -> Inputs:
+    """Everything the rules need for days ``start`` to ``end`` (exclusive)."""
+    timetables, policies, names, calendar = compile_rules(config)
+    lo, hi = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
+    with store.engine.connect() as conn:
+        staff_rows = conn.execute(select(StaffRow.__table__)).mappings().all()
+        if not staff_rows:
+            raise UserError("the roster is empty: import it with `attendd import roster FILE` first")
+        unknown = sorted({r["window_code"] for r in staff_rows} - set(names))
+        if unknown:
+            raise UserError(f"the roster names windows the config lacks: {', '.join(unknown)} (add them under [[windows]])")
+        staff = [
+            rules.Staff(r["staff_no"], r["name"], r["window_code"], r["role"] if r["role"] in ("chief", "staff") else "staff",
+                        r["active_from"], r["active_to"], bool(r["exempt"]))
+            for r in staff_rows
+        ]
+        lt, et, it, st = LeaveRow.__table__, ExemptionRow.__table__, InspectionRow.__table__, SubstitutionRow.__table__
+        leaves = [rules.Leave(r["staff_no"], r["kind"], r["start"], r["end"], r["ref"], r["note"] or "")
+                  for r in conn.execute(select(lt).where(lt.c.end >= lo, lt.c.start < hi)).mappings()]
+        exemptions = [rules.Exemption(r["staff_no"], r["day"], r["slot"], r["reason"] or "", r["ref"])
+                      for r in conn.execute(select(et).where(et.c.day >= start, et.c.day < end)).mappings()]
+        inspections = [rules.Inspection(r["staff_no"], r["at"], r["kind"], r["minutes"] or 0, r["note"] or "", r["ref"])
+                       for r in conn.execute(select(it).where(it.c.at >= lo, it.c.at < hi)).mappings()]
+        substitutions = [rules.Substitution(r["substitute_no"], r["covered_no"], r["start_date"], r["end_date"], r["ref"])
+                         for r in conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings()]
+        serial_of = {r.device_name: r.serial for r in conn.execute(select(DeviceStateRow.__table__)).all() if r.serial}
+        pt, rt = PunchRow.__table__, IngestRunRow.__table__
+        rows = conn.execute(
+            select(pt.c.pin, pt.c.punched_at, pt.c.device_serial).where(pt.c.punched_at >= lo, pt.c.punched_at < hi)
+        ).all()
+        del rt
+    # A window that names its devices counts only their punches.
+    allowed: dict[str, set[str] | None] = {}
+    for w in config.windows:
+        if w.devices:
+            allowed[w.code] = {serial_of.get(d) or next((x.serial for x in config.devices if x.name == d and x.serial), d)
+                               for d in w.devices}
+        else:
+            allowed[w.code] = None
+    window_of = {s.staff_no: s.window for s in staff}
+    by_pin: dict[str, list[datetime]] = defaultdict(list)
+    for pin, at, serial in rows:
+        w = window_of.get(pin)
+        ok = allowed.get(w) if w else None
+        if ok is None or serial in ok:
+            by_pin[pin].append(at)
+    return Inputs(
+        staff=staff,
+        punches=dict(by_pin),
+        windows=names,
+        policies=policies,
+        timetables=timetables,
+        window_timetable={w.code: w.timetable for w in config.windows},
+        calendar=calendar,
+        leaves=leaves,
+        exemptions=exemptions,
+        inspections=inspections,
+        substitutions=substitutions,
+    )
+
+
+def evaluate(store: Store, config: Config, period: Period) -> rules.Evaluation:
+    """The rules' results for ``period`` (reads what the counting rules look back on)."""
+    _, policies, _, _ = compile_rules(config)
+    start = min((rules.period.lookback_start(p, period) for p in policies.values()), default=period.start)
+    try:
+        return rules.evaluate_period(build_inputs(store, config, start, period.end), period)
+    except rules.RulesError as exc:
+        raise UserError(str(exc)) from None
+
+
+# --- scoring-DB rows -----------------------------------------------------------------------
+
+_LATE = ("late", "serious_late")
+
+
+def _day_status(d: rules.DayResult) -> str:
+    if not d.scheduled:
+        return "not_scheduled"
+    kinds = {e.kind for e in d.events}
+    if d.absent_days >= 1:
+        return "absent"
+    if d.absent_days > 0:
+        return "half_absent"
+    if "missing_punch" in kinds:
+        return "missing"
+    late, early = bool(kinds & set(_LATE)), "early" in kinds
+    if late and early:
+        return "late_early"
+    if late:
+        return "late"
+    if early:
+        return "early"
+    if d.leave_days > 0:
+        return "leave"
+    return "ok"
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat(sep=" ") if t else None
+
+
+def scoring_rows(ev: rules.Evaluation, is_final: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The SPEC §4.4 rows for an evaluation (computed_at and rules_version are added on push)."""
+    period = ev.period
+    points_by_day: dict[tuple[str, date], float] = defaultdict(float)
+    deductions = []
+    for r in ev.staff:
+        for x in r.deductions:
+            if x.day is not None:
+                points_by_day[(r.staff_no, x.day)] += x.points
+            deductions.append(_deduction_row(period, x))
+    for w in ev.windows:
+        deductions += [_deduction_row(period, x) for x in w.deductions if x.rule == "chief_offsite"]
+    staff_days = []
+    for no, days in sorted(ev.days.items()):
+        for d in days:
+            late = [e for e in d.events if e.kind in _LATE]
+            early = [e for e in d.events if e.kind == "early"]
+            staff_days.append({
+                "staff_no": no,
+                "work_date": d.day,
+                "window_code": d.window,
+                "day_kind": d.day_kind,
+                "status": _day_status(d),
+                "late_count": len(late),
+                "late_minutes": sum(e.minutes for e in late),
+                "early_count": len(early),
+                "early_minutes": sum(e.minutes for e in early),
+                "missing_punches": sum(1 for e in d.events if e.kind == "missing_punch"),
+                "excused_punches": sum(1 for e in d.events if e.kind == "excused_punch"),
+                "absent_days": d.absent_days,
+                "leave_kind": d.leave_kind,
+                "leave_days": d.leave_days,
+                "off_post_count": sum(1 for e in d.events if e.kind == "off_post"),
+                "deduction_points": round(points_by_day.get((no, d.day), 0.0), 4),
+                "first_punch": d.first_punch,
+                "last_punch": d.last_punch,
+                "detail": [{"slot": s.slot, "status": s.status, "punch": _iso(s.punch), "minutes": s.minutes}
+                           for s in d.slots],
+            })
+    staff_periods = [{
+        "period_kind": period.kind, "period_key": period.key, "staff_no": r.staff_no, "window_code": r.window,
+        "policy": r.policy, "scheduled_days": r.scheduled_days, "present_days": r.present_days,
+        "late_count": r.late_count, "early_count": r.early_count, "missing_punches": r.missing_punches,
+        "absent_days": r.absent_days, "personal_leave_days": r.personal_leave_days,
+        "sick_leave_days": r.sick_leave_days, "other_leave_days": r.other_leave_days,
+        "midday_leave_count": r.midday_leave_count, "off_post_count": r.off_post_count,
+        "deduction_points": r.deduction_points, "max_points": r.max_points,
+        "attendance_score": r.attendance_score, "grade": r.grade, "disqualified": r.disqualified,
+        "disqualify_reasons": r.disqualify_reasons + r.no_excellent_reasons, "is_final": is_final,
+    } for r in ev.staff]
+    window_periods = [{
+        "period_kind": period.kind, "period_key": period.key, "window_code": w.window, "window_name": w.window_name,
+        "staff_count": w.staff_count, "attendance_score": w.attendance_score, "max_points": w.max_points,
+        "rank": w.rank, "red_flag": w.red_flag, "chief_onsite_ratio": w.chief_onsite_ratio, "is_final": is_final,
+    } for w in ev.windows]
+    return {"staff_days": staff_days, "staff_periods": staff_periods, "window_periods": window_periods,
+            "deductions": deductions}
+
+
+def _deduction_row(period: Period, x: rules.Deduction) -> dict[str, Any]:
+    return {
+        "period_kind": period.kind, "period_key": period.key, "staff_no": x.staff_no, "rule": x.rule,
+        "ref": x.ref, "work_date": x.day, "slot": x.slot, "points": x.points, "evidence": x.evidence,
+        "note": x.note,
+    }
+
+
+def month_keys_between(start: date, end: date) -> list[str]:
+    """``YYYY-MM`` of every month from ``start`` to ``end`` (exclusive)."""
+    out, d = [], date(start.year, start.month, 1)
+    while d < end:
+        out.append(f"{d.year}-{d.month:02d}")
+        d = (d + timedelta(days=32)).replace(day=1)
+    return out
