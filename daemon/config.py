@@ -308,6 +308,11 @@ class DaemonSection(_Section):
     pull_times: list[ClockTime] = Field(default_factory=lambda: [_parse_clock(t) for t in DEFAULT_PULL_TIMES])
     sync_workers: int = Field(default=8, ge=1, le=64)
     state_dir: Path | None = None
+    close_day: int = Field(default=3, ge=1, le=28)
+    """Day of the month on which the previous month is closed (final results, bulletin)."""
+    close_time: ClockTime = Field(default_factory=lambda: _parse_clock("02:00"))
+    drain_minutes: int = Field(default=5, ge=1, le=1440)
+    """How often the outbox retries pushes the scoring DB missed."""
 
     @field_validator("state_dir")
     @classmethod

@@ -169,12 +169,15 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
             else:
                 day_punches = own.get(d, empty)
             key = (s.staff_no, d)
-            results.append(evaluate_day(
+            result = evaluate_day(
                 s, d, day_kind, slots, day_punches, rules=rules, scheduled=scheduled,
                 leaves=leaves.get(key, none) if leaves else none,
                 exemptions=exemptions.get(key, none) if exemptions else none,
                 inspections=inspections.get(key, none) if inspections else none,
-            ))
+            )
+            if sub is not None:
+                result.covered_by = sub
+            results.append(result)
         out[s.staff_no] = results
     return out
 

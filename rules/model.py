@@ -189,6 +189,7 @@ class DayResult:
     absent_days: float = 0.0
     first_punch: datetime | None = None
     last_punch: datetime | None = None
+    covered_by: str | None = None  # 顶岗: the substitute whose punches count for this day
 
     def count(self, kind: str) -> float:
         return sum(e.count for e in self.events if e.kind == kind)

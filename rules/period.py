@@ -420,14 +420,16 @@ def score_windows(
                 sched = [d for d in chief_days if d.day in month and d.scheduled]
                 if not sched:
                     continue
-                ratio = sum(1 for d in sched if d.present) / len(sched)
+                # a day someone else covered (顶岗) is not the chief in 窗口一线
+                onsite = sum(1 for d in sched if d.present and d.covered_by is None)
+                ratio = onsite / len(sched)
                 ratios.append(ratio)
                 if ratio < policy.window.chief_onsite_min and policy.window.chief_offsite_points:
                     pts = policy.window.chief_offsite_points
                     score -= pts
                     wr.deductions.append(Deduction(
                         sched[0].staff_no, "chief_offsite", f"{month.key}/chief-onsite", pts, None, None,
-                        f"首席代表 {month.key} 在岗 {sum(1 for d in sched if d.present)}/{len(sched)} 天"
+                        f"首席代表 {month.key} 在岗 {onsite}/{len(sched)} 天"
                         f"（{ratio:.0%}），低于 {policy.window.chief_onsite_min:.0%}",
                     ))
             wr.chief_onsite_ratio = round(min(ratios), 4) if ratios else None

@@ -277,3 +277,22 @@ def test_standing_rota_police_weekends_and_holidays_and_a_rotating_sunday():
     assert kinds("2")[date(2026, 10, 11)] == ("duty", True) and kinds("2")[date(2026, 10, 18)] == ("rest", False)
     assert kinds("3")[date(2026, 10, 11)] == ("rest", False)
     assert kinds("2")[date(2026, 10, 10)] == ("workday", True)  # the make-up Saturday is a workday for all
+
+
+def test_a_chief_covered_by_a_substitute_is_not_on_site():
+    """000 上虞: 首席代表（窗口负责人）在窗口一线的工作时间少于80%: a day 顶岗 by someone else
+    keeps the chief's score whole but is not the chief at the window."""
+    from rules import Substitution
+
+    policy = resolve_policy("p", "shangyu")
+    chief = Staff("1", "a", "w", "chief")
+    month = parse_period("2026-03")
+    workdays = [d for d in month.days() if WorkCalendar().is_workday(d)]
+    punches = {"9": [t(x, d) for d in workdays for x in ("08:55", "12:01", "12:58", "17:02")]}
+    inputs = Inputs(staff=[chief], punches=punches, windows={"w": "W"}, policies={"w": policy},
+                    timetables={"standard": STANDARD}, window_timetable={"w": "standard"},
+                    substitutions=[Substitution("9", "1", workdays[0], workdays[-1], "S1")])
+    ev = evaluate_period(inputs, month)
+    assert ev.staff[0].deduction_points == 0  # the substitute's punches count for the chief's score
+    (w,) = ev.windows
+    assert w.chief_onsite_ratio == 0 and [d.rule for d in w.deductions] == ["chief_offsite"]

@@ -1,0 +1,234 @@
+"""``attendd run``: scheduled pulls, re-evaluation, pushes and the month close.
+
+Jobs and their times:
+
+* ``pull`` at ``daemon.pull_times`` (four a day by default): pull every
+  terminal, then re-evaluate the months whose inputs changed (and the
+  current one), snapshot them and drain the outbox;
+* ``close`` on ``daemon.close_day`` of each month at ``daemon.close_time``:
+  the previous month's final results (``is_final``);
+* ``drain`` every ``daemon.drain_minutes``: retry what the scoring DB missed.
+
+APScheduler (with the site timezone set explicitly) fires the jobs; what
+a firing does is decided here from the job-run table: a slot already done
+is not done again, and at start-up the latest slot of each job that was
+missed while the service was down, or crashed mid-way, runs once. Every
+function takes the time as an argument, so tests drive it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import structlog
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from structlog.contextvars import bound_contextvars
+
+from rules import parse_period, period_of
+
+from .config import Config
+from .notify import notify, watchdog_interval
+from .outbox import drain, take_snapshot
+from .store import Store
+from .store.models import JobRunRow
+from .store.records import clear_dirty, dirty_months
+from .sync import PULLED_DRIVERS, sync_all
+
+log = structlog.get_logger("attendd.scheduler")
+
+
+def _naive(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def latest_fire(trigger: CronTrigger, now: datetime, *, horizon: timedelta = timedelta(days=40)) -> datetime | None:
+    """The trigger's last fire time at or before ``now`` (within ``horizon``)."""
+    t = trigger.get_next_fire_time(None, now - horizon)
+    last = None
+    while t is not None and t <= now:
+        last = t
+        t = trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+    return last
+
+
+@dataclass
+class Daemon:
+    config: Config
+    store: Store
+    scoring: object  # ScoringDB
+    connect: Callable
+    clock: Callable[[], datetime]
+    tz: ZoneInfo
+    triggers: dict[str, CronTrigger] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        d = self.config.daemon
+        for i, t in enumerate(d.pull_times):
+            self.triggers[f"pull@{t:%H:%M}"] = CronTrigger(hour=t.hour, minute=t.minute, timezone=self.tz)
+        self.triggers["close"] = CronTrigger(day=d.close_day, hour=d.close_time.hour, minute=d.close_time.minute,
+                                             timezone=self.tz)
+
+    # --- the job-run table ----------------------------------------------------------------
+
+    def _claim(self, job: str, slot: datetime, now: datetime) -> bool:
+        """Record that ``job`` runs for ``slot``; False when that slot is already done."""
+        t = JobRunRow.__table__
+        with self.store._writing(), self.store.engine.begin() as conn:
+            row = conn.execute(select(t).where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot))).mappings().first()
+            if row is not None and row["status"] == "ok":
+                return False
+            if row is None:
+                try:
+                    conn.execute(insert(t), {"job": job, "scheduled_for_utc": _naive(slot), "started_utc": _naive(now),
+                                             "status": "running"})
+                except IntegrityError:
+                    return False
+            else:  # failed, or crashed while running: run it again
+                conn.execute(update(t).where(t.c.id == row["id"]).values(started_utc=_naive(now), status="running",
+                                                                           error=None, finished_utc=None))
+        return True
+
+    def _finish(self, job: str, slot: datetime, status: str, error: str | None = None) -> None:
+        t = JobRunRow.__table__
+        with self.store._writing(), self.store.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot)).values(
+                status=status, error=error, finished_utc=_naive(self.clock())))
+
+    def execute(self, job: str, slot: datetime) -> bool:
+        """Run ``job`` for its scheduled ``slot`` once; False if it was already done."""
+        now = self.clock()
+        if not self._claim(job, slot, now):
+            return False
+        with bound_contextvars(job=job.split("@")[0]):
+            lock = getattr(self.scoring, "job_lock", None)
+            try:
+                if lock is not None:
+                    with lock(job.split("@")[0]) as got:
+                        if not got:
+                            log.info("another attendd runs this job; skipped")
+                            self._finish(job, slot, "ok", "skipped: another daemon holds the lock")
+                            return False
+                        self._run(job, slot)
+                else:
+                    self._run(job, slot)
+            except Exception as exc:  # a job must never take the daemon down
+                log.exception("job failed")
+                self._finish(job, slot, "failed", str(exc))
+                return True
+        self._finish(job, slot, "ok")
+        return True
+
+    def _run(self, job: str, slot: datetime) -> None:
+        if job.startswith("pull"):
+            self.pull_and_push()
+        elif job == "close":
+            self.close_month(slot)
+
+    def catch_up(self) -> list[str]:
+        """At start-up: run each job's latest slot if it was missed or crashed."""
+        now = self.clock()
+        ran = []
+        for job, trigger in sorted(self.triggers.items()):
+            slot = latest_fire(trigger, now)
+            if slot is not None and self.execute(job, slot):
+                ran.append(job)
+        return ran
+
+    # --- the jobs -----------------------------------------------------------------------------
+
+    def pull_and_push(self) -> None:
+        devices = [d for d in self.config.devices if d.enabled and d.driver in PULLED_DRIVERS]
+        if devices:
+            sync_all(self.store, devices, connect=self.connect, clock=self.clock, tz=self.tz,
+                     workers=self.config.daemon.sync_workers)
+        self.reevaluate()
+        self.drain()
+
+    def reevaluate(self) -> list[str]:
+        """Snapshot the current month and every month whose inputs changed."""
+        now = self.clock()
+        today = now.astimezone(self.tz).date()
+        months = set(dirty_months(self.store)) | {period_of("month", today).key}
+        done = []
+        for key in sorted(months):
+            if key > period_of("month", today).key:
+                continue  # a punch from the future is quarantined; nothing to evaluate
+            with bound_contextvars(period=key):
+                take_snapshot(self.store, self.config, parse_period(key), now=now)
+            done.append(key)
+        clear_dirty(self.store, done, _naive(now))
+        return done
+
+    def close_month(self, slot: datetime) -> None:
+        """Final results for the month before the one ``slot`` falls in."""
+        local = slot.astimezone(self.tz).date()
+        previous = period_of("month", local.replace(day=1) - timedelta(days=1))
+        with bound_contextvars(period=previous.key):
+            take_snapshot(self.store, self.config, previous, now=self.clock(), final=True)
+            log.info("month closed")
+        self.drain()
+
+    def drain(self) -> None:
+        if self.scoring is not None:
+            drain(self.store, self.scoring, now=self.clock())
+
+    # --- the service ---------------------------------------------------------------------
+
+    def serve(self) -> None:  # pragma: no cover - exercised by the service test in a subprocess
+        sched = BlockingScheduler(timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1,
+                                                                  "misfire_grace_time": 3600})
+        for job, trigger in self.triggers.items():
+            sched.add_job(self._fire, trigger, args=[job], id=job, name=job)
+        sched.add_job(self.drain, IntervalTrigger(minutes=self.config.daemon.drain_minutes, timezone=self.tz),
+                      id="drain", name="drain")
+        interval = watchdog_interval()
+        if interval:
+            sched.add_job(lambda: notify("WATCHDOG=1"), IntervalTrigger(seconds=interval), id="watchdog")
+        stopping = threading.Event()
+
+        def stop(signum, _frame):
+            if stopping.is_set():
+                return
+            stopping.set()
+            notify("STOPPING=1")
+            log.info("stopping: finishing the current job", signal=signal.Signals(signum).name)
+            threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        ran = self.catch_up()
+        if ran:
+            log.info("caught up on missed jobs", jobs=ran)
+        notify("READY=1", "STATUS=running")
+        log.info("attendd running", jobs=sorted(self.triggers), timezone=str(self.tz))
+        sched.start()
+        log.info("attendd stopped")
+
+    def _fire(self, job: str) -> None:
+        slot = latest_fire(self.triggers[job], self.clock())
+        if slot is not None:
+            self.execute(job, slot)
+
+
+def job_runs(store: Store) -> list[dict]:
+    """The latest run of every job (for ``attendd status``)."""
+    t = JobRunRow.__table__
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(t).order_by(t.c.job, t.c.scheduled_for_utc)).mappings().all()
+    latest: dict[str, dict] = {}
+    for r in rows:
+        latest[r["job"]] = dict(r)
+    return list(latest.values())
+
+
+def today_in(tz: ZoneInfo, now: datetime) -> date:
+    return now.astimezone(tz).date()
