@@ -6,7 +6,10 @@ a leave, double punches, the statutory holiday calendar), writes a config
 that points at them, syncs them into a local SQLite store in the demo folder
 and prints what happened and where everything is.
 
-Evaluation, the scoring DB and the bulletin join the demo as they are built.
+Then it enters the clerk's records (roster, a leave, an exemption),
+evaluates the month with the luoshan preset, pushes the results into an
+embedded SQLite scoring DB and prints the window ranking. The bulletin
+joins the demo when it is built.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from zoneinfo import ZoneInfo
 from rich.table import Table
 
 from drivers import Punch
+from rules import parse_period
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, make_users
 
 from .cli.output import console_for
 from .config import load_config
+from .outbox import drain, take_snapshot
+from .scoring import ScoringDB
+from .store.records import put_records
 from .logging import setup_logging
 from .store import open_store
 from .sync import sync_all, utc_now
@@ -65,6 +72,16 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
+def leave_days(start: date, end: date) -> list[date]:
+    """The two workdays the first person of each window takes off (from the 8th)."""
+    out, d = [], start
+    while d < end and len(out) < 2:
+        if is_workday(d) and d.day > 7:
+            out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
 def month_of_punches(pins: tuple[str, ...], start: date, end: date, seed: int) -> list[Punch]:
     """Four punches a workday per person, with the usual human irregularities.
 
@@ -75,13 +92,11 @@ def month_of_punches(pins: tuple[str, ...], start: date, end: date, seed: int) -
     rng = random.Random(seed)
     out: list[Punch] = []
     day = start
-    leave_days: set[date] = set()
+    off = set(leave_days(start, end))
     while day < end:
         if is_workday(day):
-            if len(leave_days) < 2 and day.day > 7:
-                leave_days.add(day)
             for i, pin in enumerate(pins):
-                if i == 0 and day in leave_days:
+                if i == 0 and day in off:
                     continue
                 verify = 15 if i % 3 else 1
                 times = [
@@ -170,15 +185,61 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
         table.add_row(w.name, r.device, r.serial or "", str(r.record_count or 0), str(r.new),
                       str(r.duplicate), str(r.quarantined), r.status if not r.error else r.error)
     console.print(table)
+
+    # The clerk's records: roster, the leave the first person of each window took, one exemption.
+    _clerk_records(store, start, end, now)
+    period = parse_period(f"{start:%Y-%m}")
+    snap = take_snapshot(store, cfg, period, now=now)
+    scoring = ScoringDB(cfg.scoring_url())
+    scoring.upgrade()
+    pushed = drain(store, scoring, now=now, only=[period.key], force=True)
+    ranking = Table(title=f"{period.key} attendance (preset luoshan: 出勤值勤, 25 points)", header_style="bold")
+    for col in ("rank", "window", "staff", "score", "red flag"):
+        ranking.add_column(col)
+    for w in sorted(snap.rows["window_periods"], key=lambda r: (r["rank"], r["window_code"])):
+        ranking.add_row(str(w["rank"]), w["window_name"], str(w["staff_count"]), f"{w['attendance_score']:.2f}",
+                        "流动红旗" if w["red_flag"] else "")
+    console.print(ranking)
+    kinds: dict[str, int] = {}
+    for d in snap.rows["deductions"]:
+        kinds[d["rule"]] = kinds.get(d["rule"], 0) + 1
+    console.print("deductions: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     first_pin = WINDOWS[0].pins[0]
+    rows = sum(o.rows for o in pushed)
     console.print(
         f"local store: {folder / 'attendd.db'} ({store.count_punches()} punches)\n"
+        f"scoring DB:  {folder / 'scoring.db'} ({rows} rows pushed to the att_* tables)\n"
         f"config:      {cfg_path} (its terminals stop with the demo)\n"
         f"try:         attendd --config {cfg_path} punches --staff {first_pin} --from {start} --to {end - timedelta(days=1)}\n"
-        "next:        evaluation, the scoring DB and the bulletin join the demo as they are built"
+        f"             attendd --config {cfg_path} evaluate --period {period.key}\n"
+        "next:        the bulletin joins the demo when it is built"
     )
+    scoring.close()
     store.close()
-    return 1 if any(r.failed for r in results) else 0
+    failed = any(r.failed for r in results) or any(o.status != "ok" for o in pushed)
+    return 1 if failed else 0
+
+
+def _clerk_records(store, start: date, end: date, now: datetime) -> None:
+    stamp = now.astimezone(timezone.utc).replace(tzinfo=None)
+    roster = []
+    for w in WINDOWS:
+        names = make_users(w.pins)
+        for i, u in enumerate(names):
+            roster.append({"staff_no": u.pin, "name": u.name, "window_code": w.code,
+                           "role": "chief" if i == 0 else "staff", "active_from": None, "active_to": None,
+                           "exempt": False})
+    put_records(store, "roster", roster, now_utc=stamp)
+    days = leave_days(start, end)
+    put_records(store, "leaves", [
+        {"ref": f"DEMO-L{n}", "staff_no": w.pins[0], "kind": "personal" if n % 2 else "sick",
+         "start": datetime.combine(d, time(8)), "end": datetime.combine(d, time(18)), "note": "演示"}
+        for n, (w, d) in enumerate((w, d) for w in WINDOWS for d in days)
+    ], now_utc=stamp)
+    first = next(d for d in (start + timedelta(days=i) for i in range(31)) if is_workday(d))
+    put_records(store, "exemptions", [
+        {"ref": "DEMO-E1", "staff_no": WINDOWS[1].pins[1], "day": first, "slot": "all", "reason": "外出办事（有证明）"},
+    ], now_utc=stamp)
 
 
 def _connect(device):

@@ -37,8 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("db", help="database maintenance")
     dbsub = s.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     dbsub.required = True
-    u = dbsub.add_parser("upgrade", help="create or migrate the local store")
+    u = dbsub.add_parser("upgrade", help="create or migrate the local store and the scoring-DB tables")
     u.set_defaults(func=commands.db_upgrade)
+
+    s = sub.add_parser("evaluate", help="compute results for a period (2026-03, 2026-Q1, 2026-H1, 2026, 2026-W12)")
+    s.add_argument("--period", required=True)
+    s.add_argument("--final", action="store_true", help="mark the results final (what the month close does)")
+    s.add_argument("--reopen", action="store_true", help="recompute a final period (needs --by and --reason)")
+    s.add_argument("--by", metavar="NAME", help="who reopens (logged)")
+    s.add_argument("--reason", metavar="TEXT", help="why (logged)")
+    s.set_defaults(func=commands.evaluate)
+
+    s = sub.add_parser("push", help="push a period's results to the scoring DB now")
+    s.add_argument("--period", required=True)
+    s.set_defaults(func=commands.push)
+
+    s = sub.add_parser("status", help="last run of each job, device health, outbox backlog")
+    s.set_defaults(func=commands.status)
+
+    s = sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
+    s.set_defaults(func=commands.run)
 
     s = sub.add_parser("sync", help="pull punches from the terminals now")
     s.add_argument("--device", metavar="NAME", action="append", help="only this device (repeatable)")

@@ -24,12 +24,107 @@ def check_config(args) -> int:
     return 0
 
 
+def _state(before, after) -> str:
+    return "created" if before is None else ("already current" if before == after else f"migrated from {before}")
+
+
 def db_upgrade(args) -> int:
     ctx = Context.from_args(args)
     store = ctx.store(upgrade=False)
     before, after = store.upgrade()
-    state = "created" if before is None else ("already current" if before == after else f"migrated from {before}")
-    print(f"local store {ctx.store_display}: revision {after} ({state})")
+    print(f"local store {ctx.store_display}: revision {after} ({_state(before, after)})")
+    scoring = ctx.scoring()
+    before, after = scoring.upgrade()
+    print(f"scoring DB {scoring.display}: revision {after} ({_state(before, after)})")
+    return 0
+
+
+def _period(text: str):
+    from rules import RulesError, parse_period
+
+    try:
+        return parse_period(text)
+    except RulesError as exc:
+        raise UserError(str(exc)) from None
+
+
+def evaluate(args) -> int:
+    from ..outbox import take_snapshot
+
+    ctx = Context.from_args(args)
+    period = _period(args.period)
+    if args.reopen and not (args.by and args.reason):
+        raise UserError("--reopen: say who reopens and why with --by NAME --reason TEXT (both are logged)")
+    store = ctx.store()
+    snap = take_snapshot(store, ctx.config, period, now=utc_now(), final=args.final,
+                         reopen_by=args.by if args.reopen else None, reopen_reason=args.reason)
+    if snap.is_final and not snap.changed and not args.reopen and not args.final:
+        print(f"{period.key} is final: results kept as published (recompute with --reopen --by NAME --reason TEXT)")
+    rows = snap.rows["window_periods"]
+    render(sorted(rows, key=lambda r: (r["rank"], r["window_code"])),
+           [("rank", "rank"), ("window_code", "window"), ("window_name", "name"), ("staff_count", "staff"),
+            ("attendance_score", "score"), ("max_points", "max"), ("red_flag", "red flag"),
+            ("chief_onsite_ratio", "chief on site")],
+           title=f"{period.key}: {len(snap.rows['staff_periods'])} staff, {len(snap.rows['deductions'])} deductions"
+                 + (" (final)" if snap.is_final else ""))
+    return 0
+
+
+def push(args) -> int:
+    from ..outbox import drain, take_snapshot
+
+    ctx = Context.from_args(args)
+    period = _period(args.period)
+    store = ctx.store()
+    take_snapshot(store, ctx.config, period, now=utc_now())
+    scoring = ctx.scoring()
+    outcomes = drain(store, scoring, now=utc_now(), only=[period.key], force=True)
+    if not outcomes:
+        print(f"{period.key}: the scoring DB already has these results")
+        return 0
+    (o,) = outcomes
+    if o.status != "ok":
+        print(f"attendd: {period.key}: push failed, kept in the outbox for retry: {o.error}", file=sys.stderr)
+        return 1
+    print(f"{period.key}: pushed {o.rows} rows to {scoring.display}")
+    return 0
+
+
+def status(args) -> int:
+    from ..outbox import pending
+    from ..scheduler import job_runs
+
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    jobs = job_runs(store)
+    render([{**j, "scheduled": _local(j["scheduled_for_utc"], ctx), "finished": _local(j["finished_utc"], ctx)}
+            for j in jobs],
+           [("job", "job"), ("scheduled", "scheduled for"), ("status", "status"), ("finished", "finished"),
+            ("error", "error")], title="jobs")
+    states = store.device_states()
+    render([{"device": d.name, "serial": (states.get(d.name).serial if states.get(d.name) else ""),
+             "health": ("failing" if states.get(d.name) and states[d.name].consecutive_failures else
+                        ("ok" if states.get(d.name) else "never synced")),
+             "last_sync": _local(states[d.name].last_success_utc, ctx) if states.get(d.name) else "",
+             "error": states[d.name].last_error if states.get(d.name) and states[d.name].consecutive_failures else ""}
+            for d in ctx.config.devices],
+           [("device", "device"), ("serial", "serial"), ("health", "health"), ("last_sync", "last sync"),
+            ("error", "problem")], title="devices")
+    backlog = pending(store)
+    render([{**b, "next": _local(b["next_attempt_utc"], ctx)} for b in backlog],
+           [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
+           title=f"outbox: {len(backlog)} period(s) waiting for the scoring DB")
+    return 0
+
+
+def run(args) -> int:
+    from ..scheduler import Daemon
+
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    scoring = ctx.scoring()
+    scoring.check()
+    Daemon(ctx.config, store, scoring, connect_device, utc_now, ctx.tz).serve()
     return 0
 
 

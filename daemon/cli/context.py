@@ -60,6 +60,14 @@ class Context:
 
         return make_url(self.store_url).render_as_string(hide_password=True)
 
+    def scoring(self):
+        """The shared scoring DB (not migrated implicitly: `attendd db upgrade` does that)."""
+        if getattr(self, "_scoring", None) is None:
+            from ..scoring import ScoringDB
+
+            self._scoring = ScoringDB(self.config.scoring_url(), schema=self.config.scoring.schema_name)
+        return self._scoring
+
     def store(self, *, upgrade: bool = True) -> Store:
         if self._store is None:
             if upgrade:
