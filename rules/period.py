@@ -406,9 +406,15 @@ def score_windows(
         maxp = policy.max_points * policy.window.weight
         wr.max_points = maxp
         if policy.window.aggregate == "sum_of_staff":
-            total = sum(x.points for r in rows for x in r.deductions)
-            score = policy.max_points - (min(total, policy.max_points) if policy.overflow == "cap" else total)
             wr.deductions = [x for r in rows for x in r.deductions]
+            # A period longer than the assessment period is the mean of its assessment periods,
+            # as for staff (宜黄 五、1: 年终总考评，以月平均分为基数), each capped on its own.
+            parts = periods_in(policy.period, period) if PERIOD_ORDER[period.kind] > PERIOD_ORDER[policy.period] else [period]
+            scores = []
+            for part in parts:
+                total = sum(x.points for x in wr.deductions if len(parts) == 1 or (x.day is not None and x.day in part))
+                scores.append(policy.max_points - (min(total, policy.max_points) if policy.overflow == "cap" else total))
+            score = sum(scores) / len(scores)
         else:
             weight = sum(r.scheduled_days for r in rows)
             score = (sum(r.attendance_score * r.scheduled_days for r in rows) / weight) if weight else policy.max_points

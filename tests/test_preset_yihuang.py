@@ -568,6 +568,34 @@ def test_a_window_loses_the_sum_of_its_staff_capped_at_45():
 STAFF_POLICY = resolve_policy("yihuang-people", "yihuang-staff")
 
 
+def test_a_windows_quarter_and_year_are_the_mean_of_its_months():
+    """五、1: 年终总考评，以月平均分为基数 — a longer period is the mean of the monthly window scores,
+    each month capped on its own. Two people; in January one is absent 4 days (20) and the other 6
+    days (30): 50 → January 0 (扣完为止), February and March 45 → Q1 (0 + 45 + 45) / 3 = 30 (not
+    45 − 50 capped = 0)."""
+    jan = workdays(D(2026, 1, 1), D(2026, 1, 31))
+    feb = workdays(D(2026, 2, 1), D(2026, 2, 28))
+    rest = month_punches(days_=feb) + month_punches()
+    staff = [Staff("1", "甲", "w"), Staff("2", "乙", "w")]
+    punches = {"1": month_punches(skip=jan[:4], days_=jan) + rest, "2": month_punches(skip=jan[:6], days_=jan) + rest}
+    assert one_window(punches, staff=staff, period="2026-01").windows[0].attendance_score == 0.0
+    q1 = one_window(punches, staff=staff, period="2026-Q1")
+    assert q1.windows[0].attendance_score == 30.0
+    # each person's quarter is the mean of their months: (25 + 45 + 45) / 3 and (15 + 45 + 45) / 3
+    assert [r.attendance_score for r in q1.staff] == [38.3333, 35.0]
+
+
+def test_punch_seconds_do_not_count():
+    """The punch's clock minute is compared with the due time (as the terminal software does):
+    08:39:59 is 9 minutes after 08:30 (fine), 17:20:59 is 10 minutes before 17:30 on the 平湖
+    hours (early); 17:21:00 is 9 (fine)."""
+    d1, d2 = workdays(D(2026, 5, 11), D(2026, 5, 12))  # outside the winter variant: out 17:30
+    p = [at(d1, "08:39").replace(second=59), at(d1, "11:31"), at(d1, "13:25"), at(d1, "17:21"),
+         at(d2, "08:25"), at(d2, "11:31"), at(d2, "13:25"), at(d2, "17:20").replace(second=59)]
+    r = one_window({"1": p}, period="2026-05").staff[0]
+    assert [x for x in ded(r) if x[0] != "absence_day"] == [("early", f"{d2.isoformat()}/pm_out", 0.5)]
+
+
 def test_yihuang_staff_preset_values_are_the_documents():
     p = STAFF_POLICY
     assert (p.subject, p.category, p.max_points, p.overflow, p.period) == ("staff", "勤", 30, "cap", "month")
