@@ -85,7 +85,7 @@ def leave_days(start: date, end: date) -> list[date]:
 def month_of_punches(pins: tuple[str, ...], start: date, end: date, seed: int) -> list[Punch]:
     """Four punches a workday per person, with the usual human irregularities.
 
-    About 6% late arrivals (09:01–09:40), 3% early leaves (16:20–16:58), 2%
+    About 4% late arrivals (09:01–09:40), 2% early leaves (16:20–16:58), 0.4%
     missing punches, 3% double punches a few seconds apart, and the first
     person of each window on leave for two days in the second week.
     """
@@ -100,13 +100,13 @@ def month_of_punches(pins: tuple[str, ...], start: date, end: date, seed: int) -
                     continue
                 verify = 15 if i % 3 else 1
                 times = [
-                    time(8, 40) if rng.random() > 0.06 else time(9, rng.randint(1, 40)),
+                    time(8, 40) if rng.random() > 0.04 else time(9, rng.randint(1, 40)),
                     time(12, 1),
                     time(12, 50),
-                    time(17, 2) if rng.random() > 0.03 else time(16, rng.randint(20, 58)),
+                    time(17, 2) if rng.random() > 0.02 else time(16, rng.randint(20, 58)),
                 ]
                 for slot, t in enumerate(times):
-                    if rng.random() < 0.02:
+                    if rng.random() < 0.004:
                         continue  # forgot to punch
                     jitter = rng.randint(0, 9 * 60) if slot in (0, 3) else rng.randint(0, 4 * 60)
                     when = datetime.combine(day, t) + timedelta(seconds=jitter)
@@ -139,7 +139,7 @@ def _config_text(folder: Path, ports: list[int]) -> str:
         '  { name = "pm_in",  kind = "in",  at = "13:00", accept = ["12:30", "15:00"] },\n'
         '  { name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] },\n]\n'
     )
-    lines.append('[policies.hall]\npreset = "luoshan"\n')
+    lines.append('[policies.hall]\npreset = "luoshan"\n[policies.hall.window]\nred_flags = 1\n')
     for w in WINDOWS:
         lines.append(
             f'[[windows]]\ncode = "{w.code}"\nname = "{w.name}"\ntimetable = "standard"\n'

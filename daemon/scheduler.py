@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import insert, select, update
@@ -50,7 +51,7 @@ def _naive(t: datetime) -> datetime:
     return t.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def latest_fire(trigger: CronTrigger, now: datetime, *, horizon: timedelta = timedelta(days=40)) -> datetime | None:
+def latest_fire(trigger, now: datetime, *, horizon: timedelta = timedelta(days=40)) -> datetime | None:
     """The trigger's last fire time at or before ``now`` (within ``horizon``)."""
     t = trigger.get_next_fire_time(None, now - horizon)
     last = None
@@ -68,12 +69,13 @@ class Daemon:
     connect: Callable
     clock: Callable[[], datetime]
     tz: ZoneInfo
-    triggers: dict[str, CronTrigger] = field(default_factory=dict)
+    triggers: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         d = self.config.daemon
-        for i, t in enumerate(d.pull_times):
-            self.triggers[f"pull@{t:%H:%M}"] = CronTrigger(hour=t.hour, minute=t.minute, timezone=self.tz)
+        # One pull job with every pull time: after an outage one catch-up pull is enough.
+        self.triggers["pull"] = OrTrigger([CronTrigger(hour=t.hour, minute=t.minute, timezone=self.tz)
+                                           for t in d.pull_times])
         self.triggers["close"] = CronTrigger(day=d.close_day, hour=d.close_time.hour, minute=d.close_time.minute,
                                              timezone=self.tz)
 
@@ -108,11 +110,11 @@ class Daemon:
         now = self.clock()
         if not self._claim(job, slot, now):
             return False
-        with bound_contextvars(job=job.split("@")[0]):
+        with bound_contextvars(job=job):
             lock = getattr(self.scoring, "job_lock", None)
             try:
                 if lock is not None:
-                    with lock(job.split("@")[0]) as got:
+                    with lock(job) as got:
                         if not got:
                             log.info("another attendd runs this job; skipped")
                             self._finish(job, slot, "ok", "skipped: another daemon holds the lock")
@@ -128,7 +130,7 @@ class Daemon:
         return True
 
     def _run(self, job: str, slot: datetime) -> None:
-        if job.startswith("pull"):
+        if job == "pull":
             self.pull_and_push()
         elif job == "close":
             self.close_month(slot)

@@ -1,0 +1,211 @@
+"""Bulk inserts of prepared columns, the fastest way each database offers.
+
+Rows arrive column by column (:mod:`.rows`). Each column is rendered to
+text with one C-level ``map`` chosen by the types it holds (``repr`` for
+numbers, ``str`` for dates and times, ``str.translate`` for escaping text);
+only columns mixing ``NULL`` with values, or unusual types, take a
+per-value Python path. Rows are then joined with ``map(",".join, zip(…))``.
+
+* PostgreSQL: ``COPY … FROM STDIN`` in text format, written a few
+  megabytes at a time through psycopg on the transaction's own connection.
+* MySQL/MariaDB (PyMySQL): multi-row ``INSERT … VALUES (…),(…)`` statements
+  kept under ``max_allowed_packet``. PyMySQL's ``executemany`` builds the same
+  statements but escapes each value through a generic dispatch: 14 s for a
+  quarter of a million rows on the benchmark machine. The escaping here is
+  PyMySQL's (``pymysql.converters``), including the server's
+  ``NO_BACKSLASH_ESCAPES`` mode. Other MySQL drivers (mysqlclient escapes in
+  C) get their own ``executemany``.
+* SQLite: ``executemany`` with dates and times already in SQLAlchemy's SQLite
+  text format (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS.ffffff``), so they read
+  back through the tables as ``date`` / ``datetime`` and no deprecated
+  default adapter is involved.
+
+All of them run on the caller's connection inside its transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+
+from .rows import Columns
+
+_CHUNK_CHARS = 4 * 1024 * 1024  # COPY writes / INSERT statements of about this many characters
+_EXECUTEMANY_BATCH = 50_000
+
+
+def insert_columns(conn: Connection, table: Table, columns: Columns, *, schema: str | None) -> None:
+    """Insert rows given column by column (in ``table``'s column order) into ``table``."""
+    if not columns or not columns[0]:
+        return
+    name = conn.dialect.name
+    if name == "postgresql":
+        _copy_postgresql(conn, table, columns, schema)
+    elif name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
+        _insert_mysql(conn, table, columns)
+    elif name in ("mysql", "mariadb"):
+        _executemany(conn, table, list(zip(*columns)), "%s")
+    else:
+        _executemany(conn, table, list(zip(*_sqlite_columns(columns))), "?")
+
+
+def _names(table: Table) -> list[str]:
+    return [c.name for c in table.columns if c.name != "id"]
+
+
+# --- rendering a column as text ----------------------------------------------------------------
+
+
+class _Style:
+    """How one database's text format spells NULL, booleans, text and dates.
+
+    ``escape`` is a list of (character, replacement) pairs applied in order
+    (the backslash first). A column is scanned once, joined, for each
+    character; only the characters it contains cost a pass of
+    ``str.replace`` over it, so the usual column (no quote, no backslash,
+    no newline) is copied as is, however long its strings (``detail``).
+    """
+
+    def __init__(self, null: str, true: str, false: str, escape: list[tuple[str, str]], quote: bool) -> None:
+        self.null = null
+        self.bools = {True: true, False: false}
+        self.escape = escape
+        self.quote = quote
+
+    def escaped(self, s: str) -> str:
+        for old, new in self.escape:
+            if old in s:
+                s = s.replace(old, new)
+        return s
+
+    def text(self, column: list) -> list[str]:
+        joined = "".join(column)
+        values: Any = column
+        for old, new in self.escape:
+            if old in joined:
+                values = map(str.replace, values, repeat(old), repeat(new))
+        return list(map("'{}'".format, values)) if self.quote else list(values)
+
+    def dates(self, column: list) -> list[str]:  # date and datetime: str() is the ISO form with a space
+        return list(map("'{}'".format, column)) if self.quote else list(map(str, column))
+
+    def value(self, v: Any) -> str:
+        """One value of any type (the slow path)."""
+        if v is None:
+            return self.null
+        if isinstance(v, bool):
+            return self.bools[v]
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, Decimal):
+            return str(v)
+        if isinstance(v, (date, datetime)):
+            return f"'{v}'" if self.quote else str(v)
+        s = self.escaped(str(v))
+        return f"'{s}'" if self.quote else s
+
+    def render(self, column: list) -> list[str]:
+        types = set(map(type, column))
+        if types <= {int, float}:
+            return list(map(repr, column))
+        if types == {str}:
+            return self.text(column)
+        if types == {date} or types == {datetime}:
+            return self.dates(column)
+        if types == {bool}:
+            return list(map(self.bools.__getitem__, column))
+        if types == {type(None)}:
+            return [self.null] * len(column)
+        return list(map(self.value, column))
+
+
+# pymysql.converters' escapes (a double quote needs none inside single quotes),
+# and the NO_BACKSLASH_ESCAPES variant where only the quote is doubled
+MYSQL = _Style("NULL", "1", "0", [("\\", "\\\\"), ("'", "\\'"), ("\0", "\\0"), ("\n", "\\n"),
+                                  ("\r", "\\r"), ("\x1a", "\\Z")], quote=True)
+MYSQL_NO_BACKSLASH = _Style("NULL", "1", "0", [("'", "''")], quote=True)
+# PostgreSQL COPY text format: backslash escapes, \N for NULL
+PG_COPY = _Style("\\N", "t", "f", [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")],
+                 quote=False)
+
+
+def render_rows(style: _Style, columns: Columns, sep: str) -> list[str]:
+    """Each row as its rendered values joined by ``sep``."""
+    return list(map(sep.join, zip(*(style.render(c) for c in columns))))
+
+
+def _chunks(rows: list[str], limit: int) -> list[tuple[int, int]]:
+    """(start, stop) ranges of ``rows`` whose joined length stays under ``limit``."""
+    out, start, size = [], 0, 0
+    for i, n in enumerate(map(len, rows)):
+        if size and size + n + 1 > limit:
+            out.append((start, i))
+            start, size = i, 0
+        size += n + 1
+    out.append((start, len(rows)))
+    return out
+
+
+# --- the writers -------------------------------------------------------------------------------
+
+
+def _copy_postgresql(conn: Connection, table: Table, columns: Columns, schema: str | None) -> None:
+    from psycopg import sql
+
+    target = sql.Identifier(schema, table.name) if schema else sql.Identifier(table.name)
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        target, sql.SQL(", ").join(sql.Identifier(c) for c in _names(table))
+    )
+    rows = render_rows(PG_COPY, columns, "\t")
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(stmt) as copy:
+        for start, stop in _chunks(rows, _CHUNK_CHARS):
+            copy.write(("\n".join(rows[start:stop]) + "\n").encode())
+
+
+def _insert_mysql(conn: Connection, table: Table, columns: Columns) -> None:
+    from pymysql.constants import SERVER_STATUS
+
+    dbapi = conn.connection.driver_connection
+    no_backslash = getattr(dbapi, "server_status", 0) & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+    style = MYSQL_NO_BACKSLASH if no_backslash else MYSQL
+    packet = conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar() or 4 * 1024 * 1024
+    limit = max(64 * 1024, min(_CHUNK_CHARS, int(packet) // 4))  # characters; utf8mb4 is up to 4 bytes each
+    prep = conn.dialect.identifier_preparer
+    head = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in _names(table))}) "
+            "VALUES (")
+    rows = render_rows(style, columns, ",")
+    with dbapi.cursor() as cur:  # no parameters: PyMySQL does no %-formatting of the statement
+        for start, stop in _chunks(rows, limit - len(head)):
+            cur.execute(head + "),(".join(rows[start:stop]) + ")")
+
+
+def _executemany(conn: Connection, table: Table, rows: list[tuple], mark: str) -> None:
+    prep = conn.dialect.identifier_preparer
+    cols = _names(table)
+    stmt = (
+        f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in cols)}) "
+        f"VALUES ({', '.join([mark] * len(cols))})"
+    )
+    for i in range(0, len(rows), _EXECUTEMANY_BATCH):
+        conn.exec_driver_sql(stmt, rows[i:i + _EXECUTEMANY_BATCH])
+
+
+def _sqlite_columns(columns: Columns) -> Columns:
+    def convert(column: list) -> list:
+        types = set(map(type, column))
+        if types == {date}:
+            return list(map(date.isoformat, column))
+        if datetime in types or date in types:
+            return [v.isoformat(" ", "microseconds") if isinstance(v, datetime)
+                    else v.isoformat() if isinstance(v, date) else v for v in column]
+        return column
+
+    return [convert(c) for c in columns]
+
+
+__all__ = ["MYSQL", "MYSQL_NO_BACKSLASH", "PG_COPY", "insert_columns", "render_rows"]

@@ -1,0 +1,205 @@
+"""The daemon: evaluate and push from the store, the outbox, the job-run table and
+the fake-clock scheduler, final months and reopen. The scoring DB here is an
+embedded SQLite file; PostgreSQL and MariaDB are in test_daemon_servers.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.config import config_from_dict
+from daemon.outbox import drain, pending, take_snapshot
+from daemon.scheduler import Daemon, job_runs
+from daemon.scoring import ScoringDB
+from daemon.store.records import dirty_months, put_records
+from drivers import Punch
+from rules import WorkCalendar, parse_period
+
+TZ = ZoneInfo("Asia/Shanghai")
+CAL = WorkCalendar()
+
+
+def cfg(tmp_path, **daemon):
+    return config_from_dict({
+        "site": {"name": "测试中心", "timezone": "Asia/Shanghai"},
+        "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
+        "scoring": {"url": f"sqlite:///{tmp_path / 'scoring.db'}"},
+        "daemon": {"pull_times": ["09:10", "17:10"], **daemon},
+        "timetables": {"standard": {"slots": [
+            {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
+            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
+            {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
+            {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]}]}},
+        "policies": {"hall": {"preset": "luoshan"}},
+        "windows": [{"code": "gongan", "name": "公安窗口", "timetable": "standard", "policy": "hall"},
+                    {"code": "shuiwu", "name": "税务窗口", "timetable": "standard", "policy": "hall"}],
+    })
+
+
+def utc(y, m, d, hh=0, mm=0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=TZ).astimezone(timezone.utc)
+
+
+def fill(store, month: str = "2026-03", late_on: date | None = None):
+    """Roster of four, a month of punches (one late), a leave."""
+    stamp = datetime(2026, 4, 1)
+    put_records(store, "roster", [
+        {"staff_no": no, "name": name, "window_code": w, "role": role, "active_from": None, "active_to": None, "exempt": False}
+        for no, name, w, role in (("1", "甲", "gongan", "chief"), ("2", "乙", "gongan", "staff"),
+                                  ("3", "丙", "shuiwu", "chief"), ("4", "丁", "shuiwu", "staff"))
+    ], now_utc=stamp)
+    p = parse_period(month)
+    punches = []
+    for d in p.days():
+        if not CAL.is_workday(d):
+            continue
+        for no in "1234":
+            for hhmm in ("08:50", "12:01", "12:55", "17:05"):
+                h, m = map(int, hhmm.split(":"))
+                if no == "2" and d == late_on and hhmm == "08:50":
+                    h, m = 9, 20
+                punches.append(Punch(no, datetime.combine(d, time(h, m))))
+    store.save_punches(device_name="hall", device_serial="S1", source="zk", punches=punches, quarantined=[],
+                       now_utc=stamp)
+    put_records(store, "leaves", [{"ref": "L1", "staff_no": "4", "kind": "personal", "note": "",
+                                   "start": datetime(2026, 3, 4, 8), "end": datetime(2026, 3, 4, 18)}], now_utc=stamp)
+
+
+@pytest.fixture
+def env(tmp_path, store):
+    config = cfg(tmp_path)
+    scoring = ScoringDB(config.scoring_url())
+    scoring.upgrade()
+    yield config, store, scoring
+    scoring.close()
+
+
+def test_evaluate_snapshot_push_and_the_scoring_rows(env):
+    config, store, scoring = env
+    fill(store, late_on=date(2026, 3, 5))
+    now = utc(2026, 4, 1, 9)
+    snap = take_snapshot(store, config, parse_period("2026-03"), now=now)
+    assert snap.changed and not snap.is_final
+    (out,) = drain(store, scoring, now=now)
+    assert out.status == "ok"
+    periods = {r["staff_no"]: r for r in scoring.rows("att_staff_period", period_key="2026-03")}
+    assert periods["2"]["late_count"] == 1 and periods["2"]["attendance_score"] == 22
+    assert periods["4"]["personal_leave_days"] == 1 and periods["4"]["attendance_score"] == 24
+    (ded,) = [d for d in scoring.rows("att_deduction", period_key="2026-03") if d["staff_no"] == "2"]
+    assert (ded["rule"], ded["ref"], ded["points"]) == ("late", "2026-03-05/am_in", 3)
+    assert "09:20:00" in ded["evidence"]
+    days = scoring.rows("att_staff_day", staff_no="2")
+    assert len(days) == 31 and sum(d["late_count"] for d in days) == 1
+    windows = {w["window_code"]: w for w in scoring.rows("att_window_period", period_key="2026-03")}
+    assert windows["shuiwu"]["rank"] == 1 and windows["gongan"]["rank"] == 2
+    # nothing changed: nothing to push
+    assert drain(store, scoring, now=now) == []
+    assert pending(store) == []
+
+
+def test_a_late_punch_for_a_past_day_updates_that_month(env):
+    config, store, scoring = env
+    fill(store)
+    now = utc(2026, 4, 1, 9)
+    take_snapshot(store, config, parse_period("2026-03"), now=now)
+    drain(store, scoring, now=now)
+    # an exemption for 乙 arrives, then a punch the terminal had not sent
+    put_records(store, "exemptions", [{"ref": "E1", "staff_no": "2", "day": date(2026, 3, 9), "slot": "all",
+                                       "reason": "证明"}], now_utc=datetime(2026, 4, 2))
+    assert "2026-03" in dirty_months(store)
+    daemon = Daemon(config, store, scoring, connect=None, clock=lambda: utc(2026, 4, 2, 9, 10), tz=TZ)
+    assert "2026-03" in daemon.reevaluate()
+    drain(store, scoring, now=utc(2026, 4, 2, 9, 10))
+    assert dirty_months(store) == []
+    rows = {r["staff_no"]: r for r in scoring.rows("att_staff_period", period_key="2026-03")}
+    assert rows["2"]["attendance_score"] == 25
+
+
+def test_scoring_db_down_then_back_pushes_the_same_rows(env, tmp_path):
+    config, store, scoring = env
+    fill(store, late_on=date(2026, 3, 5))
+    down = ScoringDB("postgresql+psycopg://u:s3cret@127.0.0.1:1/none")
+    now = utc(2026, 4, 1, 9)
+    take_snapshot(store, config, parse_period("2026-03"), now=now)
+    for i in range(4):  # a day of failed runs, each after the back-off
+        outcomes = drain(store, down, now=now + timedelta(hours=i), force=True)
+        assert [o.status for o in outcomes] == ["failed"] and "s3cret" not in outcomes[0].error
+    (waiting,) = pending(store)
+    assert waiting["attempts"] == 4 and waiting["next_attempt_utc"] > (now + timedelta(hours=3)).replace(tzinfo=None)
+    # the DB returns: the backlog drains when due
+    assert drain(store, scoring, now=now + timedelta(hours=3, minutes=1)) == []  # back-off not over
+    (ok,) = drain(store, scoring, now=now + timedelta(hours=5))
+    assert ok.status == "ok" and pending(store) == []
+    # identical to a clean push of the same store into a fresh DB
+    clean = ScoringDB(f"sqlite:///{tmp_path / 'clean.db'}")
+    clean.upgrade()
+    snap = take_snapshot(store, config, parse_period("2026-03"), now=now)
+    clean.push_period(period_kind="month", period_key="2026-03", start=date(2026, 3, 1), end=date(2026, 4, 1),
+                      staff_days=snap.rows["staff_days"], staff_periods=snap.rows["staff_periods"],
+                      window_periods=snap.rows["window_periods"], deductions=snap.rows["deductions"],
+                      rules_version="x", computed_at=now, run_id="clean")
+    for table in ("att_staff_day", "att_staff_period", "att_window_period", "att_deduction"):
+        strip = lambda rows: sorted(({k: v for k, v in r.items() if k not in ("computed_at", "rules_version")} for r in rows), key=str)  # noqa: E731
+        assert strip(scoring.rows(table)) == strip(clean.rows(table)), table
+    clean.close()
+    down.close()
+
+
+def test_final_month_changes_only_on_reopen(env):
+    config, store, scoring = env
+    fill(store)
+    now = utc(2026, 4, 3, 2)
+    final = take_snapshot(store, config, parse_period("2026-03"), now=now, final=True)
+    drain(store, scoring, now=now)
+    assert all(r["is_final"] for r in scoring.rows("att_staff_period", period_key="2026-03"))
+    # a late leave record does not move a published month …
+    put_records(store, "leaves", [{"ref": "L9", "staff_no": "2", "kind": "sick", "note": "",
+                                   "start": datetime(2026, 3, 10, 8), "end": datetime(2026, 3, 10, 18)}],
+                now_utc=datetime(2026, 4, 5))
+    again = take_snapshot(store, config, parse_period("2026-03"), now=now + timedelta(days=2))
+    assert not again.changed and again.digest == final.digest
+    # … until someone reopens it, which is recorded
+    reopened = take_snapshot(store, config, parse_period("2026-03"), now=now + timedelta(days=3), final=True,
+                             reopen_by="王科长", reopen_reason="补录病假")
+    assert reopened.changed
+    drain(store, scoring, now=now + timedelta(days=3))
+    row = next(r for r in scoring.rows("att_staff_period", period_key="2026-03") if r["staff_no"] == "2")
+    assert row["sick_leave_days"] == 1
+    from sqlalchemy import select
+
+    from daemon.store.models import ReopenRow
+
+    with store.engine.connect() as conn:
+        (audit,) = conn.execute(select(ReopenRow.__table__)).mappings().all()
+    assert (audit["by"], audit["reason"]) == ("王科长", "补录病假")
+
+
+def test_fake_clock_scheduler_catches_up_once(env):
+    config, store, scoring = env
+    fill(store)
+    clock = [utc(2026, 4, 3, 9, 30)]
+    daemon = Daemon(config, store, scoring, connect=None, clock=lambda: clock[0], tz=TZ)
+    # down since before the 09:10 pull and the 02:00 month close: each runs once
+    assert sorted(daemon.catch_up()) == ["close", "pull"]
+    assert daemon.catch_up() == []
+    runs = {r["job"]: r for r in job_runs(store)}
+    assert runs["pull"]["scheduled_for_utc"] == utc(2026, 4, 3, 9, 10).replace(tzinfo=None)
+    assert runs["close"]["status"] == "ok"
+    assert all(r["is_final"] for r in scoring.rows("att_staff_period", period_key="2026-03"))
+    # the 17:10 slot: due once
+    clock[0] = utc(2026, 4, 3, 17, 11)
+    assert daemon.catch_up() == ["pull"]
+
+
+def test_a_job_that_crashed_runs_again_at_start_up(env):
+    config, store, scoring = env
+    fill(store)
+    clock = [utc(2026, 4, 3, 9, 30)]
+    daemon = Daemon(config, store, scoring, connect=None, clock=lambda: clock[0], tz=TZ)
+    slot = utc(2026, 4, 3, 9, 10)
+    assert daemon._claim("pull", slot, clock[0])  # the process died here, the row says "running"
+    assert daemon.execute("pull", slot)  # the next start runs it
+    assert not daemon.execute("pull", slot)  # and only once
