@@ -110,6 +110,8 @@ class _Style:
         return f"'{s}'" if self.quote else s
 
     def render(self, column: list) -> list[str]:
+        if len(column) > 1 and column[0] is column[-1] and column.count(column[0]) == len(column):
+            return self.render(column[:1]) * len(column)  # a constant (computed_at, rules_version)
         types = set(map(type, column))
         if types <= {int, float}:
             return list(map(repr, column))

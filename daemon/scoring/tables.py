@@ -162,7 +162,6 @@ staff_day = Table(
     *_stamp(),
     PrimaryKeyConstraint("staff_no", "work_date", name="pk_att_staff_day"),
     Index("ix_att_staff_day_work_date", "work_date"),
-    Index("ix_att_staff_day_window_date", "window_code", "work_date"),
     **MYSQL_OPTIONS,
 )
 

@@ -69,7 +69,6 @@ def upgrade() -> None:
     schema=schema, **MYSQL,
     )
     op.create_index('ix_att_staff_day_work_date', 'att_staff_day', ['work_date'], schema=schema)
-    op.create_index('ix_att_staff_day_window_date', 'att_staff_day', ['window_code', 'work_date'], schema=schema)
 
     op.create_table('att_staff_period',
     sa.Column('period_kind', sa.String(16), nullable=False),
