@@ -26,7 +26,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 import structlog
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -37,6 +37,7 @@ from structlog.contextvars import bound_contextvars
 from rules import parse_period, period_of
 
 from .config import Config
+from .errors import AttenddError
 from .notify import notify, watchdog_interval
 from .outbox import drain, take_snapshot
 from .store import Store
@@ -122,6 +123,10 @@ class Daemon:
                         self._run(job, slot)
                 else:
                     self._run(job, slot)
+            except AttenddError as exc:  # a known failure: one line, no traceback
+                log.error("job failed", error=str(exc))
+                self._finish(job, slot, "failed", str(exc))
+                return True
             except Exception as exc:  # a job must never take the daemon down
                 log.exception("job failed")
                 self._finish(job, slot, "failed", str(exc))
@@ -152,6 +157,9 @@ class Daemon:
         if devices:
             sync_all(self.store, devices, connect=self.connect, clock=self.clock, tz=self.tz,
                      workers=self.config.daemon.sync_workers)
+        if not self.config.windows:
+            log.info("no [[windows]] in the config: punches are pulled, nothing is evaluated")
+            return
         self.reevaluate()
         self.drain()
 
@@ -172,6 +180,8 @@ class Daemon:
 
     def close_month(self, slot: datetime) -> None:
         """Final results for the month before the one ``slot`` falls in."""
+        if not self.config.windows:
+            return
         local = slot.astimezone(self.tz).date()
         previous = period_of("month", local.replace(day=1) - timedelta(days=1))
         with bound_contextvars(period=previous.key):
@@ -185,9 +195,22 @@ class Daemon:
 
     # --- the service ---------------------------------------------------------------------
 
-    def serve(self) -> None:  # pragma: no cover - exercised by the service test in a subprocess
-        sched = BlockingScheduler(timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1,
-                                                                  "misfire_grace_time": 3600})
+    def serve(self) -> None:
+        """Run until SIGTERM / SIGINT; the job in progress finishes first."""
+        stopping = threading.Event()
+
+        def stop(signum, _frame):
+            if not stopping.is_set():
+                log.info("stopping: finishing the current job", signal=signal.Signals(signum).name)
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        ran = self.catch_up()
+        if ran:
+            log.info("caught up on missed jobs", jobs=ran)
+        sched = BackgroundScheduler(timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1,
+                                                                   "misfire_grace_time": 3600})
         for job, trigger in self.triggers.items():
             sched.add_job(self._fire, trigger, args=[job], id=job, name=job)
         sched.add_job(self.drain, IntervalTrigger(minutes=self.config.daemon.drain_minutes, timezone=self.tz),
@@ -195,24 +218,13 @@ class Daemon:
         interval = watchdog_interval()
         if interval:
             sched.add_job(lambda: notify("WATCHDOG=1"), IntervalTrigger(seconds=interval), id="watchdog")
-        stopping = threading.Event()
-
-        def stop(signum, _frame):
-            if stopping.is_set():
-                return
-            stopping.set()
-            notify("STOPPING=1")
-            log.info("stopping: finishing the current job", signal=signal.Signals(signum).name)
-            threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True).start()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        ran = self.catch_up()
-        if ran:
-            log.info("caught up on missed jobs", jobs=ran)
+        sched.start()
         notify("READY=1", "STATUS=running")
         log.info("attendd running", jobs=sorted(self.triggers), timezone=str(self.tz))
-        sched.start()
+        while not stopping.wait(1.0):
+            pass
+        notify("STOPPING=1")
+        sched.shutdown(wait=True)
         log.info("attendd stopped")
 
     def _fire(self, job: str) -> None:
