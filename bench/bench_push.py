@@ -8,6 +8,8 @@ own that is dropped afterwards:
   first    the first push into empty tables
   same     an identical re-push (skipped by the content digest: only the
            digest, the slice's row counts and an ``unchanged`` run row)
+  same+    the same with the caller's digest passed as ``content_hash`` (what
+           the outbox can do: it keeps a digest per snapshot)
   changed  a re-push where one staff's day changed: the whole slice is
            deleted and written again in one transaction
   forced   the identical content rewritten with ``force=True``
@@ -21,6 +23,7 @@ Servers: ATTENDD_BENCH_PG_URL, ATTENDD_BENCH_MYSQL_URL (default: the local test 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import sys
@@ -32,10 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import structlog  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from daemon.scoring import ScoringDB  # noqa: E402
+
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 
 PG_URL = os.environ.get("ATTENDD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("ATTENDD_BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -111,13 +117,16 @@ def run(name: str, url: str, schema: str | None, rows: dict, total: int) -> None
         first, n = timed(db, rows)
         assert n == total, (n, total)
         same, n_same = timed(db, rows)
+        timed(db, rows, content_hash="bench-digest-1")  # the first push with that digest writes
+        same_caller, n_caller = timed(db, rows, content_hash="bench-digest-1")
+        assert n_same == 0 and n_caller == 0, (n_same, n_caller)
         changed_rows = dict(rows)
         changed_rows["staff_days"] = list(rows["staff_days"])
         changed_rows["staff_days"][0] = {**rows["staff_days"][0], "late_minutes": 99}
         changed, n_changed = timed(db, changed_rows)
         forced, _ = timed(db, changed_rows, force=True)
-        print(f"{name:10s} first {first:6.2f} s ({total / first:9,.0f} rows/s) · same {same:5.2f} s "
-              f"(rows written {n_same}) · changed {changed:6.2f} s ({n_changed / changed:9,.0f} rows/s) · "
+        print(f"{name:10s} first {first:6.2f} s ({total / first:7,.0f} rows/s) · same {same:5.2f} s · "
+              f"same+ {same_caller:5.2f} s · changed {changed:6.2f} s ({n_changed / changed:7,.0f} rows/s) · "
               f"forced {forced:6.2f} s")
     finally:
         db.close()

@@ -257,6 +257,29 @@ def test_postgresql_upgrade_creates_the_schema(target):
     assert VERSION_TABLE not in set(inspect(target.admin).get_table_names())  # not in public
 
 
+@pytest.mark.parametrize("target", ["postgresql"], indirect=True)
+def test_postgresql_role_with_only_its_schema(target):
+    """A DBA gives attendd a role and a schema, nothing on the database: upgrade and push work."""
+    role = f"{target.schema}_role"  # a new role has no CREATE on the database (PostgreSQL's default)
+    with target.admin.connect() as c:
+        c.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        c.exec_driver_sql(f'CREATE SCHEMA "{target.schema}"')
+        c.exec_driver_sql(f'GRANT USAGE, CREATE ON SCHEMA "{target.schema}" TO "{role}"')
+    try:
+        url = make_url(target.url).set(username=role).render_as_string(hide_password=False)
+        with ScoringDB(url, schema=target.schema) as s:
+            assert s.upgrade() == (None, "0001")
+            s.check()
+            assert push(s, MARCH, slice_rows(MARCH)) > 0
+            with s.job_lock("pull") as got:
+                assert got
+    finally:
+        with target.admin.connect() as c:
+            c.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{target.schema}" CASCADE')
+            c.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            c.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
 def test_check_on_unmigrated_db_names_the_command(target):
     with target.open() as s:
         with pytest.raises(ScoringError, match="attendd db upgrade") as err:
@@ -472,3 +495,73 @@ def test_bad_url_is_a_user_error_without_the_password():
     with pytest.raises(UserError) as err:
         ScoringDB("not a url s3cretpw")
     assert "s3cretpw" not in str(err.value)
+
+
+# --- text that needs escaping, and concurrent pushes --------------------------------------------------
+
+NASTY = ["it's", 'say "hi"', "back\\slash", "new\nline", "cr\rlf", "tab\there", "100% 罗山", "emoji 🚩",
+         "\\N", "'); DROP TABLE att_deduction; --", "ctrl-z \x1a", ""]
+
+
+def nasty_rows(period) -> dict:
+    rows = slice_rows(period, staff=("1001",), deductions_per_staff=len(NASTY))
+    for d, text_ in zip(rows["deductions"], NASTY):
+        d["evidence"], d["note"] = text_, text_ * 2
+    rows["window_periods"][0]["window_name"] = "O'Brien \\ 窗口\n"
+    rows["staff_periods"][0]["disqualify_reasons"] = NASTY
+    rows["staff_days"][0]["detail"] = [{"slot": s, "status": "ok"} for s in NASTY]
+    return rows
+
+
+def test_text_round_trips_whatever_it_holds(db):
+    rows = nasty_rows(MARCH)
+    push(db, MARCH, rows)
+    assert [(r["evidence"], r["note"]) for r in sorted(db.rows("att_deduction"), key=lambda r: r["ref"])] == \
+        [(d["evidence"], d["note"]) for d in sorted(rows["deductions"], key=lambda r: r["ref"])]
+    assert db.rows("att_window_period", window_code="gongan")[0]["window_name"] == "O'Brien \\ 窗口\n"
+    assert db.rows("att_staff_period")[0]["disqualify_reasons"] == NASTY
+    assert db.rows("att_staff_day", work_date=MARCH[2])[0]["detail"] == rows["staff_days"][0]["detail"]
+    assert len(db.rows("att_deduction")) == len(NASTY)
+
+
+@pytest.mark.parametrize("target", ["mariadb"], indirect=True)
+def test_mysql_without_backslash_escapes(target):
+    """A server in NO_BACKSLASH_ESCAPES mode reads quotes doubled and backslashes as themselves."""
+    url = make_url(target.url).update_query_dict({"init_command": "SET SESSION sql_mode='NO_BACKSLASH_ESCAPES'"})
+    with ScoringDB(url.render_as_string(hide_password=False)) as s:
+        s.upgrade()
+        with s.engine.connect() as conn:  # the mode the escaping follows is really on
+            from pymysql.constants import SERVER_STATUS
+
+            status = conn.connection.driver_connection.server_status
+            assert status & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+        rows = nasty_rows(MARCH)
+        push(s, MARCH, rows)
+        assert sorted(r["evidence"] for r in s.rows("att_deduction")) == sorted(NASTY)
+        assert s.rows("att_staff_period")[0]["disqualify_reasons"] == NASTY
+
+
+def test_concurrent_pushes_of_overlapping_periods_take_turns(db, target):
+    import threading
+
+    other = target.open()
+    errors: list[BaseException] = []
+
+    def run(s: ScoringDB, period) -> None:
+        try:
+            for _ in range(3):
+                push(s, period, slice_rows(period, late_minutes=5 if period is MARCH else 6), force=True)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(db, MARCH)), threading.Thread(target=run, args=(other, Q1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert not errors
+    assert len(db.push_runs()) == 6
+    days = db.rows("att_staff_day")
+    assert len(days) == 3 * len(days_of(Q1[2], Q1[3]))  # every day once, whoever wrote it last
+    assert {r["late_minutes"] for r in days if r["work_date"] < MARCH[2]} == {6}

@@ -49,7 +49,7 @@ from .bulk import insert_columns
 from .errors import RowError, ScoringError
 from .locks import file_lock, lock_file, lock_name, pg_key
 from .rows import Columns, Slice, digest, make_slice, prepare
-from .tables import SLICE_TABLES, TABLES, VERSION_TABLE, push_run, staff_day
+from .tables import TABLES, VERSION_TABLE, push_run, staff_day
 
 log = structlog.get_logger("attendd.scoring")
 

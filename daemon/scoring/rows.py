@@ -8,8 +8,10 @@ rendering it run in C, where a loop over rows would run in Python.
 
 :func:`prepare` checks the rows (unknown columns, rows of another period,
 days outside the slice) and returns each table's columns in table order,
-JSON columns encoded to text, ``computed_at`` and ``rules_version``
-appended. :func:`digest` is the SHA-256 of everything the push would write:
+``computed_at`` and ``rules_version`` appended; :func:`for_writing` encodes
+the JSON columns to text when the slice is actually written (an identical
+re-push never pays for JSON). :func:`digest` is the SHA-256 of everything
+the push would write:
 the slice's identity (period, dates, ``include_days``), ``rules_version``,
 ``computed_at``, the migration head, each table's column names and every
 column's values (serialised with :mod:`pickle`, memoisation off: a faithful
@@ -149,9 +151,6 @@ def prepare(sl: Slice) -> dict[str, Columns]:
     for table in sl.tables():
         rows = sl.given[table.name]
         columns = _extract(table, rows, defaults)
-        for i, name in enumerate(data_columns(table)):
-            if isinstance(table.c[name].type, _EncodedJSON):
-                columns[i] = _encode_json(columns[i])
         if table is staff_day:
             _check_days(columns, sl.start, sl.end)
         else:
@@ -159,6 +158,15 @@ def prepare(sl: Slice) -> dict[str, Columns]:
         n = len(rows)
         columns += [[sl.computed_at] * n, [sl.rules_version] * n]
         out[table.name] = columns
+    return out
+
+
+def for_writing(table: Table, columns: Columns) -> Columns:
+    """The columns with JSON values (``detail``, ``disqualify_reasons``) encoded to text."""
+    out = list(columns)
+    for i, c in enumerate(table.columns):
+        if isinstance(c.type, _EncodedJSON):
+            out[i] = _encode_json(out[i])
     return out
 
 
@@ -176,19 +184,29 @@ def _pickled(value: Any) -> bytes:
     return buf.getvalue()
 
 
-_DATES = ({date}, {date, type(None)}, {datetime}, {datetime, type(None)})
+_DATE_ONLY = {date}
+_TIME_ONLY = {datetime}
+_DATES = ({date, type(None)}, {datetime, type(None)})
 
 
 def _column_bytes(column: list) -> bytes:
     """A column's values as bytes, faithfully: equal bytes mean equal values.
 
-    Dates and times go as their ``str()`` (the ISO form; cheaper than
-    pickling the objects, and ``"None"`` cannot be mistaken for one), tagged
-    so they cannot equal a column of strings.
+    Dates go as day numbers and times as their ISO form (``"None"`` cannot
+    be mistaken for one): both cheaper than pickling the objects, and tagged
+    so they cannot equal a column of numbers or strings.
     """
-    if set(map(type, column)) in _DATES:
-        return b"dates:" + _pickled(list(map(str, column)))
-    return _pickled(column)
+    types = set(map(type, column))
+    if types == _DATE_ONLY:
+        return b"days:" + _pickled(list(map(date.toordinal, column)))
+    if types == _TIME_ONLY:
+        return b"times:" + _pickled(list(map(datetime.isoformat, column)))
+    if types in _DATES:
+        return b"times:" + _pickled(list(map(str, column)))
+    try:
+        return _pickled(column)
+    except (pickle.PicklingError, TypeError, AttributeError):  # an odd object in a JSON value
+        return b"json:" + _pickled(_encode_json(column))
 
 
 def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None,
@@ -209,4 +227,4 @@ def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None,
     return h.hexdigest()
 
 
-__all__ = ["Columns", "Slice", "data_columns", "digest", "fast_json", "make_slice", "prepare"]
+__all__ = ["Columns", "Slice", "data_columns", "digest", "fast_json", "for_writing", "make_slice", "prepare"]

@@ -4,7 +4,10 @@
 (``None`` where the database has none) in ``config.attributes``. The version
 table, ``att_alembic_version``, lives in that schema beside the ``att_*``
 tables; on PostgreSQL the schema is created first if it is missing (the
-version table needs it before the first migration runs).
+version table needs it before the first migration runs). Only if it is
+missing: ``CREATE SCHEMA IF NOT EXISTS`` wants the CREATE privilege on the
+database even when the schema exists, which a role given just its own
+schema by the DBA does not have.
 
 The shared database holds other systems' tables: ``include_name`` keeps
 autogenerate (a developer's tool) to ``att_*`` tables, so it never proposes
@@ -20,8 +23,10 @@ connection = context.config.attributes["connection"]
 schema = context.config.attributes.get("schema")
 
 if schema and connection.dialect.name == "postgresql":
-    quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
-    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+    exists = connection.scalar(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema})
+    if not exists:
+        quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
+        connection.execute(text(f"CREATE SCHEMA {quoted}"))
 
 
 def include_name(name, type_, parent_names):
