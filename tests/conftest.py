@@ -47,3 +47,53 @@ class FakeClock:
 def clock() -> FakeClock:
     # 2026-06-30 18:00 in Shanghai: after every synthetic punch the tests make
     return FakeClock(datetime(2026, 6, 30, 10, 0, tzinfo=timezone.utc))
+
+
+# --- the real database servers (DEVELOPERS.md): PostgreSQL and MariaDB ------------------------
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+PG_URL = os.environ.get("ATTENDD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MYSQL_URL = os.environ.get("ATTENDD_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def server_engine(url: str, what: str):
+    """An AUTOCOMMIT admin engine on a test server; under CI an unreachable server
+    fails the test, elsewhere it skips with the reason."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means the same here
+        engine.dispose()
+        reason = f"{what} at {make_url(url).render_as_string(hide_password=True)} is unreachable: {str(exc).splitlines()[0]}"
+        if CI:
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
+    return engine
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_db(request):
+    """(url, schema) of a fresh, private scoring DB on a real server, dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    name = f"att_test_{uuid.uuid4().hex[:10]}"
+    if request.param == "postgresql":
+        admin = server_engine(PG_URL, "PostgreSQL")
+        yield PG_URL, name
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    else:
+        admin = server_engine(MYSQL_URL, "MariaDB")
+        with admin.connect() as c:
+            c.exec_driver_sql(f"CREATE DATABASE `{name}`")
+        yield make_url(MYSQL_URL).set(database=name).render_as_string(hide_password=False), None
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    admin.dispose()
