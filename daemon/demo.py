@@ -208,8 +208,9 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     rows = sum(o.rows for o in pushed)
     console.print(
         f"local store: {folder / 'attendd.db'} ({store.count_punches()} punches)\n"
-        f"scoring DB:  {folder / 'scoring.db'} ({rows} rows pushed to the att_* tables)\n"
-        f"config:      {cfg_path} (its terminals stop with the demo)\n"
+        f"scoring DB:  {folder / 'scoring.db'} "
+        + (f"({rows} rows pushed to the att_* tables)\n" if pushed else "(already up to date)\n")
+        + f"config:      {cfg_path} (its terminals stop with the demo)\n"
         f"try:         attendd --config {cfg_path} punches --staff {first_pin} --from {start} --to {end - timedelta(days=1)}\n"
         f"             attendd --config {cfg_path} evaluate --period {period.key}\n"
         "next:        the bulletin joins the demo when it is built"
