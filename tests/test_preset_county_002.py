@@ -17,7 +17,7 @@ summer (05-01 … 09-30) 08:00–12:00, 15:00–18:00; seven windows. Q2 2026: �
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import pytest
@@ -37,25 +37,15 @@ from rules import (
     resolve_policy,
 )
 
+from scenario import Pattern, listed_workdays, slots, timetable, variant
+
 WINTER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "14:30", "pm_out": "17:30"}
 SUMMER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "15:00", "pm_out": "18:00"}
-TIMETABLE = {
-    "slots": [
-        {"name": "am_in", "kind": "in", "at": "08:00", "accept": ["06:30", "10:00"]},
-        {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["10:01", "13:00"]},
-        {"name": "pm_in", "kind": "in", "at": "14:30", "accept": ["13:01", "15:30"]},
-        {"name": "pm_out", "kind": "out", "at": "17:30", "accept": ["15:31", "22:00"]},
-    ],
-    "variants": [{
-        "name": "夏季作息", "from": "05-01", "to": "09-30",
-        "slots": [
-            {"name": "am_in", "kind": "in", "at": "08:00", "accept": ["06:30", "10:00"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["10:01", "13:30"]},
-            {"name": "pm_in", "kind": "in", "at": "15:00", "accept": ["13:31", "16:00"]},
-            {"name": "pm_out", "kind": "out", "at": "18:00", "accept": ["16:01", "22:00"]},
-        ],
-    }],
-}
+TIMETABLE = timetable(
+    slots(WINTER, [("06:30", "10:00"), ("10:01", "13:00"), ("13:01", "15:30"), ("15:31", "22:00")]),
+    variant("夏季作息", ("05-01", "09-30"),
+            slots(SUMMER, [("06:30", "10:00"), ("10:01", "13:30"), ("13:31", "16:00"), ("16:01", "22:00")])),
+)
 
 # 国务院办公厅 2026 年节假日安排 (January–June): weekday closures and make-up workdays.
 HOLIDAYS = {date(2026, 1, 1), date(2026, 1, 2), *(date(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)),
@@ -63,41 +53,10 @@ HOLIDAYS = {date(2026, 1, 1), date(2026, 1, 2), *(date(2026, 2, d) for d in (16,
 MAKEUP = {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9)}
 D = date
 
-
-def workdays(start: date, end: date) -> list[date]:
-    out, d = [], start
-    while d <= end:
-        if (d.weekday() < 5 and d not in HOLIDAYS) or d in MAKEUP:
-            out.append(d)
-        d += timedelta(days=1)
-    return out
-
-
-def _at(d: date, hhmm: str) -> datetime:
-    return datetime.combine(d, time(*[int(x) for x in hhmm.split(":")]))
-
-
-def punches(no: str, start: date, end: date, changes: dict | None = None, away: set[date] = frozenset()) -> list[datetime]:
-    """On-time punches every workday (in 3–14 min early, out 1–9 min late); ``changes`` maps a day
-    to {slot: "HH:MM[:SS]" or None}; ``away`` days have none."""
-    changes = changes or {}
-    out: list[datetime] = []
-    for d in workdays(start, end):
-        if d in away:
-            continue
-        hours = SUMMER if (5, 1) <= (d.month, d.day) <= (9, 30) else WINTER
-        seed = d.toordinal() + int(no)
-        for slot, due in hours.items():
-            v = changes.get(d, {}).get(slot, "")
-            if v is None:
-                continue
-            if v:
-                out.append(_at(d, v))
-            elif slot.endswith("_in"):
-                out.append(_at(d, due) - timedelta(minutes=3 + seed % 12, seconds=seed * 7 % 60))
-            else:
-                out.append(_at(d, due) + timedelta(minutes=1 + seed * 3 % 9, seconds=seed * 11 % 60))
-    return sorted(out)
+# On-time punches every workday of the lists above (in 3–14 min early, out 1–9 min late):
+# workdays(start, end) and punches(no, start, end, changes, away).
+HALL = Pattern(WINTER, summer=SUMMER, jitter=True, is_workday=listed_workdays(HOLIDAYS, MAKEUP))
+workdays, punches = HALL.workdays, HALL.punches
 
 
 START, END = D(2026, 1, 1), D(2026, 6, 30)

@@ -15,7 +15,7 @@ Labour Day holiday; Saturday 2026-05-09 is its make-up workday. May has 19 workd
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import chinese_calendar
 import pytest
@@ -36,24 +36,11 @@ from rules import (
     resolve_policy,
 )
 
+from scenario import Pattern, at, slots, timetable, variant, workdays
+
 POLICY = resolve_policy("county-hall", "county-004-5")
 CAL = WorkCalendar()
 D = date
-
-
-def at(d: date, hhmm: str) -> datetime:
-    h, m = map(int, hhmm.split(":"))
-    return datetime.combine(d, time(h, m))
-
-
-def workdays(start: date, end: date) -> list[date]:
-    """Statutory workdays from ``start`` to ``end`` inclusive (chinesecalendar, not the engine)."""
-    out, d = [], start
-    while d <= end:
-        if chinese_calendar.is_workday(d):
-            out.append(d)
-        d += timedelta(days=1)
-    return out
 
 
 def ded(result) -> list[tuple[str, str, float]]:
@@ -64,36 +51,27 @@ def ded(result) -> list[tuple[str, str, float]]:
 
 # The 平湖 hours (08:30–11:30, 14:00–17:30) with a summer variant — the centre's own, as the
 # documents give no seasonal hours: from 18 May to 30 September the afternoon starts at 14:30.
-SUMMER = {
-    "name": "夏令作息", "from": "05-18", "to": "09-30",
-    "slots": [
-        {"name": "am_in", "kind": "in", "at": "08:30", "accept": ["06:00", "09:59"]},
-        {"name": "am_out", "kind": "out", "at": "11:30", "accept": ["10:00", "12:59"]},
-        {"name": "pm_in", "kind": "in", "at": "14:30", "accept": ["13:00", "15:59"]},
-        {"name": "pm_out", "kind": "out", "at": "17:30", "accept": ["16:00", "23:59"]},
-    ],
-}
-PINGHU = build_timetable("pinghu", {"slots": POLICY.timetable["slots"], "variants": [SUMMER]})
+SUMMER = variant("夏令作息", ("05-18", "09-30"), slots(
+    ("08:30", "11:30", "14:30", "17:30"),
+    [("06:00", "09:59"), ("10:00", "12:59"), ("13:00", "15:59"), ("16:00", "23:59")],
+))
+PINGHU = build_timetable("pinghu", timetable(POLICY.timetable["slots"], SUMMER))
 # 中午部分窗口实行错时服务: the tax window works 08:30–12:30 and 13:30–17:30 (the centre's hours).
-NOON = build_timetable("pinghu-noon", {"slots": [
-    {"name": "am_in", "kind": "in", "at": "08:30", "accept": ["06:00", "10:29"]},
-    {"name": "am_out", "kind": "out", "at": "12:30", "accept": ["10:30", "12:59"]},
-    {"name": "pm_in", "kind": "in", "at": "13:30", "accept": ["13:00", "15:29"]},
-    {"name": "pm_out", "kind": "out", "at": "17:30", "accept": ["15:30", "23:59"]},
-]})
+NOON = build_timetable("pinghu-noon", timetable(slots(
+    ("08:30", "12:30", "13:30", "17:30"),
+    [("06:00", "10:29"), ("10:30", "12:59"), ("13:00", "15:29"), ("15:30", "23:59")],
+)))
 # 周六、节假日公安值班时间(周日轮值服务)：上午 9:00-11:00 下午 14:00-16:00
-POLICE_DUTY = build_timetable("police-duty", {"slots": [
-    {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["06:00", "09:59"]},
-    {"name": "am_out", "kind": "out", "at": "11:00", "accept": ["10:00", "12:29"]},
-    {"name": "pm_in", "kind": "in", "at": "14:00", "accept": ["12:30", "14:59"]},
-    {"name": "pm_out", "kind": "out", "at": "16:00", "accept": ["15:00", "23:59"]},
-]})
+POLICE_DUTY = build_timetable("police-duty", timetable(slots(
+    ("09:00", "11:00", "14:00", "16:00"),
+    [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "14:59"), ("15:00", "23:59")],
+)))
 TIMETABLES = {"pinghu": PINGHU, "pinghu-noon": NOON, "police-duty": POLICE_DUTY}
 
 # On time for both the 平湖 hours and the summer variant (the preset has no grace minutes).
-WORK = ("08:25", "11:31", "13:55", "17:32")
-NOON_WORK = ("08:25", "12:31", "13:25", "17:32")
-DUTY = ("08:55", "11:01", "13:55", "16:01")
+WORK = Pattern(("08:25", "11:31", "13:55", "17:32"))
+NOON_WORK = Pattern(("08:25", "12:31", "13:25", "17:32"))
+DUTY = Pattern(("08:55", "11:01", "13:55", "16:01"))
 
 # --- May 2026: five staff in two windows ---------------------------------------------------------
 
@@ -161,15 +139,13 @@ def build(*, policy=POLICY, extra_leaves=(), until: date = D(2026, 6, 30)) -> In
     punches: dict[str, list[datetime]] = {s.staff_no: [] for s in STAFF}
     punches["911"] = []  # from the tax bureau, sent to cover 211's post; not hall staff
     for s in STAFF:
+        no = s.staff_no
+        planted = {d: day for (n, d), day in PLANTED.items() if n == no}
         pattern = NOON_WORK if s.window == "shuiwu" else WORK
-        for d in workdays(D(2026, 1, 1), until):
-            if d not in LEAVE_DAYS.get(s.staff_no, ()):
-                punches[s.staff_no] += [at(d, x) for x in PLANTED.get((s.staff_no, d), pattern)]
-        for n in DUTY_DAYS.get(s.staff_no, ()):
-            d = D(2026, 5, n)
-            punches[s.staff_no] += [at(d, x) for x in PLANTED.get((s.staff_no, d), DUTY)]
-    punches["911"] += [at(D(2026, 5, 25), x) for x in NOON_WORK]
-    punches["911"] += [at(D(2026, 5, 26), x) for x in ("08:35", "12:31", "13:25", "17:32")]
+        punches[no] += pattern.punches(no, D(2026, 1, 1), until, planted, away=LEAVE_DAYS.get(no, ()))
+        punches[no] += DUTY.on([D(2026, 5, n) for n in DUTY_DAYS.get(no, ())], planted)
+    punches["911"] += NOON_WORK.day(D(2026, 5, 25))
+    punches["911"] += NOON_WORK.day(D(2026, 5, 26), {"am_in": "08:35"})
     return Inputs(
         staff=STAFF, punches=punches, windows=WINDOWS, policies={w: policy for w in WINDOWS},
         timetables=TIMETABLES, window_timetable=WINDOW_TT, calendar=CAL,

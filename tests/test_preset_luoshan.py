@@ -9,7 +9,7 @@ workdays: 6, 7, 8, 9, 11–15, 18–22, 25–29.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import pytest
 
@@ -28,22 +28,22 @@ from rules import (
     resolve_policy,
 )
 
+from scenario import Pattern, at, slots, timetable, variant
+
 POLICY = resolve_policy("hall", "luoshan")
 # The document's hours (第十章 一、二), with summer afternoons from 15 May (a centre's own
 # seasonal variant: 13:30 and 17:30).
-TIMETABLE = build_timetable("luoshan", {
-    "slots": POLICY.timetable["slots"],
-    "variants": [{
-        "name": "summer", "from": "05-15", "to": "09-30",
-        "slots": [
-            {"name": "am_in", "kind": "in", "at": "08:55", "accept": ["06:00", "11:00"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:01", "12:49"]},
-            {"name": "pm_in", "kind": "in", "at": "13:30", "accept": ["13:20", "16:00"]},
-            {"name": "pm_out", "kind": "out", "at": "17:30", "accept": ["16:01", "23:59"]},
-        ],
-    }],
-})
+SUMMER = ("05-15", "09-30")
+TIMETABLE = build_timetable("luoshan", timetable(POLICY.timetable["slots"], variant("summer", SUMMER, slots(
+    ("08:55", "12:00", "13:30", "17:30"),
+    [("06:00", "11:00"), ("11:01", "12:49"), ("13:20", "16:00"), ("16:01", "23:59")],
+))))
 CAL = WorkCalendar()
+# Four punches on time for the timetable in force on a day (PUNCTUAL.day(d)); the workdays are the
+# engine's calendar's.
+PUNCTUAL = Pattern(("08:45", "12:01", "12:55", "17:05"), summer=("08:45", "12:01", "13:25", "17:35"),
+                   season=SUMMER, is_workday=CAL.is_workday)
+workdays = PUNCTUAL.workdays
 STAFF = [
     Staff("101", "张伟", "gongan", "chief"),
     Staff("102", "李娜", "gongan"),
@@ -53,33 +53,13 @@ STAFF = [
 ]
 
 
-def at(d: date, hhmm: str) -> datetime:
-    h, m = map(int, hhmm.split(":"))
-    return datetime.combine(d, time(h, m))
-
-
-def punctual(d: date) -> list[datetime]:
-    """Four punches on time for the timetable in force on ``d``."""
-    summer = d >= date(d.year, 5, 15) and d <= date(d.year, 9, 30)
-    return [at(d, "08:45"), at(d, "12:01"), at(d, "13:25" if summer else "12:55"), at(d, "17:35" if summer else "17:05")]
-
-
-def workdays(start: date, end: date) -> list[date]:
-    out, d = [], start
-    while d < end:
-        if CAL.is_workday(d):
-            out.append(d)
-        d += timedelta(days=1)
-    return out
-
-
 def build(*, substitution: bool = True) -> Inputs:
     punches: dict[str, list[datetime]] = {s.staff_no: [] for s in STAFF}
     punches["106"] = []
     punches["201"] = []  # the substitute, from 104's home department
-    for d in workdays(date(2026, 1, 1), date(2027, 1, 1)):
+    for d in workdays(date(2026, 1, 1), date(2026, 12, 31)):
         for s in [*STAFF, Staff("106", "周敏", "gongan")]:
-            day = punctual(d)
+            day = PUNCTUAL.day(d)
             no = s.staff_no
             if no == "102":
                 if d == date(2026, 5, 6):
@@ -257,7 +237,7 @@ def test_annual_disqualification_and_six_months_rule():
     inputs.staff = [*STAFF, late_joiner]
     punches = dict(inputs.punches)
     punches["102"] = list(punches["102"])
-    for d in workdays(date(2026, 6, 1), date(2026, 6, 6)):  # four more lates in June: 2 + 1 + 1 + 4 = 8
+    for d in workdays(date(2026, 6, 1), date(2026, 6, 5)):  # four more lates in June: 2 + 1 + 1 + 4 = 8
         punches["102"] = [p if p != at(d, "08:45") else at(d, "09:05") for p in punches["102"]]
     inputs.punches = punches
     year = by_staff(evaluate_period(inputs, parse_period("2026")))

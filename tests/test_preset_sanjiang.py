@@ -16,7 +16,7 @@ statutory calendar. Everyone punches on time every workday except for the events
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import pytest
@@ -36,27 +36,17 @@ from rules import (
     resolve_policy,
 )
 
+from scenario import Pattern, at, listed_workdays, slots, timetable, variant
+
 # --- the site ----------------------------------------------------------------------------
 
 WINTER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "14:30", "pm_out": "17:30"}
 SUMMER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "15:00", "pm_out": "18:00"}
-TIMETABLE = {
-    "slots": [
-        {"name": "am_in", "kind": "in", "at": "08:00", "accept": ["06:30", "10:00"]},
-        {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["10:01", "13:00"]},
-        {"name": "pm_in", "kind": "in", "at": "14:30", "accept": ["13:01", "15:30"]},
-        {"name": "pm_out", "kind": "out", "at": "17:30", "accept": ["15:31", "22:00"]},
-    ],
-    "variants": [{
-        "name": "夏季作息", "from": "05-01", "to": "09-30",
-        "slots": [
-            {"name": "am_in", "kind": "in", "at": "08:00", "accept": ["06:30", "10:00"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["10:01", "13:30"]},
-            {"name": "pm_in", "kind": "in", "at": "15:00", "accept": ["13:31", "16:00"]},
-            {"name": "pm_out", "kind": "out", "at": "18:00", "accept": ["16:01", "22:00"]},
-        ],
-    }],
-}
+TIMETABLE = timetable(
+    slots(WINTER, [("06:30", "10:00"), ("10:01", "13:00"), ("13:01", "15:30"), ("15:31", "22:00")]),
+    variant("夏季作息", ("05-01", "09-30"),
+            slots(SUMMER, [("06:30", "10:00"), ("10:01", "13:30"), ("13:31", "16:00"), ("16:01", "22:00")])),
+)
 
 # 国务院办公厅关于2026年部分节假日安排的通知, January–June: weekday closures and make-up workdays.
 # 元旦 1月1日–3日, 1月4日（周日）上班; 春节 2月15日–23日, 2月14日（周六）、2月28日（周六）上班;
@@ -65,44 +55,10 @@ HOLIDAYS = {date(2026, 1, 1), date(2026, 1, 2), *(date(2026, 2, d) for d in (16,
             date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 4), date(2026, 5, 5), date(2026, 6, 19)}
 MAKEUP = {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9)}
 
-
-def workdays(start: date, end: date) -> list[date]:
-    """Workdays from ``start`` to ``end`` inclusive, from the hand-written lists above."""
-    out, d = [], start
-    while d <= end:
-        if (d.weekday() < 5 and d not in HOLIDAYS) or d in MAKEUP:
-            out.append(d)
-        d += timedelta(days=1)
-    return out
-
-
-def _at(d: date, hhmm: str) -> datetime:
-    parts = [int(x) for x in hhmm.split(":")]
-    return datetime.combine(d, time(*parts))
-
-
-def punches(no: str, start: date, end: date, changes: dict | None = None, away: set[date] = frozenset(),
-            extra: list[datetime] = ()) -> list[datetime]:
-    """On-time punches every workday: in 3–14 minutes early, out 1–9 minutes after time.
-    ``changes`` maps a day to {slot: "HH:MM[:SS]" or None (no punch)}; ``away`` days have none."""
-    changes = changes or {}
-    out: list[datetime] = list(extra)
-    for d in workdays(start, end):
-        if d in away:
-            continue
-        hours = SUMMER if (5, 1) <= (d.month, d.day) <= (9, 30) else WINTER
-        seed = d.toordinal() + int(no)
-        for slot, due in hours.items():
-            v = changes.get(d, {}).get(slot, "")
-            if v is None:
-                continue
-            if v:
-                out.append(_at(d, v))
-            elif slot.endswith("_in"):
-                out.append(_at(d, due) - timedelta(minutes=3 + seed % 12, seconds=seed * 7 % 60))
-            else:
-                out.append(_at(d, due) + timedelta(minutes=1 + seed * 3 % 9, seconds=seed * 11 % 60))
-    return sorted(out)
+# Everyone punches on time (in 3–14 minutes early, out 1–9 minutes after time) every workday of the
+# hand-written lists above: workdays(start, end) and punches(no, start, end, changes, away, extra).
+HALL = Pattern(WINTER, summer=SUMMER, jitter=True, is_workday=listed_workdays(HOLIDAYS, MAKEUP))
+workdays, punches = HALL.workdays, HALL.punches
 
 
 H1_START, H1_END = date(2026, 1, 1), date(2026, 6, 30)
@@ -127,8 +83,8 @@ def site_inputs(policy_overrides: dict | None = None) -> Inputs:
             D(2026, 1, 4): {"am_in": "08:07:10"},
             D(2026, 3, 10): {"am_in": "08:12:40"},
             D(2026, 3, 11): {"am_in": "07:51:00", "am_out": "12:01:00"},
-        }, extra=[_at(D(2026, 2, 17), "09:12"), _at(D(2026, 2, 17), "11:40"),
-                  _at(D(2026, 3, 11), "07:51:30"), _at(D(2026, 3, 11), "12:06:00")]),
+        }, extra=[at(D(2026, 2, 17), "09:12"), at(D(2026, 2, 17), "11:40"),
+                  at(D(2026, 3, 11), "07:51:30"), at(D(2026, 3, 11), "12:06:00")]),
         # 102: late 89 min (03-16), late 91 min (03-17), early by exactly 90 min in summer (06-02).
         "102": punches("102", H1_START, H1_END, {
             D(2026, 3, 16): {"am_in": "09:29:05"},
@@ -368,7 +324,7 @@ def test_late_or_early_of_more_than_one_and_a_half_hours_is_absence():
         d = D(2026, 3, 3)
         inp = Inputs(
             staff=[Staff("1", "甲", "w", active_from=d, active_to=d)],
-            punches={"1": [_at(d, am_in), _at(d, "12:02"), _at(d, "14:20"), _at(d, pm_out)]},
+            punches={"1": [at(d, am_in), at(d, "12:02"), at(d, "14:20"), at(d, pm_out)]},
             windows={"w": "窗口"}, policies={"w": p}, timetables={"t": tt}, window_timetable={"w": "t"},
         )
         ev = evaluate_period(inp, parse_period("2026-03"))

@@ -19,7 +19,7 @@ The site (a test config, the document gives no hours): winter 08:30–12:00, 13:
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import pytest
@@ -39,66 +39,25 @@ from rules import (
     resolve_policy,
 )
 
+from scenario import Pattern, at, listed_workdays, slots, timetable, variant
+
 WINTER = {"am_in": "08:30", "am_out": "12:00", "pm_in": "13:30", "pm_out": "17:00"}
 SUMMER = {"am_in": "08:30", "am_out": "12:00", "pm_in": "14:00", "pm_out": "17:30"}
-TIMETABLE = {
-    "slots": [
-        {"name": "am_in", "kind": "in", "at": "08:30", "accept": ["07:00", "10:00"]},
-        {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["10:01", "12:45"]},
-        {"name": "pm_in", "kind": "in", "at": "13:30", "accept": ["12:46", "15:00"]},
-        {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["15:01", "21:00"]},
-    ],
-    "variants": [{
-        "name": "夏令作息", "from": "05-01", "to": "09-30",
-        "slots": [
-            {"name": "am_in", "kind": "in", "at": "08:30", "accept": ["07:00", "10:00"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["10:01", "13:00"]},
-            {"name": "pm_in", "kind": "in", "at": "14:00", "accept": ["13:01", "15:30"]},
-            {"name": "pm_out", "kind": "out", "at": "17:30", "accept": ["15:31", "21:00"]},
-        ],
-    }],
-}
+TIMETABLE = timetable(
+    slots(WINTER, [("07:00", "10:00"), ("10:01", "12:45"), ("12:46", "15:00"), ("15:01", "21:00")]),
+    variant("夏令作息", ("05-01", "09-30"),
+            slots(SUMMER, [("07:00", "10:00"), ("10:01", "13:00"), ("13:01", "15:30"), ("15:31", "21:00")])),
+)
 
 # 国务院办公厅 2026 年节假日安排: 清明节 4月4日–6日; 劳动节 5月1日–5日, 5月9日（周六）上班.
 HOLIDAYS = {date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 4), date(2026, 5, 5)}
 MAKEUP = {date(2026, 5, 9)}
 D = date
 
-
-def workdays(start: date, end: date) -> list[date]:
-    out, d = [], start
-    while d <= end:
-        if (d.weekday() < 5 and d not in HOLIDAYS) or d in MAKEUP:
-            out.append(d)
-        d += timedelta(days=1)
-    return out
-
-
-def _at(d: date, hhmm: str) -> datetime:
-    return datetime.combine(d, time(*[int(x) for x in hhmm.split(":")]))
-
-
-def punches(no: str, start: date, end: date, changes: dict | None = None, away: set[date] = frozenset()) -> list[datetime]:
-    """On-time punches every workday (in 3–14 min early, out 1–9 min late); ``changes`` maps a day
-    to {slot: "HH:MM[:SS]" or None}; ``away`` days have none."""
-    changes = changes or {}
-    out: list[datetime] = []
-    for d in workdays(start, end):
-        if d in away:
-            continue
-        hours = SUMMER if (5, 1) <= (d.month, d.day) <= (9, 30) else WINTER
-        seed = d.toordinal() + int(no)
-        for slot, due in hours.items():
-            v = changes.get(d, {}).get(slot, "")
-            if v is None:
-                continue
-            if v:
-                out.append(_at(d, v))
-            elif slot.endswith("_in"):
-                out.append(_at(d, due) - timedelta(minutes=3 + seed % 12, seconds=seed * 7 % 60))
-            else:
-                out.append(_at(d, due) + timedelta(minutes=1 + seed * 3 % 9, seconds=seed * 11 % 60))
-    return sorted(out)
+# On-time punches every workday of the lists above (in 3–14 min early, out 1–9 min late):
+# workdays(start, end) and punches(no, start, end, changes, away).
+HALL = Pattern(WINTER, summer=SUMMER, jitter=True, is_workday=listed_workdays(HOLIDAYS, MAKEUP))
+workdays, punches = HALL.workdays, HALL.punches
 
 
 MAY_START, MAY_END = D(2026, 5, 1), D(2026, 5, 31)
@@ -145,7 +104,7 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
         "401": may("401", {D(2026, 5, 12): {"am_in": "08:33:00"}}),
         # 501 punches pm_in at 13:50 every day: on time on summer hours (14:00)
         "501": [p for d in workdays(MAY_START, MAY_END) for p in
-                (_at(d, "08:20"), _at(d, "12:05"), _at(d, "13:50"), _at(d, "17:35"))],
+                (at(d, "08:20"), at(d, "12:05"), at(d, "13:50"), at(d, "17:35"))],
         "601": may("601"),
         "701": may("701", {D(2026, 5, 6): {"am_in": "08:40:00"}, D(2026, 5, 21): {"am_in": "08:35:00"}}),
         "801": may("801", {D(2026, 5, 15): {"am_out": "11:50:00"}, D(2026, 5, 22): {"pm_out": None}}),
@@ -155,7 +114,7 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
                            D(2026, 5, 25): {"am_in": "08:35:00"}}),
     }
     # someone came in on the 5月4日 holiday: punches on a holiday cost and count nothing
-    pun["601"] += [_at(D(2026, 5, 4), "09:05"), _at(D(2026, 5, 4), "11:10")]
+    pun["601"] += [at(D(2026, 5, 4), "09:05"), at(D(2026, 5, 4), "11:10")]
     return Inputs(
         staff=staff,
         punches=pun,
@@ -318,7 +277,7 @@ def test_summer_hours_apply_from_may():
     days = [D(2026, 4, 30), D(2026, 5, 6)]
     inp = Inputs(
         staff=[Staff("501", "冯雪", "yibao", role="chief", active_from=days[0], active_to=days[1])],
-        punches={"501": [_at(d, t) for d in days for t in ("08:20", "12:05", "13:50", "17:35")]},
+        punches={"501": [at(d, t) for d in days for t in ("08:20", "12:05", "13:50", "17:35")]},
         windows={"yibao": "医保窗口"}, policies={"yibao": p}, timetables={"t": tt}, window_timetable={"yibao": "t"},
     )
     april = evaluate_period(inp, parse_period("2026-04"))

@@ -24,7 +24,7 @@ August 2026 has no holiday (08-03 is a Monday, 08-03..28 is 20 workdays); 09-07.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import chinese_calendar
 import pytest
@@ -45,24 +45,11 @@ from rules import (
     resolve_policy,
 )
 
+from scenario import Pattern, at, slots, timetable, variant, workdays
+
 POLICY = resolve_policy("yihuang-hall", "yihuang")
 CAL = WorkCalendar()
 D = date
-
-
-def at(d: date, hhmm: str) -> datetime:
-    h, m = map(int, hhmm.split(":"))
-    return datetime.combine(d, time(h, m))
-
-
-def days(start: date, end: date) -> list[date]:
-    """Every day from ``start`` to ``end`` inclusive."""
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-def workdays(start: date, end: date) -> list[date]:
-    """Statutory workdays from ``start`` to ``end`` inclusive (chinesecalendar, not the engine)."""
-    return [d for d in days(start, end) if chinese_calendar.is_workday(d)]
 
 
 def ded(result) -> list[tuple[str, str, float]]:
@@ -75,38 +62,29 @@ def ded(result) -> list[tuple[str, str, float]]:
 # The 平湖 hours from the preset (08:30–11:30, 14:00–17:30), with a winter variant: a centre's own
 # choice, as the documents give no seasonal hours — from 16 October to 30 April the afternoon is
 # 13:30–17:00. The variant runs across the new year.
-WINTER = {
-    "name": "冬令作息", "from": "10-16", "to": "04-30",
-    "slots": [
-        {"name": "am_in", "kind": "in", "at": "08:30", "accept": ["06:00", "09:59"]},
-        {"name": "am_out", "kind": "out", "at": "11:30", "accept": ["10:00", "12:29"]},
-        {"name": "pm_in", "kind": "in", "at": "13:30", "accept": ["12:30", "15:14"]},
-        {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["15:15", "23:59"]},
-    ],
-}
-PINGHU = build_timetable("pinghu", {"slots": POLICY.timetable["slots"], "variants": [WINTER]})
+WINTER = variant("冬令作息", ("10-16", "04-30"), slots(
+    ("08:30", "11:30", "13:30", "17:00"),
+    [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "15:14"), ("15:15", "23:59")],
+))
+PINGHU = build_timetable("pinghu", timetable(POLICY.timetable["slots"], WINTER))
 # 中午部分窗口实行错时服务: the tax window keeps its counter open over the others' lunch —
 # 08:30–12:30 and 13:30–17:30 (the hours are the centre's; 第四篇 gives none for it).
-NOON = build_timetable("pinghu-noon", {"slots": [
-    {"name": "am_in", "kind": "in", "at": "08:30", "accept": ["06:00", "10:29"]},
-    {"name": "am_out", "kind": "out", "at": "12:30", "accept": ["10:30", "12:59"]},
-    {"name": "pm_in", "kind": "in", "at": "13:30", "accept": ["13:00", "15:29"]},
-    {"name": "pm_out", "kind": "out", "at": "17:30", "accept": ["15:30", "23:59"]},
-]})
+NOON = build_timetable("pinghu-noon", timetable(slots(
+    ("08:30", "12:30", "13:30", "17:30"),
+    [("06:00", "10:29"), ("10:30", "12:59"), ("13:00", "15:29"), ("15:30", "23:59")],
+)))
 # 周六、节假日公安值班时间(周日轮值服务)：上午 9:00-11:00 下午 14:00-16:00
-POLICE_DUTY = build_timetable("police-duty", {"slots": [
-    {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["06:00", "09:59"]},
-    {"name": "am_out", "kind": "out", "at": "11:00", "accept": ["10:00", "12:29"]},
-    {"name": "pm_in", "kind": "in", "at": "14:00", "accept": ["12:30", "14:59"]},
-    {"name": "pm_out", "kind": "out", "at": "16:00", "accept": ["15:00", "23:59"]},
-]})
+POLICE_DUTY = build_timetable("police-duty", timetable(slots(
+    ("09:00", "11:00", "14:00", "16:00"),
+    [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "14:59"), ("15:00", "23:59")],
+)))
 TIMETABLES = {"pinghu": PINGHU, "pinghu-noon": NOON, "police-duty": POLICE_DUTY}
 
 # On-time punches: valid for both the 平湖 hours and the winter variant (13:25 is before 13:30 and
 # 14:00; 17:32 is after 17:00 and 17:30).
-WORK = ("08:25", "11:31", "13:25", "17:32")
-NOON_WORK = ("08:25", "12:31", "13:25", "17:32")
-DUTY = ("08:55", "11:01", "13:55", "16:01")
+WORK = Pattern(("08:25", "11:31", "13:25", "17:32"))
+NOON_WORK = Pattern(("08:25", "12:31", "13:25", "17:32"))
+DUTY = Pattern(("08:55", "11:01", "13:55", "16:01"))
 
 # --- the October 2026 scenario ---------------------------------------------------------------
 
@@ -190,18 +168,14 @@ def build(*, extra_leaves: tuple[Leave, ...] = (), policy=POLICY) -> Inputs:
     punches: dict[str, list[datetime]] = {s.staff_no: [] for s in STAFF}
     punches["901"] = []  # 303's colleague from the department, sent to 顶岗; not hall staff
     for s in STAFF:
+        no = s.staff_no
+        planted = {d: day for (n, d), day in PLANTED.items() if n == no}
         pattern = NOON_WORK if s.window == "shuiwu" else WORK
-        for d in workdays(D(2026, 1, 1), D(2026, 10, 31)):
-            if d in LEAVE_DAYS.get(s.staff_no, ()):
-                continue
-            day = PLANTED.get((s.staff_no, d), pattern)
-            punches[s.staff_no] += [at(d, x) for x in day]
-        for n in DUTY_DAYS.get(s.staff_no, ()):
-            d = D(2026, 10, n)
-            punches[s.staff_no] += [at(d, x) for x in PLANTED.get((s.staff_no, d), DUTY)]
+        punches[no] += pattern.punches(no, D(2026, 1, 1), D(2026, 10, 31), planted, away=LEAVE_DAYS.get(no, ()))
+        punches[no] += DUTY.on([D(2026, 10, n) for n in DUTY_DAYS.get(no, ())], planted)
     # 901 covers 303 on 10-22 (on time) and 10-23 (08:50: 20 minutes late).
-    punches["901"] += [at(D(2026, 10, 22), x) for x in WORK]
-    punches["901"] += [at(D(2026, 10, 23), x) for x in ("08:50", "11:31", "13:25", "17:32")]
+    punches["901"] += WORK.day(D(2026, 10, 22))
+    punches["901"] += WORK.day(D(2026, 10, 23), {"am_in": "08:50"})
     return Inputs(
         staff=STAFF, punches=punches, windows=WINDOWS, policies={w: policy for w in WINDOWS},
         timetables=TIMETABLES, window_timetable=WINDOW_TT, calendar=CAL,
@@ -435,12 +409,8 @@ def one_window(punches, *, policy=POLICY, inspections=(), exemptions=(), period=
 
 
 def month_punches(late_days=(), skip=(), first_in="08:45", days_=None):
-    out = []
-    for d in days_ or MARCH:
-        if d in skip:
-            continue
-        out += [at(d, first_in if d in late_days else "08:25"), at(d, "11:31"), at(d, "13:25"), at(d, "17:32")]
-    return out
+    """On-time punches on ``days_`` (March), ``first_in`` on the ``late_days``, none on ``skip``."""
+    return WORK.on(days_ or MARCH, {d: {"am_in": first_in} for d in late_days}, away=skip)
 
 
 def test_march_has_22_workdays():

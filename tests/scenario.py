@@ -1,0 +1,158 @@
+"""Mechanics shared by the preset scenario tests (``tests/test_preset_*.py``).
+
+Not a test module: the scenarios themselves (staff, the period's events, the site's hours and
+holiday lists) stay in each test file; this module only turns them into rules inputs —
+
+* :func:`at` builds a punch time, :func:`workdays` walks a calendar (chinesecalendar by default,
+  or hand-written lists through :func:`listed_workdays`);
+* :func:`slots`, :func:`variant` and :func:`timetable` write the four-slot timetable tables that
+  ``rules.build_timetable`` reads;
+* :class:`Pattern` generates a staff member's on-time punches, with per-day changes and days away.
+
+pytest puts ``tests/`` on ``sys.path``, so the scenario files import it as ``from scenario import …``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+
+SLOTS = ("am_in", "am_out", "pm_in", "pm_out")
+"""The four check points of a day, in the order the scenarios write their times."""
+
+SUMMER = ("05-01", "09-30")
+"""The default seasonal window (``MM-DD`` to ``MM-DD``, both inclusive)."""
+
+Times = Mapping[str, str] | Sequence[str]
+"""A day's four times: ``{slot: "HH:MM"}`` or four ``"HH:MM"`` in :data:`SLOTS` order."""
+
+
+def at(d: date, hhmm: str) -> datetime:
+    """The datetime of ``"HH:MM"`` or ``"HH:MM:SS"`` on ``d``."""
+    return datetime.combine(d, time(*(int(x) for x in hhmm.split(":"))))
+
+
+def workdays(start: date, end: date, is_workday: Callable[[date], bool] = chinese_calendar.is_workday) -> list[date]:
+    """The days from ``start`` to ``end`` (both inclusive) that ``is_workday`` accepts.
+
+    The default is chinesecalendar's statutory calendar — the test's own, not the engine's
+    ``WorkCalendar`` (pass ``WorkCalendar().is_workday`` to walk that instead)."""
+    days = (start + timedelta(days=i) for i in range((end - start).days + 1))
+    return [d for d in days if is_workday(d)]
+
+
+def listed_workdays(holidays: Collection[date], makeup: Collection[date]) -> Callable[[date], bool]:
+    """A workday test from hand-written lists: Monday to Friday unless in ``holidays`` (weekday
+    closures), and every day in ``makeup`` (调休 make-up workdays)."""
+
+    def is_workday(d: date) -> bool:
+        return (d.weekday() < 5 and d not in holidays) or d in makeup
+
+    return is_workday
+
+
+def in_season(d: date, season: tuple[str, str] = SUMMER) -> bool:
+    """Whether ``d`` falls in ``season`` (``("MM-DD", "MM-DD")``, both inclusive, within one year)."""
+    first, last = (tuple(int(x) for x in s.split("-")) for s in season)
+    return first <= (d.month, d.day) <= last
+
+
+def _times(times: Times) -> dict[str, str]:
+    return dict(times) if isinstance(times, Mapping) else dict(zip(SLOTS, times, strict=True))
+
+
+# --- timetable tables ------------------------------------------------------------------------
+
+
+def slots(times: Times, accept: Sequence[tuple[str, str]]) -> list[dict]:
+    """The ``slots`` table of a four-slot day: due ``times`` and, per slot in :data:`SLOTS` order,
+    the ``accept`` window ``(from, to)`` of punches that count for it."""
+    due = _times(times)
+    return [
+        {"name": name, "kind": name.rsplit("_", 1)[1], "at": due[name], "accept": list(window)}
+        for name, window in zip(SLOTS, accept, strict=True)
+    ]
+
+
+def variant(name: str, season: tuple[str, str], slot_table: list[dict]) -> dict:
+    """A seasonal variant's table: ``slot_table`` in force from ``season[0]`` to ``season[1]``."""
+    return {"name": name, "from": season[0], "to": season[1], "slots": slot_table}
+
+
+def timetable(slot_table: list[dict], *variants: dict) -> dict:
+    """The table ``rules.build_timetable`` reads: the ordinary ``slots`` and any ``variants``."""
+    return {"slots": slot_table, "variants": list(variants)} if variants else {"slots": slot_table}
+
+
+# --- punches ---------------------------------------------------------------------------------
+
+
+def jittered(d: date, slot: str, due: str, staff_no: str) -> datetime:
+    """A punch near ``due`` that is on time: an ``*_in`` 3–14 minutes early, an ``*_out`` 1–9
+    minutes late, with seconds — the same for the same day and staff number."""
+    seed = d.toordinal() + int(staff_no)
+    if slot.endswith("_in"):
+        return at(d, due) - timedelta(minutes=3 + seed % 12, seconds=seed * 7 % 60)
+    return at(d, due) + timedelta(minutes=1 + seed * 3 % 9, seconds=seed * 11 % 60)
+
+
+Change = Mapping[str, "str | None"] | Sequence[str]
+"""One day's change to a pattern: ``{slot: "HH:MM[:SS]" or None (no punch)}`` for the slots that
+differ, or the whole day's punches as a sequence of times (``()``: none at all)."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """How a scenario's staff punch when nothing happens, and on which days.
+
+    ``hours``: the day's four times (see :data:`Times`). Without ``jitter`` they are the punches
+    themselves; with it they are the due times and each punch is :func:`jittered` around its own.
+    ``summer``: the times in force in ``season`` instead (a timetable's seasonal variant).
+    ``is_workday``: the calendar :meth:`workdays` and :meth:`punches` walk (see :func:`workdays`).
+    """
+
+    hours: Times
+    summer: Times | None = None
+    season: tuple[str, str] = SUMMER
+    jitter: bool = False
+    is_workday: Callable[[date], bool] = chinese_calendar.is_workday
+
+    def times_on(self, d: date) -> dict[str, str]:
+        """The four times in force on ``d``."""
+        return _times(self.summer if self.summer is not None and in_season(d, self.season) else self.hours)
+
+    def workdays(self, start: date, end: date) -> list[date]:
+        """This pattern's workdays from ``start`` to ``end``, both inclusive."""
+        return workdays(start, end, self.is_workday)
+
+    def day(self, d: date, change: Change | None = None, staff_no: str = "0") -> list[datetime]:
+        """One day's punches in slot order, with ``change`` (see :data:`Change`) applied."""
+        if change is not None and not isinstance(change, Mapping):
+            return [at(d, x) for x in change]
+        change = change or {}
+        out = []
+        for slot, due in self.times_on(d).items():
+            v = change.get(slot, "")
+            if v is None:
+                continue
+            out.append(at(d, v) if v else jittered(d, slot, due, staff_no) if self.jitter else at(d, due))
+        return out
+
+    def on(self, days: Iterable[date], changes: Mapping[date, Change] | None = None,
+           away: Collection[date] = frozenset(), staff_no: str = "0", extra: Iterable[datetime] = ()) -> list[datetime]:
+        """Punches on each of ``days`` but those ``away`` (no punches at all), ``changes`` mapping a
+        day to its :data:`Change`, plus ``extra`` punches as given; sorted."""
+        changes = changes or {}
+        out = list(extra)
+        for d in days:
+            if d not in away:
+                out += self.day(d, changes.get(d), staff_no)
+        return sorted(out)
+
+    def punches(self, staff_no: str, start: date, end: date, changes: Mapping[date, Change] | None = None,
+                away: Collection[date] = frozenset(), extra: Iterable[datetime] = ()) -> list[datetime]:
+        """:meth:`on` every workday from ``start`` to ``end`` (both inclusive) for ``staff_no``."""
+        return self.on(self.workdays(start, end), changes, away, staff_no, extra)
