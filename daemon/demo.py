@@ -217,7 +217,7 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     )
     scoring.close()
     store.close()
-    failed = any(r.failed for r in results) or any(o.status != "ok" for o in pushed)
+    failed = any(r.failed for r in results) or any(o.status == "failed" for o in pushed)
     return 1 if failed else 0
 
 

@@ -125,22 +125,32 @@ class PushOutcome:
     error: str | None = None
 
 
-def pending(store: Store) -> list[dict]:
-    """Snapshots not yet pushed as they are now (the backlog)."""
+def _target(scoring) -> str:
+    """A short name for the scoring DB a snapshot went to (its URL and schema)."""
+    return hashlib.sha256(str(getattr(scoring, "display", "")).encode()).hexdigest()[:12]
+
+
+def pending(store: Store, scoring=None) -> list[dict]:
+    """Snapshots not yet pushed, as they are now, to ``scoring`` (or to the DB they last went to)."""
     t = SnapshotRow.__table__
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(t.c.period_key, t.c.period_kind, t.c.attempts, t.c.next_attempt_utc, t.c.last_error,
                    t.c.digest, t.c.pushed_digest).order_by(t.c.period_key)
         ).mappings().all()
-    return [dict(r) for r in rows if r["digest"] != r["pushed_digest"]]
+    out = []
+    for r in rows:
+        pushed = (r["pushed_digest"] or "").split("@")
+        if pushed[0] != r["digest"] or (scoring is not None and pushed[-1] != _target(scoring)):
+            out.append(dict(r))
+    return out
 
 
 def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None, force: bool = False) -> list[PushOutcome]:
     """Push waiting snapshots (those due, or all of ``only`` when ``force``)."""
     t = SnapshotRow.__table__
     out: list[PushOutcome] = []
-    for item in pending(store):
+    for item in pending(store, scoring):
         key = item["period_key"]
         if only is not None and key not in only:
             continue
@@ -160,6 +170,7 @@ def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None
                     rules_version=snap["rules_version"],
                     computed_at=snap["computed_utc"].replace(tzinfo=timezone.utc),
                     run_id=uuid.uuid4().hex,
+                    content_hash=snap["digest"],
                 )
             except AttenddError as exc:
                 attempts = snap["attempts"] + 1
@@ -174,9 +185,10 @@ def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None
                 continue
             with store._writing(), store.engine.begin() as conn:
                 conn.execute(update(t).where(t.c.period_key == key, t.c.digest == snap["digest"]).values(
-                    pushed_digest=snap["digest"], pushed_utc=_naive(now), attempts=0, last_error=None))
+                    pushed_digest=f"{snap['digest']}@{_target(scoring)}", pushed_utc=_naive(now), attempts=0,
+                    last_error=None))
             if snap["attempts"]:
                 log.info("push recovered", attempts=snap["attempts"])
-            log.info("pushed", rows=written)
-            out.append(PushOutcome(key, "ok", written))
+            log.info("pushed" if written else "scoring DB already had these results", rows=written)
+            out.append(PushOutcome(key, "ok" if written else "unchanged", written))
     return out

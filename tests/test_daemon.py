@@ -203,3 +203,19 @@ def test_a_job_that_crashed_runs_again_at_start_up(env):
     assert daemon._claim("pull", slot, clock[0])  # the process died here, the row says "running"
     assert daemon.execute("pull", slot)  # the next start runs it
     assert not daemon.execute("pull", slot)  # and only once
+
+
+def test_a_new_scoring_db_gets_the_results_too(env, tmp_path):
+    """What was pushed is remembered per scoring DB: pointing the config at a new
+    one (or a new schema) pushes again instead of saying it already has them."""
+    config, store, scoring = env
+    fill(store)
+    now = utc(2026, 4, 1, 9)
+    take_snapshot(store, config, parse_period("2026-03"), now=now)
+    assert [o.status for o in drain(store, scoring, now=now)] == ["ok"]
+    other = ScoringDB(f"sqlite:///{tmp_path / 'other.db'}")
+    other.upgrade()
+    assert len(pending(store, other)) == 1 and pending(store, scoring) == []
+    assert [o.status for o in drain(store, other, now=now)] == ["ok"]
+    assert len(other.rows("att_staff_period")) == 4
+    other.close()

@@ -83,9 +83,12 @@ def push(args) -> int:
         print(f"{period.key}: the scoring DB already has these results")
         return 0
     (o,) = outcomes
-    if o.status != "ok":
+    if o.status == "failed":
         print(f"attendd: {period.key}: push failed, kept in the outbox for retry: {o.error}", file=sys.stderr)
         return 1
+    if o.status == "unchanged":
+        print(f"{period.key}: the scoring DB already has these results")
+        return 0
     print(f"{period.key}: pushed {o.rows} rows to {scoring.display}")
     return 0
 
@@ -110,7 +113,7 @@ def status(args) -> int:
             for d in ctx.config.devices],
            [("device", "device"), ("serial", "serial"), ("health", "health"), ("last_sync", "last sync"),
             ("error", "problem")], title="devices")
-    backlog = pending(store)
+    backlog = pending(store, ctx.scoring())
     render([{**b, "next": _local(b["next_attempt_utc"], ctx)} for b in backlog],
            [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
            title=f"outbox: {len(backlog)} period(s) waiting for the scoring DB")
