@@ -91,7 +91,7 @@ def evaluate_day(
                          first_punch=first, last_punch=last)
 
     plan = _plan(slots)
-    n_sessions, session_days, table, is_in = plan.n_sessions, plan.session_days, plan.table, plan.is_in
+    session_days, table, is_in = plan.session_days, plan.table, plan.is_in
     chosen: list[datetime | None] = [None] * len(slots)
     # De-bounce: a repeat within the gap is the same punch, so one double punch
     # across a window boundary (12:49:58, 12:50:03) cannot satisfy two slots.

@@ -10,22 +10,19 @@ skipped with the reason.
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Engine, make_url
+
+from conftest import MYSQL_URL, PG_URL, server_engine
 
 from daemon.scoring import RowError, ScoringDB, ScoringError
 from daemon.scoring.tables import TABLES, VERSION_TABLE
 
-PG_URL = os.environ.get("ATTENDD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-MYSQL_URL = os.environ.get("ATTENDD_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-CI = os.environ.get("CI", "").lower() == "true"
 
 ATT_TABLES = set(TABLES)
 UTC = timezone.utc
@@ -33,20 +30,6 @@ T0 = datetime(2026, 4, 3, 2, 0, tzinfo=UTC)
 MARCH = ("month", "2026-03", date(2026, 3, 1), date(2026, 4, 1))
 APRIL = ("month", "2026-04", date(2026, 4, 1), date(2026, 5, 1))
 Q1 = ("quarter", "2026-Q1", date(2026, 1, 1), date(2026, 4, 1))
-
-
-def _server(url: str, what: str) -> Engine:
-    engine = create_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect():
-            pass
-    except Exception as exc:  # noqa: BLE001
-        engine.dispose()
-        reason = f"{what} at {make_url(url).render_as_string(hide_password=True)} is unreachable: {str(exc).splitlines()[0]}"
-        if CI:
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(reason)
-    return engine
 
 
 @dataclass
@@ -89,14 +72,14 @@ class Target:
 def target(request, tmp_path) -> Target:
     suffix = uuid.uuid4().hex[:10]
     if request.param == "postgresql":
-        admin = _server(PG_URL, "PostgreSQL")
+        admin = server_engine(PG_URL, "PostgreSQL")
         schema = f"att_test_{suffix}"  # not created: upgrade must create it
         yield Target("postgresql", PG_URL, schema, admin)
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.dispose()
     elif request.param == "mariadb":
-        server = _server(MYSQL_URL, "MariaDB")
+        server = server_engine(MYSQL_URL, "MariaDB")
         name = f"att_test_{suffix}"
         with server.connect() as c:
             # latin1 on purpose: attendd's tables must still be utf8mb4 (Chinese names)
