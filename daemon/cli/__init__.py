@@ -89,10 +89,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--encoding", default="gbk")
     s.set_defaults(func=commands.simulate_device)
 
+    _add_import(sub)
+    _add_list(sub)
+
     s = sub.add_parser("demo", help="a first run: simulated terminals, sync into a local store, summary")
     s.add_argument("--dir", metavar="PATH", help="where to keep the demo's files (default: ./attendd-demo)")
     s.set_defaults(func=commands.demo)
     return p
+
+
+def _add_import(sub) -> argparse._SubParsersAction:
+    """``attendd import KIND FILE``: one sub-action per kind of input file (SPEC §4.1, §4.3)."""
+    from . import imports
+
+    s = sub.add_parser("import", help="import a file: attlog (USB export), roster, leaves, …")
+    isub = s.add_subparsers(dest="import_kind", metavar="KIND", parser_class=_Parser)
+    isub.required = True
+    a = isub.add_parser("attlog", help="a ZKTeco USB attendance export (1_attlog.dat)",
+                        description=imports.ATTLOG_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("file", metavar="FILE")
+    a.add_argument("--device", metavar="NAME", required=True, help="the configured device the export came from")
+    a.add_argument("--skip-bad", action="store_true", help="store the good lines even when some are rejected")
+    a.set_defaults(func=imports.import_attlog)
+    from . import records
+
+    records.add_import_actions(isub)
+    return isub
+
+
+def _add_list(sub) -> None:
+    """``attendd list staff|leaves|exemptions|inspections|substitutions`` (SPEC §4.3)."""
+    from . import records
+
+    records.add_list(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,100 @@
+"""``attendd import roster|leaves|exemptions|inspections|substitutions`` and ``attendd list`` (SPEC §4.3)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timezone
+
+from ..errors import UserError
+from ..sync import utc_now
+from .context import Context
+from .output import render
+
+#: ``attendd list`` names → the store's record kinds.
+LIST_KINDS = {"staff": "roster", "leaves": "leaves", "exemptions": "exemptions",
+              "inspections": "inspections", "substitutions": "substitutions"}
+
+COLUMNS = {
+    "roster": [("staff_no", "staff no"), ("name", "name"), ("window_code", "window"), ("role", "role"),
+               ("active_from", "from"), ("active_to", "to"), ("exempt", "exempt")],
+    "leaves": [("ref", "ref"), ("staff_no", "staff no"), ("kind", "kind"), ("start", "start"), ("end", "end"),
+               ("note", "note")],
+    "exemptions": [("ref", "ref"), ("staff_no", "staff no"), ("day", "date"), ("slot", "slot"), ("reason", "reason")],
+    "inspections": [("ref", "ref"), ("staff_no", "staff no"), ("at", "at"), ("kind", "kind"), ("minutes", "minutes"),
+                    ("note", "note")],
+    "substitutions": [("ref", "ref"), ("substitute_no", "substitute"), ("covered_no", "covered"),
+                      ("start_date", "from"), ("end_date", "to")],
+}
+
+
+def _slot_names(config) -> set[str]:
+    """Every slot name of the configured timetables; SPEC §4.5's standard ones when there are none."""
+    from ..config import STANDARD_TIMETABLE
+
+    if not config.timetables:
+        return {s["name"] for s in STANDARD_TIMETABLE["slots"]}
+    names: set[str] = set()
+    for table in config.timetables.values():
+        names.update(s.name for s in table.slots)
+        for variant in table.variants:
+            names.update(s.name for s in variant.slots)
+    return names
+
+
+def import_records(args) -> int:
+    """Import one file of ``args.record_kind``; atomic unless ``--skip-bad``."""
+    from ..imports import parse_file
+    from ..store.records import put_records
+
+    kind = args.record_kind
+    ctx = Context.from_args(args)
+    slots = _slot_names(ctx.config) if kind == "exemptions" else None
+    parsed = parse_file(kind, args.file, slots=slots, display=args.file)
+    for problem in parsed.problems:
+        print(problem, file=sys.stderr)
+    rejected = len(parsed.problems)
+    if rejected and not args.skip_bad:
+        raise UserError(
+            f"{args.file}: read {parsed.read}, stored 0, rejected {rejected}: nothing stored "
+            "(fix the rows above, or pass --skip-bad to store the good ones)"
+        )
+    stored = 0
+    if parsed.rows:
+        store = ctx.store()
+        stored = put_records(store, kind, parsed.rows, now_utc=utc_now().astimezone(timezone.utc).replace(tzinfo=None))
+    print(f"{args.file}: {kind}: read {parsed.read}, stored {stored}, rejected {rejected}")
+    return 0
+
+
+def list_records_cmd(args) -> int:
+    from ..store.records import list_records
+
+    kind = LIST_KINDS[args.list_kind]
+    ctx = Context.from_args(args)
+    rows = list_records(ctx.store(), kind)
+    render(rows, COLUMNS[kind], args.format, title=f"{args.list_kind}: {len(rows)}")
+    return 0
+
+
+def add_import_actions(isub) -> None:
+    """Add the five record kinds to the ``attendd import`` subparser group."""
+    helps = {
+        "roster": "the roster: staff_no, name, window_code, role, active_from, active_to",
+        "leaves": "leave: staff_no, kind, start, end, note",
+        "exemptions": "exemptions: staff_no, date, slot (or all), reason",
+        "inspections": "inspection findings: staff_no, at, kind, minutes, note",
+        "substitutions": "substitutions: substitute_no, covered_no, start_date, end_date",
+    }
+    for kind, text in helps.items():
+        s = isub.add_parser(kind, help=f"{text} (CSV or XLSX)")
+        s.add_argument("file", metavar="FILE")
+        s.add_argument("--skip-bad", action="store_true", help="store the good rows even if some are bad")
+        s.set_defaults(func=import_records, record_kind=kind)
+
+
+def add_list(sub) -> None:
+    s = sub.add_parser("list", help="show stored records: staff, leaves, exemptions, inspections, substitutions")
+    s.add_argument("list_kind", choices=tuple(LIST_KINDS), metavar="KIND",
+                   help="staff | leaves | exemptions | inspections | substitutions")
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.set_defaults(func=list_records_cmd)
