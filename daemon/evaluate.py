@@ -27,7 +27,6 @@ from .store.models import (
     DeviceStateRow,
     ExemptionRow,
     InspectionRow,
-    IngestRunRow,
     LeaveRow,
     PunchRow,
     StaffRow,
@@ -102,11 +101,10 @@ def build_inputs(store: Store, config: Config, start: date, end: date) -> Inputs
         substitutions = [rules.Substitution(r["substitute_no"], r["covered_no"], r["start_date"], r["end_date"], r["ref"])
                          for r in conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings()]
         serial_of = {r.device_name: r.serial for r in conn.execute(select(DeviceStateRow.__table__)).all() if r.serial}
-        pt, rt = PunchRow.__table__, IngestRunRow.__table__
+        pt = PunchRow.__table__
         rows = conn.execute(
             select(pt.c.pin, pt.c.punched_at, pt.c.device_serial).where(pt.c.punched_at >= lo, pt.c.punched_at < hi)
         ).all()
-        del rt
     # A window that names its devices counts only their punches.
     allowed: dict[str, set[str] | None] = {}
     for w in config.windows:
