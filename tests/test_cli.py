@@ -241,3 +241,20 @@ def test_demo_runs_from_nothing(tmp_path):
     assert "公安窗口" in proc.stdout and "local store:" in proc.stdout
     listed = attendd("--config", str(tmp_path / "demo" / "attendd.toml"), "punches", "--staff", "101", "--format", "json")
     assert len(json.loads(listed.stdout)) > 40
+
+
+def test_devices_users_compares_the_roster_with_the_terminals(tmp_path, terminal):
+    """PINs enrolled on terminals but not in the roster, and roster staff enrolled nowhere."""
+    _term, port = terminal
+    cfg = write_config(tmp_path, [{"name": "hall", "port": port, "comm_key": 4321}])
+    assert attendd("--config", str(cfg), "sync").returncode == 0
+    roster = tmp_path / "roster.csv"
+    roster.write_text("工号,姓名,窗口\n1,甲,gongan\n2,乙,gongan\n99,新人,gongan\n", encoding="utf-8")
+    assert attendd("--config", str(cfg), "import", "roster", str(roster)).returncode == 0
+    proc = attendd("--config", str(cfg), "devices", "users", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    missing_from_roster = {r["staff_no"] for r in rows if r["problem"].startswith("enrolled")}
+    assert missing_from_roster == {str(i) for i in range(3, 11)}  # the terminal enrols PINs 1..10
+    (nowhere,) = [r for r in rows if r["problem"].startswith("in the roster")]
+    assert (nowhere["staff_no"], nowhere["name"]) == ("99", "新人")

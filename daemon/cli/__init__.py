@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("devices", help="each device: reachable, serial, firmware, records, clock drift, last sync")
     s.add_argument("--offline", action="store_true", help="do not contact the devices; show only what the store knows")
     s.set_defaults(func=commands.devices)
+    dsub = s.add_subparsers(dest="devices_command", metavar="ACTION", parser_class=_Parser)
+    u = dsub.add_parser("users", help="roster vs terminals: PINs enrolled but not in the roster, staff enrolled nowhere")
+    u.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    u.set_defaults(func=commands.device_users)
 
     s = sub.add_parser("punches", help="show stored punches (did my punch arrive?)")
     s.add_argument("--device", metavar="NAME", help="device name or serial")

@@ -363,3 +363,37 @@ def demo(args) -> int:
     from ..demo import run_demo
 
     return run_demo(Path(args.dir) if args.dir else Path.cwd() / "attendd-demo", args)
+
+
+def device_users(args) -> int:
+    """Roster vs terminals, from the user lists the last pulls read."""
+    from sqlalchemy import select
+
+    from ..store.models import DeviceStateRow, DeviceUserRow, StaffRow
+
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    with store.engine.connect() as conn:
+        enrolled = conn.execute(select(DeviceUserRow.__table__)).mappings().all()
+        roster = {r.staff_no: r for r in conn.execute(select(StaffRow.__table__)).all()}
+        names = {r.serial: r.device_name for r in conn.execute(select(DeviceStateRow.__table__)).all() if r.serial}
+    on_devices: dict[str, dict] = {}
+    for u in enrolled:
+        row = on_devices.setdefault(u["pin"], {"pin": u["pin"], "name": u["name"], "devices": set()})
+        row["devices"].add(names.get(u["device_serial"], u["device_serial"]))
+    rows = [
+        {"problem": "enrolled on a terminal, not in the roster", "staff_no": pin, "name": r["name"],
+         "where": ", ".join(sorted(r["devices"]))}
+        for pin, r in sorted(on_devices.items(), key=lambda kv: (len(kv[0]), kv[0])) if pin not in roster
+    ] + [
+        {"problem": "in the roster, enrolled on no terminal", "staff_no": no, "name": st.name, "where": st.window_code}
+        for no, st in sorted(roster.items(), key=lambda kv: (len(kv[0]), kv[0])) if no not in on_devices
+    ]
+    if not enrolled:
+        print("no user lists yet: `attendd sync` reads each terminal's users")
+    if args.format == "table" and not rows:
+        print(f"roster and terminals agree ({len(roster)} staff)")
+        return 0
+    render(rows, [("problem", "problem"), ("staff_no", "staff no"), ("name", "name"), ("where", "devices / window")],
+           args.format, title="roster vs terminals")
+    return 0
