@@ -313,6 +313,12 @@ class DaemonSection(_Section):
     close_time: ClockTime = Field(default_factory=lambda: _parse_clock("02:00"))
     drain_minutes: int = Field(default=5, ge=1, le=1440)
     """How often the outbox retries pushes the scoring DB missed."""
+    push_listen: Annotated[str, Field(pattern=r"^[^\s:]*:\d{1,5}$")] = "0.0.0.0:8081"
+    """Where the ADMS/PUSH receiver listens (host:port) when a device has driver = "adms"."""
+
+    def push_address(self) -> tuple[str, int]:
+        host, _, port = self.push_listen.rpartition(":")
+        return host or "0.0.0.0", int(port)
 
     @field_validator("state_dir")
     @classmethod

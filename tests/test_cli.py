@@ -258,3 +258,32 @@ def test_devices_users_compares_the_roster_with_the_terminals(tmp_path, terminal
     assert missing_from_roster == {str(i) for i in range(3, 11)}  # the terminal enrols PINs 1..10
     (nowhere,) = [r for r in rows if r["problem"].startswith("in the roster")]
     assert (nowhere["staff_no"], nowhere["name"]) == ("99", "新人")
+
+
+def test_serve_push_receives_a_pushing_terminal(tmp_path):
+    """`attendd serve-push`: a terminal in the allowlist pushes ATTLOG; the punches are stored."""
+    from datetime import datetime
+
+    from drivers import Punch
+    from drivers.adms.simulator import push_attlog
+
+    port = free_port()
+    cfg = tmp_path / "attendd.toml"
+    cfg.write_text(
+        f'[site]\nname = "x"\ntimezone = "Asia/Shanghai"\n[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n'
+        f'[daemon]\npush_listen = "127.0.0.1:{port}"\n'
+        '[[devices]]\nname = "face-1"\ndriver = "adms"\nserial = "ADMS0001"\n', encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "daemon", "--config", str(cfg), "serve-push"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert f"port {port}" in proc.stdout.readline()
+        punches = [Punch("7", datetime(2026, 3, 2, 8, 50)), Punch("8", datetime(2026, 3, 2, 8, 55))]
+        assert tuple(push_attlog(f"http://127.0.0.1:{port}", "ADMS0001", punches)) == (200, "OK:2")
+        assert push_attlog(f"http://127.0.0.1:{port}", "STRANGER", punches)[0] == 403
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    listed = attendd("--config", str(cfg), "punches", "--format", "json")
+    assert [(r["pin"], r["device_name"], r["source"]) for r in json.loads(listed.stdout)] == [
+        ("7", "face-1", "adms"), ("8", "face-1", "adms")]

@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
     s.set_defaults(func=commands.run)
 
+    s = sub.add_parser("serve-push", help="only the ADMS/PUSH receiver, in the foreground (to try a pushing terminal)")
+    s.add_argument("--listen", metavar="HOST:PORT", help="default: daemon.push_listen")
+    s.set_defaults(func=commands.serve_push)
+
     s = sub.add_parser("sync", help="pull punches from the terminals now")
     s.add_argument("--device", metavar="NAME", action="append", help="only this device (repeatable)")
     s.add_argument("--force", action="store_true", help="download even when the record count is unchanged")

@@ -120,6 +120,21 @@ def status(args) -> int:
     return 0
 
 
+def _receiver(ctx: Context, store, listen: str | None = None):
+    """The ADMS/PUSH listener when the config has pushing terminals (else None)."""
+    from ..push_receiver import adms_devices, make_receiver
+
+    if not adms_devices(ctx.config) and listen is None:
+        return None
+    host, port = ctx.config.daemon.push_address()
+    if listen:
+        h, _, p = listen.rpartition(":")
+        if not p.isdigit() or not 0 < int(p) < 65536:
+            raise UserError(f"--listen: expected HOST:PORT, got {listen!r}")
+        host, port = h or "0.0.0.0", int(p)
+    return make_receiver(store, ctx.config, utc_now, ctx.tz, host=host, port=port)
+
+
 def run(args) -> int:
     from ..scheduler import Daemon
 
@@ -127,7 +142,36 @@ def run(args) -> int:
     store = ctx.store()
     scoring = ctx.scoring()
     scoring.check()
-    Daemon(ctx.config, store, scoring, connect_device, utc_now, ctx.tz).serve()
+    receiver = _receiver(ctx, store)
+    if receiver is not None:
+        receiver.start()
+    try:
+        Daemon(ctx.config, store, scoring, connect_device, utc_now, ctx.tz).serve()
+    finally:
+        if receiver is not None:
+            receiver.stop()
+    return 0
+
+
+def serve_push(args) -> int:
+    import signal
+    import threading
+
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    receiver = _receiver(ctx, store, args.listen or ctx.config.daemon.push_listen)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    receiver.start()
+    print(f"ADMS/PUSH receiver on port {receiver.port}: /iclock/cdata, /iclock/getrequest, /iclock/ping "
+          f"(allowed serials: {', '.join(sorted(receiver.allowlist)) or 'none'})", flush=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
     return 0
 
 
