@@ -268,6 +268,9 @@ class Site(_Section):
 
     name: Text
     timezone: str = "Asia/Shanghai"
+    #: Go-live date: days before it are not scheduled for anyone (no records were
+    #: kept then), so a year's counting rules do not read them as absences.
+    since: date | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -481,7 +484,35 @@ class Window(_Section):
     """The devices whose punches count for this window's staff; absent: every device."""
 
 
-_SECTION_ORDER = ("site", "store", "scoring", "daemon", "logging", "devices", "timetables", "policies", "windows", "calendar")
+_SECTION_ORDER = ("site", "store", "scoring", "daemon", "logging", "devices", "timetables", "policies", "windows",
+                  "calendar", "bulletin")
+
+BULLETIN_FORMATS = ("html", "xlsx", "pdf", "csv")
+
+
+class BulletinSection(_Section):
+    """``[bulletin]``: what the daemon publishes, where, and how (SPEC §4.6).
+
+    At each month close the daemon writes the closed month's bulletin, and
+    the quarter's, half-year's and year's when that month ends one, in every
+    format of ``formats``. With ``"week"`` in ``periods`` it also writes the
+    previous ISO week's summary every Monday (宜黄 publishes weekly).
+    """
+
+    dir: Path | None = None
+    """Where bulletins go; default ``bulletins/`` in the state directory. Relative: to the config file."""
+    formats: list[Literal["html", "xlsx", "pdf", "csv"]] = Field(default_factory=lambda: list(BULLETIN_FORMATS))
+    periods: list[Literal["week", "month", "quarter", "half", "year"]] = Field(
+        default_factory=lambda: ["month", "quarter", "half", "year"])
+    font: Path | None = None
+    """A TrueType CJK font to embed in PDFs; default: the first one found (e.g. fonts-wqy-microhei)."""
+    footer: Text | None = None
+    """A line printed at the foot of every bulletin (e.g. who to ask about a deduction)."""
+
+    @field_validator("dir", "font")
+    @classmethod
+    def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return DaemonSection._relative_to_config(value, info)
 
 
 class CalendarSection(_Section):
@@ -514,6 +545,7 @@ class Config(_Section):
     policies: dict[Name, Policy] = Field(default_factory=dict)
     windows: list[Window] = Field(default_factory=list)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
+    bulletin: BulletinSection = Field(default_factory=BulletinSection)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -546,6 +578,10 @@ class Config(_Section):
         of several) wins, then ``daemon.state_dir``, then ``/var/lib/attendd``.
         """
         return default_state_dir(environ, configured=self.daemon.state_dir)
+
+    def bulletin_dir(self, environ: Mapping[str, str] | None = None) -> Path:
+        """Where the daemon writes bulletins: ``bulletin.dir``, else ``bulletins/`` in the state directory."""
+        return self.bulletin.dir or self.state_directory(environ) / "bulletins"
 
     def store_url(self, environ: Mapping[str, str] | None = None) -> str:
         """The local store's SQLAlchemy URL: ``store.url``, else SQLite ``attendd.db`` in the state directory."""

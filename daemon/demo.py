@@ -27,8 +27,10 @@ from drivers import Punch
 from rules import parse_period
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, make_users
 
+from .bulletin.publish import publish
 from .cli.output import console_for
 from .config import load_config
+from .errors import AttenddError
 from .outbox import drain, take_snapshot
 from .scoring import ScoringDB
 from .store.records import put_records
@@ -119,10 +121,12 @@ def month_of_punches(pins: tuple[str, ...], start: date, end: date, seed: int) -
     return out
 
 
-def _config_text(folder: Path, ports: list[int]) -> str:
+def _config_text(folder: Path, ports: list[int], since: date) -> str:
     lines = [
         "# Written by `attendd demo`: the simulated terminals listen only while the demo runs.",
-        '[site]\nname = "演示县政务服务中心"\ntimezone = "Asia/Shanghai"\n',
+        # `since`: the demo has no records before its month, so a year's counting rules must not read them.
+        f'[site]\nname = "演示县政务服务中心"\ntimezone = "Asia/Shanghai"\nsince = {since.isoformat()}\n',
+        f'[bulletin]\ndir = "{folder / "bulletins"}"\nfooter = "演示数据，姓名与打卡均为模拟生成。"\n',
         f'[store]\nurl = "sqlite:///{folder / "attendd.db"}"\n',
         f'[scoring]\nurl = "sqlite:///{folder / "scoring.db"}"\n',
         "[daemon]\nsync_workers = 3\n",
@@ -170,7 +174,7 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
             )
             servers.append((w, term, SimulatorServer(term).start()))
         cfg_path = folder / "attendd.toml"
-        cfg_path.write_text(_config_text(folder, [s.port for _, _, s in servers]), encoding="utf-8")
+        cfg_path.write_text(_config_text(folder, [s.port for _, _, s in servers], start), encoding="utf-8")
         cfg = load_config(cfg_path)
         store = open_store(cfg.store_url(), timezone=cfg.site.timezone)
         results = sync_all(store, cfg.devices, connect=_connect, clock=utc_now, tz=tz, workers=3)
@@ -204,16 +208,24 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     for d in snap.rows["deductions"]:
         kinds[d["rule"]] = kinds.get(d["rule"], 0) + 1
     console.print("deductions: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    try:
+        bulletins = publish(store, cfg, period, now=now)
+        missing = ""
+    except AttenddError as exc:  # e.g. no CJK font for the PDF: the other formats are written
+        bulletins = sorted(cfg.bulletin_dir().glob(f"*-{period.key}*"))
+        missing = f" ({exc})"
     first_pin = WINDOWS[0].pins[0]
     rows = sum(o.rows for o in pushed)
     console.print(
         f"local store: {folder / 'attendd.db'} ({store.count_punches()} punches)\n"
         f"scoring DB:  {folder / 'scoring.db'} "
         + (f"({rows} rows pushed to the att_* tables)\n" if pushed else "(already up to date)\n")
+        + f"bulletin:    {cfg.bulletin_dir()}/ ({', '.join(sorted({p.suffix[1:] for p in bulletins}))}){missing}\n"
+        + "".join(f"             open {p}\n" for p in bulletins if p.suffix == ".html")
         + f"config:      {cfg_path} (its terminals stop with the demo)\n"
         f"try:         attendd --config {cfg_path} punches --staff {first_pin} --from {start} --to {end - timedelta(days=1)}\n"
         f"             attendd --config {cfg_path} evaluate --period {period.key}\n"
-        "next:        the bulletin joins the demo when it is built"
+        f"             attendd --config {cfg_path} bulletin --period {period.key} --format pdf -o bulletin.pdf"
     )
     scoring.close()
     store.close()

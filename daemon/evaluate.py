@@ -86,9 +86,10 @@ def build_inputs(store: Store, config: Config, start: date, end: date) -> Inputs
         unknown = sorted({r["window_code"] for r in staff_rows} - set(names))
         if unknown:
             raise UserError(f"the roster names windows the config lacks: {', '.join(unknown)} (add them under [[windows]])")
+        since = config.site.since
         staff = [
             rules.Staff(r["staff_no"], r["name"], r["window_code"], r["role"] if r["role"] in ("chief", "staff") else "staff",
-                        r["active_from"], r["active_to"], bool(r["exempt"]))
+                        max(filter(None, (r["active_from"], since)), default=None), r["active_to"], bool(r["exempt"]))
             for r in staff_rows
         ]
         lt, et, it, st = LeaveRow.__table__, ExemptionRow.__table__, InspectionRow.__table__, SubstitutionRow.__table__

@@ -36,6 +36,7 @@ from structlog.contextvars import bound_contextvars
 
 from rules import parse_period, period_of
 
+from .bulletin.publish import closing_periods, previous_week, publish
 from .config import Config
 from .errors import AttenddError
 from .notify import notify, watchdog_interval
@@ -79,6 +80,9 @@ class Daemon:
                                            for t in d.pull_times])
         self.triggers["close"] = CronTrigger(day=d.close_day, hour=d.close_time.hour, minute=d.close_time.minute,
                                              timezone=self.tz)
+        if "week" in self.config.bulletin.periods:
+            self.triggers["week"] = CronTrigger(day_of_week="mon", hour=d.close_time.hour,
+                                                minute=d.close_time.minute, timezone=self.tz)
 
     # --- the job-run table ----------------------------------------------------------------
 
@@ -139,6 +143,8 @@ class Daemon:
             self.pull_and_push()
         elif job == "close":
             self.close_month(slot)
+        elif job == "week":
+            self.weekly_bulletin(slot)
 
     def catch_up(self) -> list[str]:
         """At start-up: run each job's latest slot if it was missed or crashed."""
@@ -188,6 +194,25 @@ class Daemon:
             take_snapshot(self.store, self.config, previous, now=self.clock(), final=True)
             log.info("month closed")
         self.drain()
+        # The scoring DB has the results first; a bulletin that fails (no PDF font, a full
+        # disk) fails the job, which a restart or the next close runs again.
+        failures = []
+        for period in closing_periods(previous, self.config.bulletin.periods):
+            with bound_contextvars(period=period.key):
+                try:
+                    publish(self.store, self.config, period, now=self.clock())
+                except AttenddError as exc:
+                    failures.append(str(exc))
+        if failures:
+            raise AttenddError("; ".join(failures))
+
+    def weekly_bulletin(self, slot: datetime) -> None:
+        """The previous ISO week's summary (宜黄 publishes weekly)."""
+        if not self.config.windows:
+            return
+        week = previous_week(slot.astimezone(self.tz).date())
+        with bound_contextvars(period=week.key):
+            publish(self.store, self.config, week, now=self.clock())
 
     def drain(self) -> None:
         if self.scoring is not None:

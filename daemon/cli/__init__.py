@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     u = dbsub.add_parser("upgrade", help="create or migrate the local store and the scoring-DB tables")
     u.set_defaults(func=commands.db_upgrade)
 
+    s = sub.add_parser("bulletin", help="write the attendance bulletin (考勤通报) for a period")
+    s.add_argument("--period", required=True, help="2026-03, 2026-Q1, 2026-H1, 2026 or 2026-W12")
+    s.add_argument("--format", choices=("html", "xlsx", "pdf", "csv", "all"), default="html",
+                   help="html (default), xlsx, pdf, csv, or all of them (then -o is a directory)")
+    s.add_argument("-o", "--output", metavar="PATH",
+                   help="file to write (default: 考勤通报-PERIOD.FORMAT in the current directory)")
+    s.set_defaults(func=commands.bulletin)
+
     s = sub.add_parser("evaluate", help="compute results for a period (2026-03, 2026-Q1, 2026-H1, 2026, 2026-W12)")
     s.add_argument("--period", required=True)
     s.add_argument("--final", action="store_true", help="mark the results final (what the month close does)")

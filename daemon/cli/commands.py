@@ -70,6 +70,37 @@ def evaluate(args) -> int:
     return 0
 
 
+def bulletin(args) -> int:
+    from ..bulletin import FORMATS, write_bulletin
+    from ..bulletin import collect as collect_bulletin
+    from ..bulletin.publish import file_name
+
+    ctx = Context.from_args(args)
+    period = _period(args.period)
+    formats = FORMATS if args.format == "all" else (args.format,)
+    if args.format == "all":
+        folder = Path(args.output or ".")
+        targets = [(f, folder / file_name(period, f)) for f in formats]
+    else:
+        targets = [(args.format, Path(args.output) if args.output else Path(file_name(period, args.format)))]
+    for _, target in targets:
+        if target.is_dir():
+            raise UserError(f"-o {target}: is a directory (give a file name, or --format all for a directory)")
+    b = collect_bulletin(ctx.store(), ctx.config, period, now=utc_now())
+    bc = ctx.config.bulletin
+    for fmt, target in targets:
+        try:
+            written = write_bulletin(b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "")
+        except PermissionError as exc:
+            raise UserError(f"-o {target}: cannot write: {exc.strerror}") from None
+        for path in written:
+            print(f"{period.key}: wrote {path}")
+    t = b.totals()
+    print(f"{b.title}: {t['staff']} staff, {t['deductions']} deductions ({t['points']:g} points), "
+          + ("final" if b.final else "provisional: the period is not closed"))
+    return 0
+
+
 def push(args) -> int:
     from ..outbox import drain, take_snapshot
 

@@ -1,0 +1,72 @@
+"""The attendance bulletin (考勤通报, SPEC §4.6) in HTML, XLSX, PDF and CSV.
+
+:func:`collect` gathers a period's bulletin from the store (its results are
+the snapshot the scoring DB receives), :func:`write_bulletin` writes one
+format atomically: a reader never opens half a file, and a failure leaves
+the previous file in place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .collect import collect, device_health
+from .fonts import FontMissing, find_cjk_font
+from .model import AnnexLine, Bulletin, DeviceHealth, StaffLine, WindowSection, build_bulletin
+
+FORMATS = ("html", "xlsx", "pdf", "csv")
+
+__all__ = [
+    "FORMATS", "AnnexLine", "Bulletin", "DeviceHealth", "FontMissing", "StaffLine", "WindowSection",
+    "build_bulletin", "collect", "device_health", "find_cjk_font", "outputs", "write_bulletin",
+]
+
+
+def outputs(fmt: str, path: Path) -> list[Path]:
+    """The files :func:`write_bulletin` writes for ``fmt`` at ``path``."""
+    if fmt == "csv":
+        from .csvfile import csv_paths
+
+        return csv_paths(path)
+    return [path]
+
+
+def _render(b: Bulletin, fmt: str, path: Path, *, font: str | None, footer: str) -> None:
+    if fmt == "html":
+        from .html import render_html
+
+        path.write_text(render_html(b, footer=footer), encoding="utf-8")
+    elif fmt == "xlsx":
+        from .xlsx import write_xlsx
+
+        write_xlsx(b, path)
+    elif fmt == "pdf":
+        from .pdf import write_pdf
+
+        write_pdf(b, path, font_path=font, footer=footer)
+    elif fmt == "csv":
+        from .csvfile import write_csv
+
+        write_csv(b, path)
+    else:
+        raise ValueError(f"unknown bulletin format {fmt!r} (expected one of {', '.join(FORMATS)})")
+
+
+def write_bulletin(b: Bulletin, fmt: str, path: Path, *, font: str | None = None, footer: str = "") -> list[Path]:
+    """Write ``b`` as ``fmt`` to ``path``; returns every file written.
+
+    Renders into a scratch folder beside ``path`` and moves the files into
+    place only when all of them are complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".bulletin-", dir=path.parent) as scratch:
+        staged = Path(scratch) / path.name
+        _render(b, fmt, staged, font=font, footer=footer)
+        final = outputs(fmt, path)
+        for src, dst in zip(outputs(fmt, staged), final):
+            os.chmod(src, 0o644)
+            os.replace(src, dst)
+    return final

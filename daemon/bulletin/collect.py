@@ -1,0 +1,116 @@
+"""Gather a bulletin from the store: the period's snapshot, names and sync health.
+
+The results come from :func:`daemon.outbox.take_snapshot` — the very rows
+the scoring DB receives — so a bulletin never says something the scoring DB
+does not. A final (closed) month is printed as it was published.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from rules import CalendarUnknown, Period
+
+from ..config import Config
+from ..evaluate import compile_rules, rules_version
+from ..store import Store
+from ..store.models import DeviceStateRow, IngestRunRow, PunchRow, QuarantineRow, StaffRow
+from .model import Bulletin, DeviceHealth, build_bulletin
+
+_UTC = ZoneInfo("UTC")
+
+
+def _utc_naive(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tz).astimezone(_UTC).replace(tzinfo=None)
+
+
+def _local(t: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return t.replace(tzinfo=_UTC).astimezone(tz).replace(tzinfo=None) if t else None
+
+
+def device_health(store: Store, config: Config, period: Period, *, today: date) -> list[DeviceHealth]:
+    """Each enabled device's sync health from ``period.start`` up to ``today`` (exclusive).
+
+    A *silent workday* is a workday on which the device stored no punch at
+    all: a terminal unplugged, broken or not synced shows up here before
+    anyone is marked absent because of it.
+    """
+    tz = config.site.tz
+    calendar = compile_rules(config)[3] if config.windows else None
+    lo_utc, hi_utc = _utc_naive(period.start, tz), _utc_naive(period.end, tz)
+    lo, hi = datetime.combine(period.start, time()), datetime.combine(period.end, time())
+    rt, pt, qt = IngestRunRow.__table__, PunchRow.__table__, QuarantineRow.__table__
+    out = []
+    with store.engine.connect() as conn:
+        states = {r.device_name: r for r in conn.execute(select(DeviceStateRow.__table__)).all()}
+        for device in config.devices:
+            if not device.enabled:
+                continue
+            state = states.get(device.name)
+            serials = {s for (s,) in conn.execute(
+                select(rt.c.device_serial).distinct().where(rt.c.device_name == device.name)) if s}
+            serials |= {s for s in (device.serial, state.serial if state else None) if s}
+            first_run = conn.scalar(select(func.min(rt.c.started_utc)).where(rt.c.device_name == device.name))
+            runs = conn.execute(
+                select(rt.c.status, rt.c.clock_offset_s)
+                .where(rt.c.device_name == device.name, rt.c.started_utc >= lo_utc, rt.c.started_utc < hi_utc)
+            ).all()
+            days_with_punches: dict[str, int] = defaultdict(int)
+            if serials:
+                for day, n in conn.execute(
+                    select(func.date(pt.c.punched_at), func.count())
+                    .where(pt.c.device_serial.in_(serials), pt.c.punched_at >= lo, pt.c.punched_at < hi)
+                    .group_by(func.date(pt.c.punched_at))
+                ):
+                    days_with_punches[str(day)[:10]] += n
+            reasons: dict[str, int] = defaultdict(int)
+            for (reason,) in conn.execute(
+                select(qt.c.reason).where(qt.c.device_name == device.name,
+                                          qt.c.first_seen_utc >= lo_utc, qt.c.first_seen_utc < hi_utc)
+            ):
+                reasons[reason.split(":")[0]] += 1
+            offsets = [o for _, o in runs if o is not None]
+            start = max(filter(None, (period.start, device.installed, config.site.since,
+                                      _local(first_run, tz).date() if first_run else None)))
+            silent = []
+            if calendar is not None and first_run is not None:
+                d = start
+                while d < min(period.end, today):
+                    try:
+                        workday = calendar.is_workday(d)
+                    except CalendarUnknown:
+                        workday = d.weekday() < 5
+                    if workday and not days_with_punches.get(d.isoformat()):
+                        silent.append(d)
+                    d += timedelta(days=1)
+            out.append(DeviceHealth(
+                name=device.name, driver=device.driver, serial=", ".join(sorted(serials)),
+                punches=sum(days_with_punches.values()),
+                syncs_ok=sum(1 for s, _ in runs if s in ("ok", "unchanged")),
+                syncs_failed=sum(1 for s, _ in runs if s == "failed"),
+                last_success=_local(state.last_success_utc, tz) if state else None,
+                max_drift_s=max(offsets, key=abs) if offsets else (state.clock_offset_s if state else None),
+                silent_workdays=silent, quarantined=sum(reasons.values()), quarantine_reasons=dict(reasons),
+                last_error=(state.last_error if state and state.consecutive_failures else None),
+            ))
+    return out
+
+
+def collect(store: Store, config: Config, period: Period, *, now: datetime) -> Bulletin:
+    """The bulletin of ``period`` as of ``now`` (an aware datetime)."""
+    from ..outbox import take_snapshot
+
+    snap = take_snapshot(store, config, period, now=now)
+    today = now.astimezone(config.site.tz).date()
+    with store.engine.connect() as conn:
+        names = {r.staff_no: r.name for r in conn.execute(select(StaffRow.staff_no, StaffRow.name))}
+    return build_bulletin(
+        snap.rows, centre=config.site.name, period=period, issued=today, names=names,
+        windows=[(w.code, w.name) for w in config.windows],
+        devices=device_health(store, config, period, today=today),
+        final=snap.is_final, rules_version=rules_version(config),
+    )

@@ -1,0 +1,70 @@
+"""The HTML bulletin: one self-contained file (inline CSS and SVG, no script).
+
+Jinja2 with autoescaping on for every value: names come from terminals and
+spreadsheets, so ``<script>`` in a name is printed, never run. The print
+stylesheet lays it out on A4 with a page break before each window.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jinja2
+
+from .. import __version__
+from . import charts, labels
+from .model import Bulletin
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("daemon.bulletin", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def num(value: float | int | None) -> str:
+    """Numbers as a reader writes them: ``3``, ``2.5``, ``18.08`` (at most two decimals)."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+def _drift(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if abs(seconds) < 90:
+        return f"{seconds:+.0f} 秒"
+    return f"{seconds / 60:+.1f} 分钟"
+
+
+_ENV.filters.update(num=num, pct=_pct, drift=_drift)
+
+
+def chart_windows(b: Bulletin):
+    peak = max([w.max_points for w in b.windows] + [w.score for w in b.windows] + [1.0])
+    return charts.hbar([(w.name, round(w.score, 2), w.red_flag) for w in b.ranking], peak,
+                       title="窗口考勤得分（红色：流动红旗）", unit=" 分")
+
+
+def chart_weekdays(b: Bulletin):
+    return charts.columns(labels.WEEKDAYS, [("迟到", b.lates_by_weekday, "#c0392b"),
+                                             ("早退", b.early_by_weekday, "#e08e0b")],
+                          title="迟到、早退按星期分布")
+
+
+def render_html(b: Bulletin, *, footer: str = "") -> str:
+    names = {w.code: w.name for w in b.windows}
+    return _ENV.get_template("bulletin.html.j2").render(
+        b=b, totals=b.totals(), version=__version__, footer=footer,
+        last_day=b.period.end - timedelta(days=1),
+        chart_windows=chart_windows(b), chart_weekdays=chart_weekdays(b),
+        leave_label=lambda k: labels.LEAVE_KINDS.get(k, k), rule_label=labels.rule, slot_label=labels.slot,
+        window_name=lambda code: names.get(code, code),
+    )

@@ -1,0 +1,84 @@
+"""The Chinese words a bulletin prints for the rules' keys.
+
+Keys the rules produce that are not listed here (a policy's own allowance
+rule, say) are printed as they are, never dropped.
+"""
+
+from __future__ import annotations
+
+from rules import Period
+
+RULES: dict[str, str] = {
+    "late": "迟到",
+    "serious_late": "严重迟到",
+    "early": "早退",
+    "missing_punch": "缺卡",
+    "excused_punch": "已说明",
+    "absence_day": "旷工",
+    "personal_leave_day": "事假",
+    "sick_leave_day": "病假",
+    "other_leave_day": "其他假",
+    "midday_leave": "中途请假",
+    "midday_leave_long": "中途请假超时",
+    "midday_leave_over_quota": "中途请假超次数",
+    "leave_over_limit": "请假超限",
+    "off_post": "脱岗",
+    "roaming": "串岗",
+    "sleeping": "睡岗",
+    "unrelated_activity": "干与工作无关的事",
+    "chief_offsite": "首席代表不在岗",
+}
+
+LEAVE_KINDS: dict[str, str] = {
+    "personal": "事假",
+    "sick": "病假",
+    "annual": "年休假",
+    "official": "公假",
+    "marriage": "婚假",
+    "maternity": "产假",
+    "injury": "工伤假",
+    "bereavement": "丧假",
+}
+
+SLOTS: dict[str, str] = {
+    "am_in": "上午上班",
+    "am_out": "上午下班",
+    "pm_in": "下午上班",
+    "pm_out": "下午下班",
+}
+
+WEEKDAYS: tuple[str, ...] = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+_QUARTERS = ("一", "二", "三", "四")
+
+
+def rule(key: str) -> str:
+    return RULES.get(key, key)
+
+
+def slot(key: str | None) -> str:
+    if not key:
+        return ""
+    return SLOTS.get(key, key)
+
+
+def period(p: Period) -> str:
+    """``2026年3月``, ``2026年第一季度``, ``2026年上半年``, ``2026年度``, ``2026年第12周（3月16日—3月22日）``."""
+    year = p.start.year
+    if p.kind == "month":
+        return f"{year}年{p.start.month}月"
+    if p.kind == "quarter":
+        return f"{year}年第{_QUARTERS[(p.start.month - 1) // 3]}季度"
+    if p.kind == "half":
+        return f"{year}年{'上' if p.start.month == 1 else '下'}半年"
+    if p.kind == "week":
+        last = p.end.fromordinal(p.end.toordinal() - 1)
+        iso_year, week, _ = p.start.isocalendar()
+        return (f"{iso_year}年第{week}周（{p.start.month}月{p.start.day}日—"
+                f"{last.month}月{last.day}日）")
+    return f"{year}年度"
+
+
+def kind_of_bulletin(p: Period) -> str:
+    """What the clerk calls this bulletin: 考勤通报, or 考勤周报 for a week."""
+    return "考勤周报" if p.kind == "week" else "考勤通报"

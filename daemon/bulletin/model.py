@@ -1,0 +1,243 @@
+"""What a bulletin says, built from the rows the scoring DB receives.
+
+:func:`build_bulletin` is pure: it takes a period's scoring rows (the
+outbox snapshot, so the bulletin and the scoring DB cannot disagree), the
+roster's names, the configured windows and the devices' sync health, and
+returns a :class:`Bulletin` that every renderer (HTML, XLSX, PDF, CSV)
+prints the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Mapping, Sequence
+
+from rules import Period
+
+from . import labels
+
+
+@dataclass(slots=True)
+class StaffLine:
+    """One officer's row in a window table (SPEC §4.6)."""
+
+    staff_no: str
+    name: str
+    window: str
+    scheduled_days: int
+    present_days: int
+    late: int
+    early: int
+    missing: int
+    absent_days: float
+    leave_days: dict[str, float]  # by leave kind (personal, sick, annual …)
+    midday_leave: int
+    off_post: int
+    deduction: float
+    max_points: float
+    score: float
+    grade: str
+    disqualified: bool
+    reasons: list[str]
+
+    @property
+    def flags(self) -> str:
+        if self.disqualified:
+            return "取消评优资格"
+        return "不得评优" if self.reasons else ""
+
+
+@dataclass(slots=True)
+class WindowSection:
+    code: str
+    name: str
+    rank: int
+    score: float
+    max_points: float
+    staff_count: int
+    red_flag: bool
+    chief_onsite_ratio: float | None
+    staff: list[StaffLine] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AnnexLine:
+    """One deduction with its evidence, as pushed to ``att_deduction``."""
+
+    staff_no: str
+    name: str
+    window: str
+    day: date | None
+    slot: str | None
+    rule: str
+    points: float
+    evidence: str
+    ref: str
+    note: str
+
+
+@dataclass(slots=True)
+class DeviceHealth:
+    """A terminal's sync health over the period."""
+
+    name: str
+    driver: str
+    serial: str
+    punches: int
+    syncs_ok: int
+    syncs_failed: int
+    last_success: datetime | None  # local time
+    max_drift_s: float | None
+    silent_workdays: list[date]  # workdays (up to the issue date) on which it stored no punch
+    quarantined: int
+    quarantine_reasons: dict[str, int]
+    last_error: str | None
+
+    @property
+    def healthy(self) -> bool:
+        return not self.silent_workdays and not self.syncs_failed and not self.quarantined and (
+            self.max_drift_s is None or abs(self.max_drift_s) < 60)
+
+
+@dataclass(slots=True)
+class Bulletin:
+    centre: str
+    period: Period
+    issued: date
+    final: bool
+    windows: list[WindowSection]
+    annex: list[AnnexLine]
+    devices: list[DeviceHealth]
+    leave_kinds: list[str]  # the kinds that occur in this period, in LEAVE_KINDS order
+    lates_by_weekday: list[int]  # Monday … Sunday
+    early_by_weekday: list[int]
+    rules_version: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.centre}{labels.period(self.period)}{labels.kind_of_bulletin(self.period)}"
+
+    @property
+    def period_label(self) -> str:
+        return labels.period(self.period)
+
+    @property
+    def staff(self) -> list[StaffLine]:
+        return [s for w in self.windows for s in w.staff]
+
+    @property
+    def ranking(self) -> list[WindowSection]:
+        return sorted(self.windows, key=lambda w: (w.rank or 10**6, w.code))
+
+    @property
+    def disqualified(self) -> list[StaffLine]:
+        return [s for s in self.staff if s.disqualified or s.reasons]
+
+    @property
+    def annex_points(self) -> float:
+        return round(sum(a.points for a in self.annex), 4)
+
+    def totals(self) -> dict[str, float]:
+        staff = self.staff
+        return {
+            "staff": len(staff),
+            "late": sum(s.late for s in staff),
+            "early": sum(s.early for s in staff),
+            "missing": sum(s.missing for s in staff),
+            "absent_days": round(sum(s.absent_days for s in staff), 2),
+            "deductions": len(self.annex),
+            "points": self.annex_points,
+            "disqualified": sum(1 for s in staff if s.disqualified),
+        }
+
+
+def _leave_by_staff(staff_days: Sequence[Mapping]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for d in staff_days:
+        if d.get("leave_kind") and d.get("leave_days"):
+            out[d["staff_no"]][d["leave_kind"]] += d["leave_days"]
+    return out
+
+
+def _by_weekday(staff_days: Sequence[Mapping], key: str) -> list[int]:
+    counts = [0] * 7
+    for d in staff_days:
+        if d.get(key):
+            counts[d["work_date"].weekday()] += int(d[key])
+    return counts
+
+
+def build_bulletin(
+    rows: Mapping[str, Sequence[Mapping]],
+    *,
+    centre: str,
+    period: Period,
+    issued: date,
+    names: Mapping[str, str],
+    windows: Sequence[tuple[str, str]],
+    devices: Sequence[DeviceHealth] = (),
+    final: bool = False,
+    rules_version: str = "",
+) -> Bulletin:
+    """The bulletin for ``period`` from its scoring rows (see :func:`daemon.evaluate.scoring_rows`).
+
+    ``windows`` is (code, name) in the config's order, which is the order of
+    the per-window tables; ``names`` maps staff numbers to names.
+    """
+    staff_days = rows.get("staff_days", ())
+    leave = _leave_by_staff(staff_days)
+    midday: dict[str, int] = defaultdict(int)
+    for d in staff_days:
+        if d.get("leave_kind") == "midday":
+            midday[d["staff_no"]] += 1
+    window_rows = {r["window_code"]: r for r in rows.get("window_periods", ())}
+    sections: dict[str, WindowSection] = {}
+    for code, name in windows:
+        w = window_rows.get(code, {})
+        sections[code] = WindowSection(
+            code=code, name=w.get("window_name") or name, rank=int(w.get("rank") or 0),
+            score=float(w.get("attendance_score") or 0.0), max_points=float(w.get("max_points") or 0.0),
+            staff_count=int(w.get("staff_count") or 0), red_flag=bool(w.get("red_flag")),
+            chief_onsite_ratio=w.get("chief_onsite_ratio"),
+        )
+    kinds_seen: set[str] = set()
+    for r in sorted(rows.get("staff_periods", ()), key=lambda r: (r["window_code"], r["staff_no"])):
+        no = r["staff_no"]
+        by_kind = {k: round(v, 2) for k, v in leave.get(no, {}).items() if k != "midday"}
+        kinds_seen |= set(by_kind)
+        line = StaffLine(
+            staff_no=no, name=names.get(no, ""), window=r["window_code"],
+            scheduled_days=int(r["scheduled_days"]), present_days=int(r["present_days"]),
+            late=int(r["late_count"]), early=int(r["early_count"]), missing=int(r["missing_punches"]),
+            absent_days=float(r["absent_days"]), leave_days=by_kind,
+            midday_leave=int(r.get("midday_leave_count") or midday.get(no, 0)),
+            off_post=int(r["off_post_count"]), deduction=float(r["deduction_points"]),
+            max_points=float(r["max_points"]), score=float(r["attendance_score"]), grade=r.get("grade") or "",
+            disqualified=bool(r["disqualified"]), reasons=list(r.get("disqualify_reasons") or []),
+        )
+        section = sections.get(line.window)
+        if section is None:  # a window the config no longer lists: keep its people visible
+            section = sections[line.window] = WindowSection(line.window, line.window, 0, 0.0, 0.0, 0, False, None)
+        section.staff.append(line)
+    window_of = {s.staff_no: s.window for sec in sections.values() for s in sec.staff}
+    window_name = {code: sec.name for code, sec in sections.items()}
+    annex = [
+        AnnexLine(
+            staff_no=x["staff_no"], name=names.get(x["staff_no"], ""),
+            window=window_name.get(window_of.get(x["staff_no"], ""), window_of.get(x["staff_no"], "")),
+            day=x.get("work_date"), slot=x.get("slot"), rule=x["rule"], points=float(x["points"]),
+            evidence=x.get("evidence") or "", ref=x["ref"], note=x.get("note") or "",
+        )
+        for x in rows.get("deductions", ())
+    ]
+    annex.sort(key=lambda a: (a.window, a.staff_no, a.day or date.min, a.slot or "", a.ref))
+    return Bulletin(
+        centre=centre, period=period, issued=issued, final=final,
+        windows=list(sections.values()), annex=annex, devices=list(devices),
+        leave_kinds=[k for k in labels.LEAVE_KINDS if k in kinds_seen] + sorted(kinds_seen - set(labels.LEAVE_KINDS)),
+        lates_by_weekday=_by_weekday(staff_days, "late_count"),
+        early_by_weekday=_by_weekday(staff_days, "early_count"),
+        rules_version=rules_version,
+    )

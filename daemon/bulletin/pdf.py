@@ -1,0 +1,154 @@
+"""The PDF bulletin (reportlab), with a CJK TrueType font embedded as a subset.
+
+Same parts as the HTML, in the same order, on A4 with a page break before
+each window and the table headers repeated on every page. Long cells
+(reasons, evidence) wrap with CJK line breaking.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from . import labels, tables
+from .fonts import find_cjk_font, register
+from .html import num
+from .model import Bulletin
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
+    return {
+        "title": ParagraphStyle("title", base, fontSize=18, leading=24, alignment=TA_CENTER,
+                                textColor=colors.HexColor("#bb0000"), spaceAfter=4),
+        "meta": ParagraphStyle("meta", base, alignment=TA_CENTER, textColor=colors.HexColor("#444444")),
+        "h2": ParagraphStyle("h2", base, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4),
+        "h3": ParagraphStyle("h3", base, fontSize=11, leading=15, spaceBefore=6, spaceAfter=3),
+        "body": base,
+        "cell": ParagraphStyle("cell", base, fontSize=7.5, leading=9.5),
+    }
+
+
+def _esc(text: object) -> str:
+    """reportlab paragraphs read a little markup: escape it like HTML."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "是" if v else ""
+    if isinstance(v, (int, float)):
+        return num(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat(sep=" ", timespec="minutes") if hasattr(v, "hour") else v.isoformat()
+    return str(v)
+
+
+def _table(header: list[str], rows: list[list[Any]], st: dict, widths: list[float] | None = None,
+           wrap: set[int] = frozenset()) -> Table:
+    cell = st["cell"]
+    data = [[Paragraph(_esc(h), cell) for h in header]]
+    for row in rows:
+        data.append([Paragraph(_esc(_fmt(v)), cell) if i in wrap else _fmt(v) for i, v in enumerate(row)])
+    t = Table(data, colWidths=widths, repeatRows=1)
+    t.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), cell.fontName, 7.5),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return t
+
+
+def _chart(b: Bulletin, font: str) -> Drawing:
+    ranked = b.ranking
+    height = 30 + 18 * max(len(ranked), 1)
+    d = Drawing(170 * mm, height)
+    c = HorizontalBarChart()
+    c.x, c.y, c.width, c.height = 90, 10, 160 * mm - 110, height - 20
+    c.data = [[round(w.score, 2) for w in reversed(ranked)] or [0]]
+    c.categoryAxis.categoryNames = [w.name for w in reversed(ranked)] or [""]
+    c.categoryAxis.labels.fontName = font
+    c.valueAxis.labels.fontName = font
+    c.valueAxis.valueMin = 0
+    c.valueAxis.valueMax = max([w.max_points for w in ranked] + [w.score for w in ranked] + [1.0])
+    c.bars[0].fillColor = colors.HexColor("#2e6da4")
+    c.barLabelFormat = "%.2f"
+    c.barLabels.fontName = font
+    c.barLabels.nudge = 12
+    d.add(c)
+    return d
+
+
+def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: str = "") -> None:
+    font = register(find_cjk_font(font_path))
+    st = _styles(font)
+    last = b.period.end - timedelta(days=1)
+    story: list[Any] = [
+        Paragraph(_esc(b.title), st["title"]),
+        Paragraph(_esc(f"统计期间：{b.period.start.isoformat()} 至 {last.isoformat()}　　发布日期：{b.issued.isoformat()}　　"
+                       + ("定稿" if b.final else "未定稿（数据可能变化）")), st["meta"]),
+        Spacer(1, 4 * mm),
+        Paragraph("概况", st["h2"]),
+    ]
+    t = b.totals()
+    story.append(Paragraph(_esc(
+        f"参评 {t['staff']} 人；迟到 {t['late']} 次，早退 {t['early']} 次，缺卡 {t['missing']} 次，旷工 {num(t['absent_days'])} 天；"
+        f"扣分 {t['deductions']} 项，共 {num(t['points'])} 分；取消评优资格 {t['disqualified']} 人。"), st["body"]))
+    story.append(_chart(b, font))
+    story.append(Paragraph("一、窗口排名", st["h2"]))
+    story.append(_table(*tables.ranking(b), st))
+    story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
+    header, _ = tables.staff(b)
+    for i, w in enumerate(b.windows, start=1):
+        story.append(PageBreak())
+        rank = f"（第 {w.rank} 名，{num(w.score)} 分{'，流动红旗' if w.red_flag else ''}）" if w.rank else ""
+        story.append(Paragraph(_esc(f"{i}. {w.name}{rank}"), st["h3"]))
+        rows = [[s.staff_no, s.name, s.scheduled_days, s.present_days, s.late, s.early, s.missing, s.absent_days]
+                + [s.leave_days.get(k, 0.0) for k in b.leave_kinds]
+                + [s.midday_leave, s.off_post, s.deduction, s.score, s.grade, s.flags] for s in w.staff]
+        cols = header[1:9] + header[9:9 + len(b.leave_kinds)] + ["中途请假", "脱岗", "扣分", "得分", "等次", "标记"]
+        story.append(_table(cols, rows, st, wrap={1, len(cols) - 1}) if rows else Paragraph("本期无参评人员。", st["body"]))
+    story.append(PageBreak())
+    story.append(Paragraph("三、取消评优资格及不得评优人员", st["h2"]))
+    dq = tables.disqualified(b)
+    story.append(_table(*dq, st, widths=[28 * mm, 16 * mm, 20 * mm, 22 * mm, 96 * mm], wrap={0, 2, 4})
+                 if dq[1] else Paragraph("本期无。", st["body"]))
+    story.append(Paragraph("四、考勤设备同步情况", st["h2"]))
+    dh, drows = tables.devices(b)
+    keep = [0, 1, 3, 4, 5, 6, 7, 8, 10]
+    story.append(_table([dh[i] for i in keep], [[r[i] for i in keep] for r in drows], st, wrap={0, 1, 5}))
+    story.append(PageBreak())
+    story.append(Paragraph("附件：扣分明细", st["h2"]))
+    story.append(Paragraph(_esc(f"共 {len(b.annex)} 项，合计 {num(b.annex_points)} 分。"), st["body"]))
+    if b.annex:
+        ah, arows = tables.annex(b)
+        keep = [0, 1, 2, 3, 4, 5, 7, 8]
+        story.append(_table([ah[i] for i in keep], [[r[i] for i in keep] for r in arows], st,
+                            widths=[24 * mm, 14 * mm, 16 * mm, 18 * mm, 16 * mm, 16 * mm, 11 * mm, 71 * mm],
+                            wrap={0, 2, 7}))
+    story.append(Spacer(1, 6 * mm))
+    story.append(Paragraph(_esc(f"由 attendd 生成；规则版本 {b.rules_version}。{footer}"), st["cell"]))
+
+    def page(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.drawCentredString(A4[0] / 2, 8 * mm, f"{b.title}　第 {doc.page} 页")
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=14 * mm,
+                            bottomMargin=14 * mm, title=b.title, author="attendd", subject=labels.period(b.period))
+    doc.build(story, onFirstPage=page, onLaterPages=page)
