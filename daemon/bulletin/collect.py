@@ -19,6 +19,7 @@ from ..config import Config
 from ..evaluate import compile_rules, rules_version
 from ..store import Store
 from ..store.models import DeviceStateRow, IngestRunRow, PunchRow, QuarantineRow, StaffRow
+from . import labels
 from .model import Bulletin, DeviceHealth, build_bulletin
 
 _UTC = ZoneInfo("UTC")
@@ -72,7 +73,7 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
                 select(qt.c.reason).where(qt.c.device_name == device.name,
                                           qt.c.first_seen_utc >= lo_utc, qt.c.first_seen_utc < hi_utc)
             ):
-                reasons[reason.split(":")[0]] += 1
+                reasons[labels.quarantine(reason)] += 1
             offsets = [o for _, o in runs if o is not None]
             start = max(filter(None, (period.start, device.installed, config.site.since,
                                       _local(first_run, tz).date() if first_run else None)))

@@ -82,3 +82,18 @@ def period(p: Period) -> str:
 def kind_of_bulletin(p: Period) -> str:
     """What the clerk calls this bulletin: 考勤通报, or 考勤周报 for a week."""
     return "考勤周报" if p.kind == "week" else "考勤通报"
+
+
+_QUARANTINE = (
+    ("reset clock", "时钟复位"),
+    ("before the terminal was installed", "早于安装日期"),
+    ("in the future", "未来时间"),
+)
+
+
+def quarantine(reason: str) -> str:
+    """The kind of a quarantined record, in Chinese (see :func:`daemon.ingest.implausible`)."""
+    for prefix, word in _QUARANTINE:
+        if reason.startswith(prefix):
+            return word
+    return "记录无法解析"
