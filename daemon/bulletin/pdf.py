@@ -56,15 +56,24 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+#: Rows per reportlab Table: splitting one long table across pages costs time quadratic in its
+#: length (a year's annex of 37,000 lines took 98 s as one table); chunks keep it linear.
+CHUNK = 120
+
+
 def _table(header: list[str], rows: list[list[Any]], st: dict, widths: list[float] | None = None,
-           wrap: set[int] = frozenset()) -> Table:
+           wrap: set[int] = frozenset()) -> list[Table]:
+    """The table as consecutive chunks, each with the header row (repeated on every page)."""
     cell = st["cell"]
-    data = [[Paragraph(_esc(h), cell) for h in header]]
-    for row in rows:
-        data.append([Paragraph(_esc(_fmt(v)), cell) if i in wrap else _fmt(v) for i, v in enumerate(row)])
-    t = Table(data, colWidths=widths, repeatRows=1)
+    head = [Paragraph(_esc(h), cell) for h in header]
+    body = [[Paragraph(_esc(_fmt(v)), cell) if i in wrap else _fmt(v) for i, v in enumerate(row)] for row in rows]
+    return [_styled(Table([head] + body[i:i + CHUNK], colWidths=widths, repeatRows=1), cell.fontName)
+            for i in range(0, max(len(body), 1), CHUNK)]
+
+
+def _styled(t: Table, font: str) -> Table:
     t.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), cell.fontName, 7.5),
+        ("FONT", (0, 0), (-1, -1), font, 7.5),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -75,13 +84,16 @@ def _table(header: list[str], rows: list[list[Any]], st: dict, widths: list[floa
 
 def _chart(b: Bulletin, font: str) -> Drawing:
     ranked = b.ranking
-    height = 30 + 18 * max(len(ranked), 1)
+    row = min(18.0, 160 * mm / max(len(ranked), 1))  # a big centre's chart still fits one page
+    height = 30 + row * max(len(ranked), 1)
     d = Drawing(170 * mm, height)
     c = HorizontalBarChart()
     c.x, c.y, c.width, c.height = 90, 10, 160 * mm - 110, height - 20
     c.data = [[round(w.score, 2) for w in reversed(ranked)] or [0]]
     c.categoryAxis.categoryNames = [w.name for w in reversed(ranked)] or [""]
     c.categoryAxis.labels.fontName = font
+    c.categoryAxis.labels.fontSize = min(8.0, row * 0.8)
+    c.barLabels.fontSize = min(7.0, row * 0.8)
     c.valueAxis.labels.fontName = font
     c.valueAxis.valueMin = 0
     c.valueAxis.valueMax = max([w.max_points for w in ranked] + [w.score for w in ranked] + [1.0])
@@ -110,7 +122,7 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
         f"扣分 {t['deductions']} 项，共 {num(t['points'])} 分；取消评优资格 {t['disqualified']} 人。"), st["body"]))
     story.append(_chart(b, font))
     story.append(Paragraph("一、窗口排名", st["h2"]))
-    story.append(_table(*tables.ranking(b), st))
+    story += _table(*tables.ranking(b), st)
     story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
     header, _ = tables.staff(b)
     for i, w in enumerate(b.windows, start=1):
@@ -121,25 +133,25 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
                 + [s.leave_days.get(k, 0.0) for k in b.leave_kinds]
                 + [s.midday_leave, s.off_post, s.deduction, s.score, s.grade, s.flags] for s in w.staff]
         cols = header[1:9] + header[9:9 + len(b.leave_kinds)] + ["中途请假", "脱岗", "扣分", "得分", "等次", "标记"]
-        story.append(_table(cols, rows, st, wrap={1, len(cols) - 1}) if rows else Paragraph("本期无参评人员。", st["body"]))
+        story += _table(cols, rows, st, wrap={1, len(cols) - 1}) if rows else [Paragraph("本期无参评人员。", st["body"])]
     story.append(PageBreak())
     story.append(Paragraph("三、取消评优资格及不得评优人员", st["h2"]))
     dq = tables.disqualified(b)
-    story.append(_table(*dq, st, widths=[28 * mm, 16 * mm, 20 * mm, 22 * mm, 96 * mm], wrap={0, 2, 4})
-                 if dq[1] else Paragraph("本期无。", st["body"]))
+    story += (_table(*dq, st, widths=[28 * mm, 16 * mm, 20 * mm, 22 * mm, 96 * mm], wrap={0, 2, 4})
+              if dq[1] else [Paragraph("本期无。", st["body"])])
     story.append(Paragraph("四、考勤设备同步情况", st["h2"]))
     dh, drows = tables.devices(b)
     keep = [0, 1, 3, 4, 5, 6, 7, 8, 10]
-    story.append(_table([dh[i] for i in keep], [[r[i] for i in keep] for r in drows], st, wrap={0, 1, 5}))
+    story += _table([dh[i] for i in keep], [[r[i] for i in keep] for r in drows], st, wrap={0, 1, 5})
     story.append(PageBreak())
     story.append(Paragraph("附件：扣分明细", st["h2"]))
     story.append(Paragraph(_esc(f"共 {len(b.annex)} 项，合计 {num(b.annex_points)} 分。"), st["body"]))
     if b.annex:
         ah, arows = tables.annex(b)
         keep = [0, 1, 2, 3, 4, 5, 7, 8]
-        story.append(_table([ah[i] for i in keep], [[r[i] for i in keep] for r in arows], st,
-                            widths=[24 * mm, 14 * mm, 16 * mm, 18 * mm, 16 * mm, 16 * mm, 11 * mm, 71 * mm],
-                            wrap={0, 2, 7}))
+        story += _table([ah[i] for i in keep], [[r[i] for i in keep] for r in arows], st,
+                        widths=[24 * mm, 14 * mm, 16 * mm, 18 * mm, 16 * mm, 16 * mm, 11 * mm, 71 * mm],
+                        wrap={0, 2, 7})
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph(_esc(f"由 attendd 生成；规则版本 {b.rules_version}。{footer}"), st["cell"]))
 
