@@ -129,6 +129,16 @@ def _located(title: str, errors: list[tuple[tuple[str | int, ...], str, object]]
     )
 
 
+def _checked(check: typing.Callable[[Any], Any], value: Any) -> Any:
+    """``check(value)`` (unless None), its ValueError turned into a located config problem."""
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise _problem(str(exc)) from None
+
+
 def _did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
@@ -378,6 +388,44 @@ class Device(_Section):
     enabled: bool = True
     url: Annotated[str, Field(min_length=1)] | None = None
     baudrate: int = Field(default=9600, ge=50, le=4_000_000)
+    format: str = "attlog"
+    """Driver ``serial``: the line format, a preset of :data:`drivers.serial.PRESETS`."""
+    pattern: Annotated[str, Field(min_length=1)] | None = None
+    """Driver ``serial``: a regular expression with named groups ``pin`` and ``time``; wins over ``format``."""
+    time_format: Annotated[str, Field(min_length=1)] | None = None
+    """Driver ``serial``: how ``time`` (or ``date`` + ``time``) is written, as for ``strptime``."""
+
+    @field_validator("url")
+    @classmethod
+    def _serial_url(cls, value: str | None) -> str | None:
+        from drivers.serial import check_url
+
+        return _checked(check_url, value)
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        from drivers.serial import PRESETS
+
+        if value not in PRESETS:
+            listed = ", ".join(f'"{n}"' for n in PRESETS)
+            raise _problem(f"unknown format {_show(value)}{_did_you_mean(value, PRESETS)}; presets: {listed}")
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str | None) -> str | None:
+        from drivers.serial import check_pattern
+
+        _checked(check_pattern, value)
+        return value
+
+    @field_validator("time_format")
+    @classmethod
+    def _valid_time_format(cls, value: str | None) -> str | None:
+        from drivers.serial import check_time_format
+
+        return _checked(check_time_format, value)
 
     @model_validator(mode="after")
     def _driver_needs(self) -> Device:

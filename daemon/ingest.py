@@ -8,12 +8,13 @@ reason, never scored and never silently dropped (SPEC §4.2).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Iterable
+from zoneinfo import ZoneInfo
 
 from drivers import BadRecord, Punch
 
-from .store import Quarantined
+from .store import Quarantined, SaveResult, Store
 
 #: A terminal whose clock battery died restarts at 2000-01-01 00:00.
 RESET_CLOCK_DATE = date(2000, 1, 1)
@@ -78,3 +79,36 @@ def sort_punches(
     for b in bad:
         aside.append(Quarantined(raw=b.raw.hex(), reason=b.reason, pin=b.pin))
     return good, aside
+
+
+def save_batch(
+    store: Store,
+    device,
+    *,
+    device_serial: str,
+    source: str,
+    punches: list[Punch],
+    bad: list[BadRecord],
+    now: datetime,
+    tz: ZoneInfo,
+    state: dict | None = None,
+) -> SaveResult:
+    """Sort one delivered batch and store it in one transaction (an ingest run of its own).
+
+    What the push receiver and the serial listener do with every batch;
+    ``now`` is the aware current time, ``state`` optionally updates the
+    device's state in the same transaction. Raises StoreError.
+    """
+    now_local = now.astimezone(tz).replace(tzinfo=None)
+    now_utc = now.astimezone(timezone.utc).replace(tzinfo=None)
+    good, aside = sort_punches(punches, bad, now_local=now_local, installed=getattr(device, "installed", None))
+    return store.save_punches(
+        device_name=device.name,
+        device_serial=device_serial,
+        source=source,
+        punches=good,
+        quarantined=aside,
+        now_utc=now_utc,
+        state=state,
+        run={"record_count": len(punches) + len(bad)},
+    )

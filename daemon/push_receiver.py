@@ -18,7 +18,7 @@ import structlog
 from drivers import BadRecord, Punch
 from drivers.adms.server import AdmsServer
 
-from .ingest import sort_punches
+from .ingest import save_batch
 from .store import SaveResult, Store
 from .sync import Clock
 
@@ -43,19 +43,8 @@ def make_on_punches(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callabl
 
     def on_punches(serial: str, punches: list[Punch], bad: list[BadRecord]) -> SaveResult:
         device = devices[serial]
-        now = clock()
-        now_local = now.astimezone(tz).replace(tzinfo=None)
-        now_utc = now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-        good, aside = sort_punches(punches, bad, now_local=now_local, installed=getattr(device, "installed", None))
-        saved = store.save_punches(
-            device_name=device.name,
-            device_serial=serial,
-            source="adms",
-            punches=good,
-            quarantined=aside,
-            now_utc=now_utc,
-            run={"record_count": len(punches) + len(bad)},
-        )
+        saved = save_batch(store, device, device_serial=serial, source="adms", punches=punches, bad=bad,
+                           now=clock(), tz=tz)
         log.info("push stored", device=device.name, serial=serial, new=saved.new,
                  duplicate=saved.duplicate, quarantined=saved.quarantined_new)
         return saved

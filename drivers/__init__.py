@@ -3,8 +3,9 @@
 One small :class:`Terminal` interface, the records every driver yields
 (:class:`Punch`, :class:`DeviceInfo`, :class:`DeviceUser`), and one exception
 tree rooted at :class:`TerminalError`. Transports live in sub-packages
-(``drivers.zk`` for the ZKTeco binary protocol over TCP/UDP, with its
-simulator). No rules and no database here.
+(``drivers.zk`` for the ZKTeco binary protocol over TCP/UDP, ``drivers.adms``
+for terminals that push over HTTP, ``drivers.serial`` for RS232/RS485 lines
+read through pyserial, each with its simulator). No rules and no database here.
 """
 
 from ._exceptions import (

@@ -35,6 +35,7 @@ from daemon.store import open_store
 from daemon.store.records import put_records
 from drivers import Punch
 from rules import WorkCalendar, parse_period
+from tests.test_daemon_servers import write_config
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -386,39 +387,8 @@ def _attendd(cfg_path: Path, *args: str, cwd: Path) -> subprocess.CompletedProce
                           capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
-def _config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "attendd.toml"
-    path.write_text(f"""
-[site]
-name = "测试县政务服务中心"
-since = 2026-03-01
-[store]
-url = "sqlite:///{tmp_path / 'store.db'}"
-[timetables.standard]
-slots = [
-  {{ name = "am_in", kind = "in", at = "09:00", accept = ["07:00", "10:30"] }},
-  {{ name = "am_out", kind = "out", at = "12:00", accept = ["11:00", "12:29"] }},
-  {{ name = "pm_in", kind = "in", at = "13:00", accept = ["12:30", "15:00"] }},
-  {{ name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] }},
-]
-[policies.hall]
-preset = "luoshan"
-[[windows]]
-code = "gongan"
-name = "公安窗口"
-timetable = "standard"
-policy = "hall"
-[[windows]]
-code = "shuiwu"
-name = "税务窗口"
-timetable = "standard"
-policy = "hall"
-""", encoding="utf-8")
-    return path
-
-
 def test_attendd_bulletin_command(env, tmp_path):
-    cfg_path = _config_file(tmp_path)
+    cfg_path = write_config(tmp_path, f"sqlite:///{tmp_path / 'scoring.db'}", None)
     out = tmp_path / "out"
     r = _attendd(cfg_path, "bulletin", "--period", "2026-03", "--format", "all", "-o", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -92,8 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=None, metavar="N", help="at most N punches")
     s.set_defaults(func=commands.punches)
 
-    s = sub.add_parser("simulate-device", help="run a simulated ZKTeco terminal (TCP and UDP on one port)")
-    s.add_argument("--port", type=int, required=True)
+    s = sub.add_parser("simulate-device", help="run a simulated terminal: ZKTeco (TCP and UDP on one port) or serial")
+    s.add_argument("--driver", choices=("zk", "serial"), default="zk",
+                   help="zk (default), or serial: text lines on a TCP port (socket://) or a pty")
+    s.add_argument("--port", type=int, help="required for zk")
     s.add_argument("--host", default="127.0.0.1")
     src = s.add_mutually_exclusive_group()
     src.add_argument("--records", type=int, metavar="N", help="N synthetic four-punch-a-day records")
@@ -103,7 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--serial", default="SIM00000001")
     s.add_argument("--record-size", type=int, choices=(8, 16, 40, 49), default=40)
     s.add_argument("--encoding", default="gbk")
+    serial = s.add_argument_group("serial terminal (--driver serial)")
+    where = serial.add_mutually_exclusive_group()
+    where.add_argument("--listen", metavar="HOST:PORT", help="serve socket://HOST:PORT (default --host and --port)")
+    where.add_argument("--pty", action="store_true", help="print on a new pseudo-terminal and show its /dev/pts path")
+    from drivers.serial import PRESETS
+
+    serial.add_argument("--format", choices=tuple(PRESETS), default="attlog", help="line format (default attlog)")
+    serial.add_argument("--interval", type=float, default=0.0, metavar="SECONDS",
+                        help="print one record every SECONDS, as people punch (default: all at once)")
     s.set_defaults(func=commands.simulate_device)
+
+    s = sub.add_parser("listen-serial", help="only the serial readers, in the foreground (to try a serial terminal)")
+    s.add_argument("--device", metavar="NAME", action="append", help="only this serial device (repeatable)")
+    s.set_defaults(func=commands.listen_serial)
 
     _add_import(sub)
     _add_list(sub)

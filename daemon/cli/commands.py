@@ -176,33 +176,61 @@ def run(args) -> int:
     receiver = _receiver(ctx, store)
     if receiver is not None:
         receiver.start()
+    listener = _serial_listener(ctx, store).start()
     try:
         Daemon(ctx.config, store, scoring, connect_device, utc_now, ctx.tz).serve()
     finally:
+        listener.stop()
         if receiver is not None:
             receiver.stop()
     return 0
 
 
+def _serial_listener(ctx: Context, store, names: list[str] | None = None):
+    """The readers of the config's serial terminals (none: an empty listener)."""
+    from ..serial_listener import SerialListener, make_readers
+
+    return SerialListener(make_readers(store, ctx.config, utc_now, ctx.tz, names=names))
+
+
+def listen_serial(args) -> int:
+    from drivers._foreground import until_stopped
+    from drivers.serial import PRESETS
+
+    from ..logging import mask_url_password
+    from ..serial_listener import device_serial
+
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    listener = _serial_listener(ctx, store, args.device)
+    if not listener.readers:
+        raise UserError(f"{ctx.config_label}: no serial devices to listen to "
+                        "(add [[devices]] with driver = \"serial\" and a url)")
+    with until_stopped() as stopping, listener:
+        for r in listener.readers:
+            fmt = r.record_format
+            what = f"the {fmt.name} format ({fmt.layout})" if fmt.name in PRESETS else "a custom pattern"
+            print(f"listening to {r.name} on {mask_url_password(r.url)} at {r.baudrate} baud: {what}, "
+                  f"stored as {device_serial(ctx.config.device(r.name))}", flush=True)
+        while not stopping.wait(0.5):
+            pass
+    for r in listener.readers:
+        print(f"{r.name}: {r.stats.lines} lines, {r.stats.punches} punches, {r.stats.bad} bad records, "
+              f"{r.stats.connections} connection(s)", flush=True)
+    return 0
+
+
 def serve_push(args) -> int:
-    import signal
-    import threading
+    from drivers._foreground import until_stopped
 
     ctx = Context.from_args(args)
     store = ctx.store()
     receiver = _receiver(ctx, store, args.listen or ctx.config.daemon.push_listen)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    receiver.start()
-    print(f"ADMS/PUSH receiver on port {receiver.port}: /iclock/cdata, /iclock/getrequest, /iclock/ping "
-          f"(allowed serials: {', '.join(sorted(receiver.allowlist)) or 'none'})", flush=True)
-    try:
+    with until_stopped() as stopping, receiver:
+        print(f"ADMS/PUSH receiver on port {receiver.port}: /iclock/cdata, /iclock/getrequest, /iclock/ping "
+              f"(allowed serials: {', '.join(sorted(receiver.allowlist)) or 'none'})", flush=True)
         while not stopping.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        receiver.stop()
     return 0
 
 
@@ -216,13 +244,21 @@ def _pulled_devices(ctx: Context, names: list[str] | None):
         devices = [d for d in ctx.config.devices if d.name in names]
     pulled = [d for d in devices if d.driver in PULLED_DRIVERS]
     if not pulled:
+        how = "; ".join(_DELIVERY[k] for k in sorted({d.driver for d in devices}) if k in _DELIVERY)
         if names:
-            raise UserError(
-                f"--device: {', '.join(names)} is not pulled (driver "
-                f"{', '.join(sorted({d.driver for d in devices}))} delivers punches by push or import)"
-            )
-        raise UserError(f"{ctx.config_label}: no devices to pull (add [[devices]] with driver = \"zk\")")
+            raise UserError(f"--device: {', '.join(names)} is not pulled: {how}")
+        raise UserError(f"{ctx.config_label}: no devices to pull (add [[devices]] with driver = \"zk\")"
+                        + (f"; {how}" if how else ""))
     return pulled
+
+
+#: How the drivers that are not pulled deliver their punches (for ``attendd sync``'s refusals).
+_DELIVERY = {
+    "adms": "adms terminals push their punches to `attendd run` (or `attendd serve-push`)",
+    "serial": "serial terminals are listened to, not pulled: `attendd run` (or `attendd listen-serial`) "
+              "stores each record as it arrives",
+    "usb": "usb terminals' exports are imported with `attendd import attlog`",
+}
 
 
 def sync(args) -> int:
@@ -363,6 +399,10 @@ def devices(args) -> int:
 
 def _address(d) -> str:
     host = getattr(d, "host", None)
+    if d.driver == "serial" and getattr(d, "url", None):
+        from ..logging import mask_url_password
+
+        return f"{mask_url_password(d.url)} @{d.baudrate}"
     if not host:
         return ""
     return f"{host}:{d.port}/{getattr(d, 'protocol', 'tcp')}"
@@ -413,13 +453,17 @@ def punches(args) -> int:
 def simulate_device(args) -> int:
     from drivers.zk.simulator import run_simulator
 
-    if not (0 < args.port < 65536):
-        raise UserError(f"--port: expected 1-65535, got {args.port}")
     attlog = Path(args.attlog) if args.attlog else None
     if attlog is not None and not attlog.is_file():
         raise UserError(f"--attlog: {attlog}: no such file")
     if args.records is not None and args.records < 0:
         raise UserError("--records: must be 0 or more")
+    if args.driver == "serial":
+        return _simulate_serial(args, attlog)
+    if args.port is None:
+        raise UserError("--port: required for a simulated zk terminal")
+    if not (0 < args.port < 65536):
+        raise UserError(f"--port: expected 1-65535, got {args.port}")
     run_simulator(
         args.port,
         records=args.records,
@@ -431,6 +475,32 @@ def simulate_device(args) -> int:
         record_size=args.record_size,
         encoding=args.encoding,
     )
+    return 0
+
+
+def _simulate_serial(args, attlog: Path | None) -> int:
+    """``simulate-device --driver serial``: a terminal printing lines on a TCP port or a pty."""
+    from drivers.attlog import read_attlog
+    from drivers.serial.simulator import run_serial_simulator
+    from drivers.zk.simulator import synthetic_punches
+
+    listen = None
+    if not args.pty:
+        if args.listen:
+            host, _, port = args.listen.rpartition(":")
+        else:
+            host, port = args.host, "" if args.port is None else str(args.port)
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise UserError("--listen: expected HOST:PORT (or --pty), e.g. --listen 127.0.0.1:4001")
+        listen = (host or "127.0.0.1", int(port))
+    if args.interval < 0:
+        raise UserError("--interval: must be 0 or more")
+    punches = read_attlog(attlog) if attlog else synthetic_punches(100 if args.records is None else args.records,
+                                                                     pins=args.users or 50)
+    if args.format == "compact" and any(not p.pin.isdigit() for p in punches):
+        raise UserError("--format compact: every PIN must be digits")
+    run_serial_simulator(punches, listen=listen, use_pty=args.pty, format=args.format, encoding=args.encoding,
+                         interval=args.interval)
     return 0
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import collections
 import random
 import select
-import signal
 import socket
 import struct
 import threading
@@ -40,6 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .._foreground import until_stopped
 from .._records import DeviceUser, Punch
 from . import codec
 
@@ -814,12 +814,7 @@ def run_simulator(
         record_size=record_size,
         encoding=encoding,
     )
-    stopping = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
-    server = SimulatorServer(terminal, host=host, port=port).start()
-    try:
+    with until_stopped() as stopping, SimulatorServer(terminal, host=host, port=port) as server:
         print(
             f"Simulated ZKTeco terminal {serial} listening on {host}:{server.port} (TCP and UDP): "
             f"{len(terminal.punches)} records ({record_size}-byte layout), {len(terminal.users)} users, "
@@ -828,9 +823,3 @@ def run_simulator(
         )
         while not stopping.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)

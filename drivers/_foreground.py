@@ -1,0 +1,35 @@
+"""Running something in the foreground until SIGTERM or Ctrl-C (simulators, ``listen-serial``).
+
+systemd and test harnesses stop a foreground process with SIGTERM, a person
+with Ctrl-C; both should end it the same way: whatever was started is
+stopped in order and the exit code is 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["until_stopped"]
+
+
+@contextmanager
+def until_stopped() -> Iterator[threading.Event]:
+    """An event that SIGTERM sets while the block runs; Ctrl-C ends the block quietly.
+
+    SIGTERM's previous handler is restored afterwards; off the main thread
+    (where signals cannot be handled) only the event is given.
+    """
+    stopping = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
+    try:
+        yield stopping
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
