@@ -496,3 +496,22 @@ def test_the_html_in_headless_chromium(bulletin, tmp_path):
     width_mm = float(reader.pages[0].mediabox.width) / 72 * 25.4
     assert abs(width_mm - 210) < 2  # A4
     assert any("公安窗口" in t and "张伟" in t and XSS in t for t in texts[1:])
+
+
+def test_site_since_keeps_the_months_before_go_live_out_of_year_counts(tmp_path):
+    """罗山 第十章四、6: 全年旷工累计3天以上 disqualifies. A store that starts in March must not
+    read January and February as absences; ``[site] since`` says when records begin."""
+    def reasons(cfg) -> set[str]:
+        store = open_store(cfg.store_url(), timezone="Asia/Shanghai")
+        try:
+            if not store.count_punches():
+                fill(store)
+            b = collect(store, cfg, parse_period("2026-03"), now=NOW)
+            return {r for s in b.staff for r in s.reasons}
+        finally:
+            store.close()
+
+    with_since = config(tmp_path)
+    without = with_since.model_copy(update={"site": with_since.site.model_copy(update={"since": None})})
+    assert not any("全年旷工" in r for r in reasons(with_since))
+    assert any("全年旷工" in r for r in reasons(without))

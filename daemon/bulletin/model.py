@@ -232,7 +232,9 @@ def build_bulletin(
         )
         for x in rows.get("deductions", ())
     ]
-    annex.sort(key=lambda a: (a.window, a.staff_no, a.day or date.min, a.slot or "", a.ref))
+    order = {sec.name: i for i, sec in enumerate(sections.values())}  # the config's window order
+    annex.sort(key=lambda a: (order.get(a.window, len(order)), a.window, a.staff_no, a.day or date.min,
+                              a.slot or "", a.ref))
     return Bulletin(
         centre=centre, period=period, issued=issued, final=final,
         windows=list(sections.values()), annex=annex, devices=list(devices),

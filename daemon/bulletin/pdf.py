@@ -123,10 +123,11 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     story.append(_chart(b, font))
     story.append(Paragraph("一、窗口排名", st["h2"]))
     story += _table(*tables.ranking(b), st)
-    story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
     header, _ = tables.staff(b)
     for i, w in enumerate(b.windows, start=1):
         story.append(PageBreak())
+        if i == 1:
+            story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
         rank = f"（第 {w.rank} 名，{num(w.score)} 分{'，流动红旗' if w.red_flag else ''}）" if w.rank else ""
         story.append(Paragraph(_esc(f"{i}. {w.name}{rank}"), st["h3"]))
         rows = [[s.staff_no, s.name, s.scheduled_days, s.present_days, s.late, s.early, s.missing, s.absent_days]
