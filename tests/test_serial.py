@@ -430,6 +430,14 @@ class _ClosingAfterData:
     def in_waiting(self):
         return self.port.in_waiting
 
+    @property
+    def timeout(self):
+        return self.port.timeout
+
+    @timeout.setter
+    def timeout(self, value):
+        self.port.timeout = value
+
     def close(self):
         self.port.close()
 
@@ -561,3 +569,43 @@ def test_reader_over_socket_with_noise_slow_bytes_and_a_dropped_connection():
     assert sum("cut off when the connection dropped" in r for r in reasons) == 1
     half = next(b for b in collect.bad if "cut off" in b.reason)
     assert half.raw and term.line(punches[12]).startswith(half.raw)
+
+
+def test_a_burst_over_socket_is_read_in_chunks_not_byte_by_byte():
+    """pyserial's socket:// ``in_waiting`` is 1 whenever anything is readable, so reading
+    ``in_waiting`` bytes at a time took one recv per byte (a 20,000-line burst: 5.9 s, now 0.5 s
+    in bench/bench_serial.py). read_available must take what is there in one go."""
+    from drivers.serial.transport import open_port, read_available
+
+    with socket.create_server(("127.0.0.1", 0)) as srv:
+        port = open_port(f"socket://127.0.0.1:{srv.getsockname()[1]}", timeout=1.0)
+        conn, _ = srv.accept()
+        with conn:
+            payload = b"1001\t2026-03-02 08:55:01\t1\t0\t15\t0\r\n" * 500  # 19 KB
+            conn.sendall(payload)
+            counted = _CountingReads(port)
+            got = b""
+            while len(got) < len(payload):
+                got += read_available(counted)
+            assert got == payload
+            assert counted.reads <= 20, f"{counted.reads} port reads for {len(payload)} bytes"
+            assert port.timeout == 1.0  # restored
+        port.close()
+
+
+class _CountingReads:
+    """A pyserial port that counts its ``read`` calls."""
+
+    def __init__(self, port) -> None:
+        object.__setattr__(self, "port", port)
+        object.__setattr__(self, "reads", 0)
+
+    def read(self, n=1):
+        object.__setattr__(self, "reads", self.reads + 1)
+        return self.port.read(n)
+
+    def __getattr__(self, name):
+        return getattr(self.port, name)
+
+    def __setattr__(self, name, value):
+        setattr(self.port, name, value)
