@@ -75,8 +75,27 @@ def rules_version(config: Config) -> str:
     return f"{__version__}+{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
 
 
-def build_inputs(store: Store, config: Config, start: date, end: date) -> Inputs:
-    """Everything the rules need for days ``start`` to ``end`` (exclusive)."""
+def last_day_due(config: Config, as_of: datetime) -> date:
+    """The last day whose results are due at ``as_of`` (an aware datetime).
+
+    Days after it have not happened: scheduling them would turn a month in
+    progress into a month of absences. Today counts once its last
+    acceptance window has closed (until then a punch may still come), so a
+    provisional result shows today's lates from that evening on.
+    """
+    local = as_of.astimezone(config.site.tz)
+    ends = [s.accept[1] for tt in config.timetables.values()
+            for slots in [tt.slots, *(v.slots for v in tt.variants)] for s in slots]
+    done_today = bool(ends) and local.time().replace(tzinfo=None) >= max(ends)
+    return local.date() if done_today else local.date() - timedelta(days=1)
+
+
+def build_inputs(store: Store, config: Config, start: date, end: date, *, until: date | None = None) -> Inputs:
+    """Everything the rules need for days ``start`` to ``end`` (exclusive).
+
+    ``until``: the last day to schedule (see :func:`last_day_due`); staff are
+    inactive after it, as they are before ``[site] since``.
+    """
     timetables, policies, names, calendar = compile_rules(config)
     lo, hi = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
     with store.engine.connect() as conn:
@@ -89,7 +108,8 @@ def build_inputs(store: Store, config: Config, start: date, end: date) -> Inputs
         since = config.site.since
         staff = [
             rules.Staff(r["staff_no"], r["name"], r["window_code"], r["role"] if r["role"] in ("chief", "staff") else "staff",
-                        max(filter(None, (r["active_from"], since)), default=None), r["active_to"], bool(r["exempt"]))
+                        max(filter(None, (r["active_from"], since)), default=None),
+                        min(filter(None, (r["active_to"], until)), default=None), bool(r["exempt"]))
             for r in staff_rows
         ]
         lt, et, it, st = LeaveRow.__table__, ExemptionRow.__table__, InspectionRow.__table__, SubstitutionRow.__table__
@@ -136,12 +156,17 @@ def build_inputs(store: Store, config: Config, start: date, end: date) -> Inputs
     )
 
 
-def evaluate(store: Store, config: Config, period: Period) -> rules.Evaluation:
-    """The rules' results for ``period`` (reads what the counting rules look back on)."""
+def evaluate(store: Store, config: Config, period: Period, *, as_of: datetime | None = None) -> rules.Evaluation:
+    """The rules' results for ``period`` (reads what the counting rules look back on).
+
+    ``as_of`` (aware): days not yet due then are not scheduled, so a period
+    in progress is scored on the days that have happened.
+    """
     _, policies, _, _ = compile_rules(config)
     start = min((rules.period.lookback_start(p, period) for p in policies.values()), default=period.start)
+    until = last_day_due(config, as_of) if as_of is not None else None
     try:
-        return rules.evaluate_period(build_inputs(store, config, start, period.end), period)
+        return rules.evaluate_period(build_inputs(store, config, start, period.end, until=until), period)
     except rules.RulesError as exc:
         raise UserError(str(exc)) from None
 

@@ -92,7 +92,7 @@ def take_snapshot(
     if old is not None and old["is_final"] and not reopen_by:
         log.info("period is final: kept as published", period=period.key)
         return Snapshot(period, False, True, old["digest"], decode(old["payload"]))
-    ev = evaluate(store, config, period)
+    ev = evaluate(store, config, period, as_of=now)
     rows = scoring_rows(ev, is_final=final)
     payload = _encode(rows)
     digest = hashlib.sha256(payload).hexdigest()

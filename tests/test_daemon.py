@@ -219,3 +219,24 @@ def test_a_new_scoring_db_gets_the_results_too(env, tmp_path):
     assert [o.status for o in drain(store, other, now=now)] == ["ok"]
     assert len(other.rows("att_staff_period")) == 4
     other.close()
+
+
+def test_a_month_in_progress_is_scored_on_the_days_that_have_happened(env):
+    """Days after "now" have not happened: scoring them would make the current month a month
+    of absences in the scoring DB. Today counts once its last acceptance window (20:00) closed."""
+    config, store, _ = env
+    fill(store)
+    march = parse_period("2026-03")
+
+    def days_scored(now):
+        snap = take_snapshot(store, config, march, now=now)
+        return {d["work_date"] for d in snap.rows["staff_days"] if d["status"] != "not_scheduled"}, snap
+
+    noon, _ = days_scored(utc(2026, 3, 11, 12))  # Wednesday 11 March, midday
+    assert max(noon) == date(2026, 3, 10)
+    evening, snap = days_scored(utc(2026, 3, 11, 20, 30))
+    assert max(evening) == date(2026, 3, 11)
+    assert all(x["work_date"] <= date(2026, 3, 11) for x in snap.rows["deductions"] if x["work_date"])
+    assert {r["scheduled_days"] for r in snap.rows["staff_periods"]} == {8}  # 2–6 and 9–11 March
+    after, _ = days_scored(utc(2026, 4, 1, 2))
+    assert max(after) == date(2026, 3, 31)
