@@ -549,7 +549,7 @@ class BulletinSection(_Section):
 
     dir: Path | None = None
     """Where bulletins go; default ``bulletins/`` in the state directory. Relative: to the config file."""
-    formats: list[Literal["html", "xlsx", "pdf", "csv"]] = Field(default_factory=lambda: list(BULLETIN_FORMATS))
+    formats: list[Literal[BULLETIN_FORMATS]] = Field(default_factory=lambda: list(BULLETIN_FORMATS))
     periods: list[Literal["week", "month", "quarter", "half", "year"]] = Field(
         default_factory=lambda: ["month", "quarter", "half", "year"])
     font: Path | None = None

@@ -16,7 +16,7 @@ from .collect import collect, device_health
 from .fonts import FontMissing, find_cjk_font
 from .model import AnnexLine, Bulletin, DeviceHealth, StaffLine, WindowSection, build_bulletin
 
-FORMATS = ("html", "xlsx", "pdf", "csv")
+from ..config import BULLETIN_FORMATS as FORMATS
 
 __all__ = [
     "FORMATS", "AnnexLine", "Bulletin", "DeviceHealth", "FontMissing", "StaffLine", "WindowSection",

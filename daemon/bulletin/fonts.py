@@ -16,7 +16,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import AttenddError
+from ..errors import AttenddError, UserError
 
 KNOWN = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -35,6 +35,10 @@ FONT_NAME = "attendd-cjk"
 
 class FontMissing(AttenddError):
     """No TrueType CJK font to embed: the PDF cannot be written."""
+
+
+class FontSettingBad(UserError, FontMissing):
+    """``[bulletin] font`` names a file that is not there or cannot be embedded (exit code 2)."""
 
 
 def _fc_list() -> list[str]:
@@ -62,9 +66,9 @@ def find_cjk_font(explicit: str | None = None) -> str:
     """The path of a loadable TrueType CJK font; raises :class:`FontMissing` with what to install."""
     if explicit:
         if not Path(explicit).is_file():
-            raise FontMissing(f"bulletin.font: {explicit} does not exist")
+            raise FontSettingBad(f"bulletin.font: {explicit} does not exist")
         if not _loads(explicit):
-            raise FontMissing(f"bulletin.font: {explicit} is not a TrueType font reportlab can embed "
+            raise FontSettingBad(f"bulletin.font: {explicit} is not a TrueType font reportlab can embed "
                               "(PostScript-outline fonts such as Noto Sans CJK cannot be embedded)")
         return explicit
     for path in [*KNOWN, *_fc_list()]:

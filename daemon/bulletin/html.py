@@ -13,6 +13,7 @@ import jinja2
 
 from .. import __version__
 from . import charts, labels
+from .labels import num
 from .model import Bulletin
 
 _ENV = jinja2.Environment(
@@ -24,14 +25,6 @@ _ENV = jinja2.Environment(
 )
 
 
-def num(value: float | int | None) -> str:
-    """Numbers as a reader writes them: ``3``, ``2.5``, ``18.08`` (at most two decimals)."""
-    if value is None:
-        return ""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
 
@@ -40,7 +33,7 @@ def _drift(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if abs(seconds) < 90:
-        return f"{seconds:+.0f} 秒"
+        return f"{round(seconds) or 0:+d} 秒"
     return f"{seconds / 60:+.1f} 分钟"
 
 

@@ -52,6 +52,14 @@ WEEKDAYS: tuple[str, ...] = ("周一", "周二", "周三", "周四", "周五", "
 _QUARTERS = ("一", "二", "三", "四")
 
 
+def num(value: float | int | None) -> str:
+    """Numbers as a reader writes them: ``3``, ``2.5``, ``18.08`` (at most two decimals)."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def rule(key: str) -> str:
     return RULES.get(key, key)
 

@@ -188,10 +188,6 @@ def build_bulletin(
     """
     staff_days = rows.get("staff_days", ())
     leave = _leave_by_staff(staff_days)
-    midday: dict[str, int] = defaultdict(int)
-    for d in staff_days:
-        if d.get("leave_kind") == "midday":
-            midday[d["staff_no"]] += 1
     window_rows = {r["window_code"]: r for r in rows.get("window_periods", ())}
     sections: dict[str, WindowSection] = {}
     for code, name in windows:
@@ -212,7 +208,7 @@ def build_bulletin(
             scheduled_days=int(r["scheduled_days"]), present_days=int(r["present_days"]),
             late=int(r["late_count"]), early=int(r["early_count"]), missing=int(r["missing_punches"]),
             absent_days=float(r["absent_days"]), leave_days=by_kind,
-            midday_leave=int(r.get("midday_leave_count") or midday.get(no, 0)),
+            midday_leave=int(r["midday_leave_count"]),
             off_post=int(r["off_post_count"]), deduction=float(r["deduction_points"]),
             max_points=float(r["max_points"]), score=float(r["attendance_score"]), grade=r.get("grade") or "",
             disqualified=bool(r["disqualified"]), reasons=list(r.get("disqualify_reasons") or []),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
@@ -22,7 +23,7 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 from . import labels, tables
 from .fonts import find_cjk_font, register
-from .html import num
+from .labels import num
 from .model import Bulletin
 
 
@@ -40,8 +41,13 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 def _esc(text: object) -> str:
-    """reportlab paragraphs read a little markup: escape it like HTML."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """reportlab paragraphs read a little markup: escape it like XML."""
+    return escape(str(text))
+
+
+#: Columns of the staff table a window's page leaves out (the window is its heading; the rest
+#: are in the XLSX and the disqualification list) so that it fits A4 portrait.
+_NOT_IN_WINDOW_PAGES = {"窗口", "满分", "原因"}
 
 
 def _fmt(v: Any) -> str:
@@ -123,18 +129,17 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     story.append(_chart(b, font))
     story.append(Paragraph("一、窗口排名", st["h2"]))
     story += _table(*tables.ranking(b), st)
-    header, _ = tables.staff(b)
     for i, w in enumerate(b.windows, start=1):
         story.append(PageBreak())
         if i == 1:
             story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
         rank = f"（第 {w.rank} 名，{num(w.score)} 分{'，流动红旗' if w.red_flag else ''}）" if w.rank else ""
         story.append(Paragraph(_esc(f"{i}. {w.name}{rank}"), st["h3"]))
-        rows = [[s.staff_no, s.name, s.scheduled_days, s.present_days, s.late, s.early, s.missing, s.absent_days]
-                + [s.leave_days.get(k, 0.0) for k in b.leave_kinds]
-                + [s.midday_leave, s.off_post, s.deduction, s.score, s.grade, s.flags] for s in w.staff]
-        cols = header[1:9] + header[9:9 + len(b.leave_kinds)] + ["中途请假", "脱岗", "扣分", "得分", "等次", "标记"]
-        story += _table(cols, rows, st, wrap={1, len(cols) - 1}) if rows else [Paragraph("本期无参评人员。", st["body"])]
+        header, rows = tables.staff(b, w)
+        keep = [i for i, h in enumerate(header) if h not in _NOT_IN_WINDOW_PAGES]
+        cols = [header[i] for i in keep]
+        story += (_table(cols, [[r[i] for i in keep] for r in rows], st, wrap={1, len(cols) - 1}) if rows
+                  else [Paragraph("本期无参评人员。", st["body"])])
     story.append(PageBreak())
     story.append(Paragraph("三、取消评优资格及不得评优人员", st["h2"]))
     dq = tables.disqualified(b)

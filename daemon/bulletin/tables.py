@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from . import labels
-from .model import Bulletin
+from .model import Bulletin, WindowSection
 
 Table = tuple[list[str], list[list[Any]]]
 
@@ -22,12 +22,13 @@ def ranking(b: Bulletin) -> Table:
     return header, rows
 
 
-def staff(b: Bulletin) -> Table:
+def staff(b: Bulletin, window: WindowSection | None = None) -> Table:
+    """Every officer (or one window's), a row each."""
     header = (["窗口", "工号", "姓名", "应出勤(天)", "实出勤(天)", "迟到", "早退", "缺卡", "旷工(天)"]
               + [f"{labels.LEAVE_KINDS.get(k, k)}(天)" for k in b.leave_kinds]
               + ["中途请假", "脱岗", "扣分", "满分", "得分", "等次", "标记", "原因"])
     rows = []
-    for w in b.windows:
+    for w in b.windows if window is None else [window]:
         for s in w.staff:
             rows.append([w.name, s.staff_no, s.name, s.scheduled_days, s.present_days, s.late, s.early, s.missing,
                          s.absent_days] + [s.leave_days.get(k, 0.0) for k in b.leave_kinds]

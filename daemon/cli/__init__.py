@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Sequence
 
+from ..config import BULLETIN_FORMATS
 from ..errors import AttenddError, ConfigError, UserError
 from . import commands
 
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bulletin", help="write the attendance bulletin (考勤通报) for a period")
     s.add_argument("--period", required=True, help="2026-03, 2026-Q1, 2026-H1, 2026 or 2026-W12")
-    s.add_argument("--format", choices=("html", "xlsx", "pdf", "csv", "all"), default="html",
+    s.add_argument("--format", choices=(*BULLETIN_FORMATS, "all"), default="html",
                    help="html (default), xlsx, pdf, csv, or all of them (then -o is a directory)")
     s.add_argument("-o", "--output", metavar="PATH",
                    help="file to write (default: 考勤通报-PERIOD.FORMAT in the current directory)")

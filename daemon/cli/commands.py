@@ -91,8 +91,8 @@ def bulletin(args) -> int:
     for fmt, target in targets:
         try:
             written = write_bulletin(b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "")
-        except PermissionError as exc:
-            raise UserError(f"-o {target}: cannot write: {exc.strerror}") from None
+        except OSError as exc:
+            raise UserError(f"-o {target}: cannot write: {exc.strerror or exc}") from None
         for path in written:
             print(f"{period.key}: wrote {path}")
     t = b.totals()
