@@ -530,9 +530,33 @@ class Window(_Section):
     policy: Name
     devices: Annotated[list[Name], Field(min_length=1)] | None = None
     """The devices whose punches count for this window's staff; absent: every device."""
+    ranking_group: Name | None = None
+    """The windows this one is ranked against (a ``[ranking_groups.NAME]``, or just a name);
+    absent: one ranking for the whole centre."""
+
+
+class RankingGroupSection(_Section):
+    """``[ranking_groups.NAME]``: how one group of windows is ranked and flagged.
+
+    Windows are ranked on their attendance score as a share of their maximum.
+    The documents award 流动红旗 on the whole assessment, which attendd does not
+    have, so by default (``flags_on = "none"``) it publishes the attendance
+    ranking (考勤排名) and flags nobody. ``flags_on = "attendance"`` opts in to
+    flags on attendance alone: the top ``red_flags`` windows (default: the
+    count the windows' policy gives), never one scored 0 or with no scheduled
+    staff-days; windows tied at the boundary are all left out when flagging
+    them all would exceed the count, or all flagged with ``ties = "share"``.
+    """
+
+    title: Text | None = None
+    """The group's name on the bulletin, e.g. "一楼大厅"; default: the table's name."""
+    flags_on: Literal["none", "attendance"] = "none"
+    red_flags: Annotated[int, Field(ge=0)] | None = None
+    ties: Literal["exclude", "share"] = "exclude"
 
 
 _SECTION_ORDER = ("site", "store", "scoring", "daemon", "logging", "devices", "timetables", "policies", "windows",
+                  "ranking_groups",
                   "calendar", "bulletin")
 
 BULLETIN_FORMATS = ("html", "xlsx", "pdf", "csv")
@@ -592,6 +616,7 @@ class Config(_Section):
     timetables: dict[Name, Timetable] = Field(default_factory=dict)
     policies: dict[Name, Policy] = Field(default_factory=dict)
     windows: list[Window] = Field(default_factory=list)
+    ranking_groups: dict[Name, RankingGroupSection] = Field(default_factory=dict)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     bulletin: BulletinSection = Field(default_factory=BulletinSection)
 
@@ -721,6 +746,12 @@ def _cross_reference_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
         devices = window.get("devices")
         for j, name in enumerate(devices if isinstance(devices, list) else []):
             check_ref(("windows", i, "devices", j), name, device_names, "device")
+    groups = data.get("ranking_groups", {})
+    if isinstance(groups, Mapping) and isinstance(windows, list):
+        used = {w.get("ranking_group") for w in windows if isinstance(w, Mapping)}
+        for name in groups:
+            if name not in used:  # most likely a typo in a window's ranking_group
+                err(("ranking_groups", name), f'no window has ranking_group = "{name}"', name)
     return errors
 
 
@@ -905,6 +936,53 @@ def _rules_problems(data: Mapping[str, Any], source: str) -> list[str]:
         except RulesError as exc:
             problems.append(f"{source}: {exc}")
     return problems
+
+
+def config_warnings(config: Config, source: str = "<config>") -> list[str]:
+    """What a valid config still gets wrong, as ``source: key.path: message`` lines (warnings:
+    the config loads and evaluates; ``attendd check-config`` prints them).
+
+    A policy that turns a late or early beyond ``day.absence_after_minutes`` into absence (三江:
+    迟到早退超过1.5小时的按旷工处理) cannot apply it to a slot whose session is too short for such a
+    punch: a punch counts for a missing slot only inside its session (between the in- and
+    out-slot's due times), so a session of 90 minutes or less never shows a late of more than 90.
+    A warning, not an error: the session may be what the site really works (a short duty); the
+    site either accepts that the rule cannot apply there or overrides the policy.
+    """
+    from rules import RulesError, build_timetable, resolve_policy
+
+    out: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for window in config.windows:
+        table, pol = config.timetables.get(window.timetable), config.policies.get(window.policy)
+        if table is None or pol is None:
+            continue
+        try:
+            policy = resolve_policy(window.policy, pol.preset, pol.overrides)
+            tt = build_timetable(window.timetable, table.model_dump(by_alias=True))
+        except RulesError:
+            continue  # reported as an error elsewhere
+        threshold = policy.day.absence_after_minutes
+        if threshold is None:
+            continue
+        base = f"timetables.{window.timetable}"
+        for where, slots in [(base, tt.slots)] + [(f"{base}.variants[{j}]", v.slots) for j, v in enumerate(tt.variants)]:
+            for i in range(0, len(slots) - 1, 2):
+                first, last = slots[i], slots[i + 1]
+                span = last.at_min - first.at_min
+                if span - 1 > threshold:
+                    continue
+                for k, slot, what, word in ((i, first, "a late arrival", "late"), (i + 1, last, "an early departure", "early")):
+                    key = (where, slot.name, window.policy)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    out.append(
+                        f"{source}: {where}.slots[{k}]: policy \"{window.policy}\" counts {what} of more than "
+                        f"{threshold} minutes as absence (day.absence_after_minutes), but {slot.name}'s session runs "
+                        f"{first.at:%H:%M}–{last.at:%H:%M} ({span} minutes), so no punch for {slot.name} can be that "
+                        f"{word}: the rule never applies to this slot")
+    return out
 
 
 _TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.DOTALL)

@@ -143,7 +143,9 @@ def _config_text(folder: Path, ports: list[int], since: date) -> str:
         '  { name = "pm_in",  kind = "in",  at = "13:00", accept = ["12:30", "15:00"] },\n'
         '  { name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] },\n]\n'
     )
-    lines.append('[policies.hall]\npreset = "luoshan"\n[policies.hall.window]\nred_flags = 1\n')
+    # No red_flags: the documents award 流动红旗 on the whole assessment, so the demo, like a new
+    # centre, publishes the attendance ranking (考勤排名) and flags nobody (see [ranking_groups]).
+    lines.append('[policies.hall]\npreset = "luoshan"\n')
     for w in WINDOWS:
         lines.append(
             f'[[windows]]\ncode = "{w.code}"\nname = "{w.name}"\ntimetable = "standard"\n'
@@ -197,12 +199,15 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     scoring = ScoringDB(cfg.scoring_url())
     scoring.upgrade()
     pushed = drain(store, scoring, now=now, only=[period.key], force=True)
-    ranking = Table(title=f"{period.key} attendance (preset luoshan: 出勤值勤, 25 points)", header_style="bold")
-    for col in ("rank", "window", "staff", "score", "red flag"):
+    ranking = Table(title=f"{period.key} 考勤排名 (attendance ranking; preset luoshan: 出勤值勤, 25 points)",
+                    caption="ranked on the share of the maximum; ties share a rank (1, 1, 3). No 红旗: the "
+                            "documents award it on the whole assessment, not on attendance alone",
+                    header_style="bold")
+    for col in ("rank", "window", "staff", "score", "of max"):
         ranking.add_column(col)
     for w in sorted(snap.rows["window_periods"], key=lambda r: (r["rank"], r["window_code"])):
         ranking.add_row(str(w["rank"]), w["window_name"], str(w["staff_count"]), f"{w['attendance_score']:.2f}",
-                        "流动红旗" if w["red_flag"] else "")
+                        f"{w['score_percent']:.1f}%")
     console.print(ranking)
     kinds: dict[str, int] = {}
     for d in snap.rows["deductions"]:

@@ -60,6 +60,36 @@ def compile_rules(config: Config) -> tuple[dict, dict, dict, rules.WorkCalendar]
     return timetables, policies, names, calendar
 
 
+def ranking_groups(config: Config, policies: dict) -> dict[str, rules.RankingGroup]:
+    """Each window's ranking group (window code → group) from ``[[windows]] ranking_group``.
+
+    A group that flags on attendance without its own ``red_flags`` takes the
+    count its windows' policy gives; windows whose policies disagree must say
+    it in the group's table.
+    """
+    out: dict[str, rules.RankingGroup] = {}
+    members: dict[str, list[str]] = defaultdict(list)
+    for w in config.windows:
+        members[w.ranking_group or ""].append(w.code)
+    for name, codes in members.items():
+        section = config.ranking_groups.get(name) if name else None
+        count = section.red_flags if section else None
+        if section is not None and section.flags_on == "attendance" and count is None:
+            counts = sorted({policies[c].window.red_flags for c in codes})
+            if len(counts) > 1:
+                raise UserError(f"ranking_groups.{name}.red_flags: the windows of this group have policies with "
+                                f"different red flag counts ({', '.join(map(str, counts))}); say how many here")
+            count = counts[0]
+        group = rules.RankingGroup(
+            name=name, title=(section.title if section and section.title else name),
+            flags_on=section.flags_on if section else "none", red_flags=count,
+            ties=section.ties if section else "exclude",
+        )
+        for c in codes:
+            out[c] = group
+    return out
+
+
 def rules_version(config: Config) -> str:
     """attendd's version and a digest of the rules in force (timetables, policies, calendar)."""
     blob = json.dumps(
@@ -67,6 +97,7 @@ def rules_version(config: Config) -> str:
             "timetables": {k: v.model_dump(mode="json") for k, v in config.timetables.items()},
             "policies": {k: {"preset": v.preset, **v.overrides} for k, v in config.policies.items()},
             "windows": [w.model_dump(mode="json") for w in config.windows],
+            "ranking_groups": {k: v.model_dump(mode="json") for k, v in config.ranking_groups.items()},
             "calendar": config.calendar.model_dump(mode="json"),
         },
         sort_keys=True,
@@ -153,6 +184,7 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
         exemptions=exemptions,
         inspections=inspections,
         substitutions=substitutions,
+        ranking_groups=ranking_groups(config, policies),
     )
 
 
@@ -207,7 +239,8 @@ def scoring_rows(ev: rules.Evaluation, is_final: bool = False) -> dict[str, list
     period = ev.period
     points_by_day: dict[tuple[str, date], float] = defaultdict(float)
     deductions = []
-    for r in ev.staff:
+    assessed = [r for r in ev.staff if r.in_assessment]
+    for r in assessed:
         for x in r.deductions:
             if x.day is not None:
                 points_by_day[(r.staff_no, x.day)] += x.points
@@ -229,7 +262,9 @@ def scoring_rows(ev: rules.Evaluation, is_final: bool = False) -> dict[str, list
                 "late_minutes": sum(e.minutes for e in late),
                 "early_count": len(early),
                 "early_minutes": sum(e.minutes for e in early),
-                "missing_punches": sum(1 for e in d.events if e.kind == "missing_punch"),
+                # 缺卡: a missing punch priced on its own, or one that made its session 旷工 (罗山 视同旷工)
+                "missing_punches": sum(1 for e in d.events if e.kind == "missing_punch"
+                                       or (e.kind == "punch_absence" and e.tag == "missing_punch")),
                 "excused_punches": sum(1 for e in d.events if e.kind == "excused_punch"),
                 "absent_days": d.absent_days,
                 "leave_kind": d.leave_kind,
@@ -251,14 +286,19 @@ def scoring_rows(ev: rules.Evaluation, is_final: bool = False) -> dict[str, list
         "deduction_points": r.deduction_points, "max_points": r.max_points,
         "attendance_score": r.attendance_score, "grade": r.grade, "disqualified": r.disqualified,
         "disqualify_reasons": r.disqualify_reasons + r.no_excellent_reasons, "is_final": is_final,
-    } for r in ev.staff]
+        "excused_punches": r.excused_punches, "grade_note": r.grade_note,
+    } for r in assessed]
+    # Not a scoring-DB table: who is not assessed and why, for the bulletin's list apart.
+    not_assessed = [{"staff_no": r.staff_no, "window_code": r.window, "reason": r.not_assessed}
+                    for r in ev.staff if not r.in_assessment]
     window_periods = [{
         "period_kind": period.kind, "period_key": period.key, "window_code": w.window, "window_name": w.window_name,
         "staff_count": w.staff_count, "attendance_score": w.attendance_score, "max_points": w.max_points,
         "rank": w.rank, "red_flag": w.red_flag, "chief_onsite_ratio": w.chief_onsite_ratio, "is_final": is_final,
+        "ranking_group": w.ranking_group, "score_percent": round(100 * w.score_ratio, 4),
     } for w in ev.windows]
     return {"staff_days": staff_days, "staff_periods": staff_periods, "window_periods": window_periods,
-            "deductions": deductions}
+            "deductions": deductions, "not_assessed": not_assessed}
 
 
 def _deduction_row(period: Period, x: rules.Deduction) -> dict[str, Any]:

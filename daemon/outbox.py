@@ -7,6 +7,13 @@ transaction; a failure leaves the snapshot waiting with a growing back-off
 (30 s, 1 min, 2 min … at most an hour). What is pushed after an outage is
 byte for byte what would have been pushed before it. A final month's
 snapshot is not recomputed until the month is reopened.
+
+Only ``attendd push`` and the daemon's own schedule *queue* a snapshot
+(``queue=True``); ``attendd evaluate`` and ``attendd bulletin`` look
+(``queue=False``): their results are computed and shown, never stored,
+so nothing they compute reaches the shared scoring DB. Nothing before the
+go-live month (``[site] since``) is evaluated, pushed or closed, and a
+month whose data is incomplete is not closed (:func:`close_period`).
 """
 
 from __future__ import annotations
@@ -16,20 +23,20 @@ import json
 import uuid
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from structlog.contextvars import bound_contextvars
 
 from rules import Period, parse_period
 
 from .config import Config
-from .errors import AttenddError
+from .errors import AttenddError, UserError
 from .evaluate import evaluate, rules_version, scoring_rows
 from .store import Store
-from .store.models import ReopenRow, SnapshotRow
+from .store.models import ForcedCloseRow, PeriodHoldRow, PunchRow, ReopenRow, SnapshotRow
 
 log = structlog.get_logger("attendd.outbox")
 
@@ -74,43 +81,180 @@ class Snapshot:
     is_final: bool
     digest: str
     rows: dict[str, list[dict]]
+    revision: int | None = None  # the stored revision (None: looked at, not stored)
+
+
+# --- go-live ---------------------------------------------------------------------------
+
+
+def go_live_month(since: date | None) -> date | None:
+    """The first day of the go-live month (``[site] since``), or None."""
+    return since.replace(day=1) if since else None
+
+
+def before_go_live(config: Config, period: Period) -> bool:
+    """True when ``period`` ends before the go-live month starts (one that overlaps it is fine)."""
+    start = go_live_month(config.site.since)
+    return start is not None and period.end <= start
+
+
+def check_go_live(config: Config, period: Period) -> None:
+    """UserError (exit 2) for a period wholly before the go-live month."""
+    if before_go_live(config, period):
+        since = config.site.since
+        raise UserError(f"--period {period.key}: before go-live ([site] since = {since.isoformat()}): "
+                        f"nothing before {since:%Y-%m} is evaluated, pushed, closed or published")
+
+
+# --- snapshots -------------------------------------------------------------------------
 
 
 def take_snapshot(
-    store: Store, config: Config, period: Period, *, now: datetime, final: bool = False,
+    store: Store, config: Config, period: Period, *, now: datetime, final: bool = False, queue: bool = True,
     reopen_by: str | None = None, reopen_reason: str | None = None,
 ) -> Snapshot:
-    """Evaluate ``period`` and keep its rows for the outbox.
+    """Evaluate ``period``; with ``queue`` keep its rows in the outbox for the scoring DB.
 
-    A final snapshot is kept as it is — late punches and records do not move
-    a published month — unless ``reopen_by`` and ``reopen_reason`` say who
-    reopens it and why (recorded).
+    ``queue=False`` (``attendd evaluate`` and ``attendd bulletin``: looking) stores
+    nothing and returns the rows. A final snapshot is always stored and queued, and
+    is kept as it is — late punches and records do not move a published month —
+    unless ``reopen_by`` and ``reopen_reason`` say who reopens it and why: its
+    re-evaluation is final again, a new revision, and the reopen is recorded.
     """
+    check_go_live(config, period)
     t = SnapshotRow.__table__
     with store.engine.connect() as conn:
         old = conn.execute(select(t).where(t.c.period_key == period.key)).mappings().first()
+    if reopen_by:
+        if old is None or not old["is_final"]:
+            raise UserError(f"--reopen: {period.key} is not final: there is nothing to reopen")
+        final = True  # a reopened final month returns to final (a new revision)
     if old is not None and old["is_final"] and not reopen_by:
+        if queue and not old["queued"]:
+            with store._writing(), store.engine.begin() as conn:
+                conn.execute(update(t).where(t.c.period_key == period.key).values(queued=True))
         log.info("period is final: kept as published", period=period.key)
-        return Snapshot(period, False, True, old["digest"], decode(old["payload"]))
+        return Snapshot(period, False, True, old["digest"], decode(old["payload"]), old["revision"])
     ev = evaluate(store, config, period, as_of=now)
     rows = scoring_rows(ev, is_final=final)
     payload = _encode(rows)
     digest = hashlib.sha256(payload).hexdigest()
+    changed = old is None or old["digest"] != digest or bool(old["is_final"]) != final
+    if not (queue or final):
+        return Snapshot(period, changed, False, digest, rows, None)
+    revision = 1 if old is None else old["revision"] + (1 if changed else 0)
     values = {
         "period_kind": period.kind, "computed_utc": _naive(now), "rules_version": rules_version(config),
         "is_final": final, "digest": digest, "payload": payload, "attempts": 0,
-        "next_attempt_utc": _naive(now), "last_error": None,
+        "next_attempt_utc": _naive(now), "last_error": None, "queued": True, "revision": revision,
     }
     with store._writing(), store.engine.begin() as conn:
         if reopen_by:
             conn.execute(insert(ReopenRow.__table__), {"period_key": period.key, "by": reopen_by,
-                                                       "reason": reopen_reason or "", "at_utc": _naive(now)})
-            log.warning("final period reopened", period=period.key, by=reopen_by, reason=reopen_reason)
+                                                       "reason": reopen_reason or "", "at_utc": _naive(now),
+                                                       "revision": revision})
+            log.warning("final period reopened", period=period.key, by=reopen_by, reason=reopen_reason,
+                        revision=revision)
         if old is None:
             conn.execute(insert(t), {"period_key": period.key, **values})
-        elif old["digest"] != digest or old["is_final"] != final:
+        elif changed or not old["queued"]:
             conn.execute(update(t).where(t.c.period_key == period.key).values(**values))
-    return Snapshot(period, old is None or old["digest"] != digest, final, digest, rows)
+    return Snapshot(period, changed, final, digest, rows, revision)
+
+
+# --- closing a period ------------------------------------------------------------------
+
+
+class PeriodIncomplete(UserError):
+    """A period whose data is incomplete is not closed (unless forced); ``reasons`` says why."""
+
+    def __init__(self, period: Period, reasons: list[str]) -> None:
+        self.period, self.reasons = period, reasons
+        super().__init__(f"{period.key}: data incomplete, not closed: {'; '.join(reasons)} "
+                         f"(close it anyway: attendd evaluate --period {period.key} --final --force "
+                         "--by NAME --reason TEXT)")
+
+
+def incomplete(store: Store, config: Config, period: Period, *, now: datetime) -> list[str]:
+    """Why ``period``'s data is too incomplete to close (empty: complete).
+
+    * no punch at all stored for the period (from the go-live date on);
+    * a terminal with *silent workdays* — the bulletin's sync-health measure
+      (:func:`daemon.bulletin.collect.device_health`): a site-calendar workday, from the
+      later of the period start, the device's ``installed``, ``[site] since`` and its
+      first ingest, on which that enabled terminal stored no punch at all.
+    """
+    from .bulletin.collect import device_health
+
+    today = now.astimezone(config.site.tz).date()
+    since = config.site.since
+    lo = datetime.combine(max(period.start, since) if since else period.start, time())
+    hi = datetime.combine(period.end, time())
+    pt = PunchRow.__table__
+    reasons = []
+    with store.engine.connect() as conn:
+        if not conn.scalar(select(func.count()).select_from(pt).where(pt.c.punched_at >= lo, pt.c.punched_at < hi)):
+            reasons.append(f"no punches stored for {period.key}")
+    for h in device_health(store, config, period, today=today):
+        if h.silent_workdays:
+            days = ", ".join(d.isoformat() for d in h.silent_workdays[:5]) + (" …" if len(h.silent_workdays) > 5 else "")
+            reasons.append(f"terminal {h.name} stored nothing on {len(h.silent_workdays)} workday(s): {days}")
+    return reasons
+
+
+def close_period(
+    store: Store, config: Config, period: Period, *, now: datetime,
+    force_by: str | None = None, force_reason: str | None = None,
+) -> Snapshot:
+    """Make ``period`` final (the month close, ``attendd evaluate --final``) and queue it.
+
+    Raises :class:`PeriodIncomplete` when its data is incomplete (see :func:`incomplete`),
+    unless ``force_by`` and ``force_reason`` close it deliberately: who, when, why and what
+    was incomplete are recorded (``attendd list closes``). A final period is kept as it is.
+    """
+    check_go_live(config, period)
+    t = SnapshotRow.__table__
+    with store.engine.connect() as conn:
+        old = conn.execute(select(t.c.is_final).where(t.c.period_key == period.key)).first()
+    if old is not None and old[0]:
+        return take_snapshot(store, config, period, now=now, final=True)
+    reasons = incomplete(store, config, period, now=now)
+    if reasons and not force_by:
+        raise PeriodIncomplete(period, reasons)
+    snap = take_snapshot(store, config, period, now=now, final=True)
+    with store._writing(), store.engine.begin() as conn:
+        if force_by:
+            conn.execute(insert(ForcedCloseRow.__table__), {
+                "period_key": period.key, "by": force_by, "reason": force_reason or "", "at_utc": _naive(now),
+                "incomplete": "\n".join(reasons), "revision": snap.revision})
+            log.warning("period closed by force", period=period.key, by=force_by, reason=force_reason,
+                        incomplete=reasons)
+        h = PeriodHoldRow.__table__
+        conn.execute(update(h).where(h.c.period_key == period.key, h.c.released_utc.is_(None)).values(
+            released_utc=_naive(now), released_by=force_by or "(data complete)"))
+    return snap
+
+
+def hold(store: Store, period: Period, reasons: list[str], *, now: datetime) -> None:
+    """Record that the close job holds ``period`` open, and why (``attendd status``)."""
+    h = PeriodHoldRow.__table__
+    with store._writing(), store.engine.begin() as conn:
+        row = conn.execute(select(h).where(h.c.period_key == period.key)).mappings().first()
+        values = {"checked_utc": _naive(now), "reasons": "\n".join(reasons), "released_utc": None, "released_by": None}
+        if row is None:
+            conn.execute(insert(h), {"period_key": period.key, "held_utc": _naive(now), **values})
+        else:
+            if row["released_utc"] is not None:
+                values["held_utc"] = _naive(now)
+            conn.execute(update(h).where(h.c.period_key == period.key).values(**values))
+
+
+def held_periods(store: Store) -> list[dict]:
+    """Periods held open (not closed since), oldest first."""
+    h = PeriodHoldRow.__table__
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            select(h).where(h.c.released_utc.is_(None)).order_by(h.c.period_key)).mappings()]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -130,27 +274,33 @@ def _target(scoring) -> str:
     return hashlib.sha256(str(getattr(scoring, "display", "")).encode()).hexdigest()[:12]
 
 
-def pending(store: Store, scoring=None) -> list[dict]:
-    """Snapshots not yet pushed, as they are now, to ``scoring`` (or to the DB they last went to)."""
+def pending(store: Store, scoring=None, *, since: date | None = None) -> list[dict]:
+    """Queued snapshots not yet pushed, as they are now, to ``scoring`` (or to the DB they
+    last went to); none of a period before the go-live month of ``since``."""
     t = SnapshotRow.__table__
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(t.c.period_key, t.c.period_kind, t.c.attempts, t.c.next_attempt_utc, t.c.last_error,
-                   t.c.digest, t.c.pushed_digest).order_by(t.c.period_key)
+                   t.c.digest, t.c.pushed_digest).where(t.c.queued.is_(True)).order_by(t.c.period_key)
         ).mappings().all()
+    go_live = go_live_month(since)
     out = []
     for r in rows:
+        if go_live is not None and parse_period(r["period_key"]).end <= go_live:
+            continue
         pushed = (r["pushed_digest"] or "").split("@")
         if pushed[0] != r["digest"] or (scoring is not None and pushed[-1] != _target(scoring)):
             out.append(dict(r))
     return out
 
 
-def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None, force: bool = False) -> list[PushOutcome]:
-    """Push waiting snapshots (those due, or all of ``only`` when ``force``)."""
+def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None, force: bool = False,
+          since: date | None = None) -> list[PushOutcome]:
+    """Push queued snapshots (those due, or all of ``only`` when ``force``); never a
+    period before the go-live month of ``since`` (``[site] since``)."""
     t = SnapshotRow.__table__
     out: list[PushOutcome] = []
-    for item in pending(store, scoring):
+    for item in pending(store, scoring, since=since):
         key = item["period_key"]
         if only is not None and key not in only:
             continue
@@ -163,8 +313,8 @@ def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None
         rows = decode(snap["payload"])
         with bound_contextvars(job="push", period=key):
             try:
-                written = scoring.push_period(
-                    period_kind=period.kind, period_key=key, start=period.start, end=period.end,
+                written = scoring.push_period(  # period.key: canonical, whatever the stored key
+                    period_kind=period.kind, period_key=period.key, start=period.start, end=period.end,
                     staff_days=rows["staff_days"], staff_periods=rows["staff_periods"],
                     window_periods=rows["window_periods"], deductions=rows["deductions"],
                     rules_version=snap["rules_version"],

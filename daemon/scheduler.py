@@ -6,7 +6,9 @@ Jobs and their times:
   terminal, then re-evaluate the months whose inputs changed (and the
   current one), snapshot them and drain the outbox;
 * ``close`` on ``daemon.close_day`` of each month at ``daemon.close_time``:
-  the previous month's final results (``is_final``);
+  the previous month's final results (``is_final``) — unless its data is
+  incomplete (a silent terminal, no punches): then the month is *held open*
+  (``attendd status``), the job ends ``held``, and every pull tries again;
 * ``drain`` every ``daemon.drain_minutes``: retry what the scoring DB missed.
 
 APScheduler (with the site timezone set explicitly) fires the jobs; what
@@ -14,6 +16,9 @@ a firing does is decided here from the job-run table: a slot already done
 is not done again, and at start-up the latest slot of each job that was
 missed while the service was down, or crashed mid-way, runs once. Every
 function takes the time as an argument, so tests drive it with a fake clock.
+
+Nothing before the go-live month (``[site] since``) is evaluated, pushed,
+closed or published, whatever old punches a terminal or an import brings.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from .bulletin.publish import closing_periods, previous_week, publish
 from .config import Config
 from .errors import AttenddError
 from .notify import notify, watchdog_interval
-from .outbox import drain, take_snapshot
+from .outbox import PeriodIncomplete, before_go_live, close_period, drain, held_periods, hold, take_snapshot
 from .store import Store
 from .store.models import JobRunRow
 from .store.records import clear_dirty, dirty_months
@@ -124,9 +129,9 @@ class Daemon:
                             log.info("another attendd runs this job; skipped")
                             self._finish(job, slot, "ok", "skipped: another daemon holds the lock")
                             return False
-                        self._run(job, slot)
+                        note = self._run(job, slot)
                 else:
-                    self._run(job, slot)
+                    note = self._run(job, slot)
             except AttenddError as exc:  # a known failure: one line, no traceback
                 log.error("job failed", error=str(exc))
                 self._finish(job, slot, "failed", str(exc))
@@ -135,16 +140,18 @@ class Daemon:
                 log.exception("job failed")
                 self._finish(job, slot, "failed", str(exc))
                 return True
-        self._finish(job, slot, "ok")
+        # "held": the month stays open (a restart checks it again, and so does every pull)
+        self._finish(job, slot, "held" if note else "ok", note)
         return True
 
-    def _run(self, job: str, slot: datetime) -> None:
+    def _run(self, job: str, slot: datetime) -> str | None:
         if job == "pull":
             self.pull_and_push()
         elif job == "close":
-            self.close_month(slot)
+            return self.close_month(slot)
         elif job == "week":
             self.weekly_bulletin(slot)
+        return None
 
     def catch_up(self) -> list[str]:
         """At start-up: run each job's latest slot if it was missed or crashed."""
@@ -168,30 +175,61 @@ class Daemon:
             return
         self.reevaluate()
         self.drain()
+        self.retry_held()
 
     def reevaluate(self) -> list[str]:
-        """Snapshot the current month and every month whose inputs changed."""
+        """Snapshot the current month and every month whose inputs changed (none before go-live)."""
         now = self.clock()
         today = now.astimezone(self.tz).date()
         months = set(dirty_months(self.store)) | {period_of("month", today).key}
-        done = []
+        done, early = [], []
         for key in sorted(months):
             if key > period_of("month", today).key:
                 continue  # a punch from the future is quarantined; nothing to evaluate
+            if before_go_live(self.config, parse_period(key)):
+                early.append(key)  # old punches from a terminal or an import: not attendd's months
+                continue
             with bound_contextvars(period=key):
                 take_snapshot(self.store, self.config, parse_period(key), now=now)
             done.append(key)
-        clear_dirty(self.store, done, _naive(now))
+        if early:
+            log.info("months before go-live not evaluated", months=early, since=str(self.config.site.since))
+        clear_dirty(self.store, done + early, _naive(now))
         return done
 
-    def close_month(self, slot: datetime) -> None:
-        """Final results for the month before the one ``slot`` falls in."""
+    def close_month(self, slot: datetime) -> str | None:
+        """Final results for the month before the one ``slot`` falls in.
+
+        Returns a note when the month is held open (its data is incomplete)."""
         if not self.config.windows:
-            return
+            return None
         local = slot.astimezone(self.tz).date()
         previous = period_of("month", local.replace(day=1) - timedelta(days=1))
+        if before_go_live(self.config, previous):
+            log.info("month before go-live: not closed", period=previous.key, since=str(self.config.site.since))
+            return None
+        return self._close(previous)
+
+    def retry_held(self) -> None:
+        """Close the held months whose data is now complete (after each pull)."""
+        if not self.config.windows:
+            return
+        for row in held_periods(self.store):
+            period = parse_period(row["period_key"])
+            if not before_go_live(self.config, period):
+                self._close(period, retry=True)
+
+    def _close(self, previous, *, retry: bool = False) -> str | None:
         with bound_contextvars(period=previous.key):
-            take_snapshot(self.store, self.config, previous, now=self.clock(), final=True)
+            try:
+                close_period(self.store, self.config, previous, now=self.clock())
+            except PeriodIncomplete as exc:
+                hold(self.store, previous, exc.reasons, now=self.clock())
+                if retry:
+                    log.info("month still held open: data incomplete", reasons=exc.reasons)
+                else:
+                    log.error("month held open: data incomplete, not closed", reasons=exc.reasons)
+                return f"{previous.key} held open: " + "; ".join(exc.reasons)
             log.info("month closed")
         self.drain()
         # The scoring DB has the results first; a bulletin that fails (no PDF font, a full
@@ -211,12 +249,14 @@ class Daemon:
         if not self.config.windows:
             return
         week = previous_week(slot.astimezone(self.tz).date())
+        if before_go_live(self.config, week):
+            return
         with bound_contextvars(period=week.key):
             publish(self.store, self.config, week, now=self.clock())
 
     def drain(self) -> None:
         if self.scoring is not None:
-            drain(self.store, self.scoring, now=self.clock())
+            drain(self.store, self.scoring, now=self.clock(), since=self.config.site.since)
 
     # --- the service ---------------------------------------------------------------------
 

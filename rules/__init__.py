@@ -18,6 +18,7 @@ from .model import (
     Exemption,
     Inspection,
     Leave,
+    RankingGroup,
     SlotResult,
     Staff,
     StaffPeriodResult,
@@ -31,7 +32,7 @@ from .timetable import Slot, Timetable, build_slots, build_timetable
 
 __all__ = [
     "CalendarUnknown", "DayResult", "Deduction", "DutyAssignment", "DutyRule", "Evaluation", "Event", "Exemption",
-    "Inputs", "Inspection", "Leave", "PRESETS", "Period", "Policy", "RulesError", "Slot", "SlotResult",
+    "Inputs", "Inspection", "Leave", "PRESETS", "Period", "Policy", "RankingGroup", "RulesError", "Slot", "SlotResult",
     "Staff", "StaffPeriodResult", "Substitution", "Timetable", "WindowPeriodResult", "WorkCalendar",
     "build_policy", "build_slots", "build_timetable", "evaluate_day", "evaluate_days", "evaluate_period",
     "load_preset", "parse_period", "period_of", "periods_in", "resolve_policy", "score_staff", "score_windows",

@@ -2,12 +2,17 @@
 
 Matching: each punch (after de-bouncing repeats) belongs to the slot whose
 acceptance window holds it — to the nearest due time where two windows
-overlap; an in-slot takes its first punch, an out-slot its last. Then, per
-slot: on leave, excused by an exemption, on time, late, early, or missing.
-Per session (an in/out pair): both punches missing, or one missing when the
-policy says a missing punch is absence, or a late / early beyond the
-absence threshold, make that session an absence. Leave, midday leave and
-inspection findings add their own events. Every event carries its evidence.
+overlap; an in-slot takes its first punch, an out-slot its last. Where the
+policy turns a late / early beyond N minutes into absence, a punch no slot
+took that falls inside a session (between its in- and out-slot's due times)
+stands in for that session's missing punch, so an acceptance window cannot
+hide a late of 100 minutes as a cheaper missing punch (三江: 迟到早退超过1.5
+小时的按旷工处理). Then, per slot: on leave, excused by an exemption, on
+time, late, early, or missing. Per session (an in/out pair): both punches
+missing, or one missing when the policy says a missing punch is absence, or
+a late / early beyond the absence threshold, make that session an absence.
+Leave (counted for every session it touches), midday leave and inspection
+findings add their own events. Every event carries its evidence.
 """
 
 from __future__ import annotations
@@ -93,22 +98,28 @@ def evaluate_day(
     plan = _plan(slots)
     session_days, table, is_in = plan.session_days, plan.table, plan.is_in
     chosen: list[datetime | None] = [None] * len(slots)
+    taken: list[int] = [_NONE] * len(slots)  # index in ``kept_all`` of each slot's punch
     # De-bounce: a repeat within the gap is the same punch, so one double punch
     # across a window boundary (12:49:58, 12:50:03) cannot satisfy two slots.
     gap = timedelta(seconds=rules.debounce_seconds)
     kept: datetime | None = None
+    kept_all: list[datetime] = []
     for p in punches:
         if kept is not None and p - kept <= gap:
             continue
         kept = p
+        kept_all.append(p)
         i = table[p.hour * 60 + p.minute]
         if i == _NONE:
             continue
         if is_in[i]:
             if chosen[i] is None:
-                chosen[i] = p
+                chosen[i], taken[i] = p, len(kept_all) - 1
         else:
-            chosen[i] = p
+            chosen[i], taken[i] = p, len(kept_all) - 1
+    from_span: set[int] = set()
+    if rules.absence_after_minutes is not None and None in chosen and len(kept_all) > sum(t != _NONE for t in taken):
+        from_span = _fill_from_span(plan, slots, chosen, taken, kept_all)
 
     if not leaves and not exemptions and not inspections:
         # The ordinary day: every slot punched within grace.
@@ -128,7 +139,7 @@ def evaluate_day(
             )
     key = day.isoformat()
 
-    covered = _leave_cover(slots, day, leaves)
+    covered = _leave_cover(slots, day, leaves, rules.leave_in_grace_minutes)
     excused_slots = {e.slot for e in exemptions}
     excuse_all = "all" in excused_slots
     exemption_ref = {e.slot: (e.ref or e.reason) for e in exemptions}
@@ -136,6 +147,7 @@ def evaluate_day(
     statuses: list[SlotResult] = []
     events: list[Event] = []
     absent_sessions: dict[int, str] = {}
+    by_punch: set[int] = set()  # sessions that are 旷工 because of unexcused missing punches
     slot_events: list[tuple[int, Event]] = []
     any_punch = any(c is not None for c in chosen)
 
@@ -156,7 +168,9 @@ def evaluate_day(
             statuses.append(SlotResult(s.name, "missing"))
             why = f"{s.name} 无打卡（{_hm(s.accept_from)}–{_hm(s.accept_to)}）"
             if rules.missing_punch == "absence":
-                absent_sessions.setdefault(s.session, why)
+                if s.session not in by_punch:  # the missing punch, not a late beyond the threshold, says why
+                    absent_sessions[s.session] = why
+                    by_punch.add(s.session)
             else:
                 slot_events.append((s.session, Event("missing_punch", day, s.name, evidence=why, ref=ref)))
             continue
@@ -172,9 +186,12 @@ def evaluate_day(
             continue
         word = "迟到" if s.kind == "in" else "早退"
         evidence = f"打卡 {_hms(p)}（应 {_hm(s.at)}，{word} {off} 分钟）"
+        if i in from_span:
+            evidence += f"，在 {_hm(s.accept_from)}–{_hm(s.accept_to)} 打卡时段外、本时段工作时间内"
         if rules.absence_after_minutes is not None and off > rules.absence_after_minutes:
             statuses.append(SlotResult(s.name, "absent", p, off))
-            absent_sessions.setdefault(s.session, f"{evidence} 超过 {rules.absence_after_minutes} 分钟按旷工")
+            if s.session not in by_punch:
+                absent_sessions.setdefault(s.session, f"{evidence} 超过 {rules.absence_after_minutes} 分钟按旷工")
             continue
         statuses.append(SlotResult(s.name, "late" if s.kind == "in" else "early", p, off))
         kind = "early"
@@ -188,6 +205,7 @@ def evaluate_day(
         if members and all(statuses[i].status == "missing" for i in members):
             names = "、".join(slots[i].name for i in members)
             absent_sessions[sess] = f"{names} 均无打卡" if any_punch else "全天无打卡"
+            by_punch.add(sess)
 
     for ins in inspections:
         ref = ins.ref or f"{key}/{ins.kind}@{_hm(ins.at)}"
@@ -206,19 +224,35 @@ def evaluate_day(
     for sess, ev in slot_events:
         if sess not in absent_sessions:
             events.append(ev)
+    each = rules.punch_absence == "each"
     for sess in sorted(absent_sessions):
         name = slots[2 * sess].name if 2 * sess < len(slots) else str(sess)
-        events.append(Event("absence_day", day, name, count=session_days,
-                            evidence=absent_sessions[sess], ref=f"{key}/absence-{sess + 1}"))
+        if each and sess in by_punch:
+            # 视同旷工, priced per occurrence: one session, however many of its punches are missing
+            none = all(statuses[i].status == "missing" for i in plan.members[sess])
+            events.append(Event("punch_absence", day, name, count=1.0, evidence=f"{absent_sessions[sess]}，视同旷工",
+                                ref=f"{key}/absence-{sess + 1}", tag="no_punch" if none else "missing_punch"))
+        else:
+            events.append(Event("absence_day", day, name, count=session_days,
+                                evidence=absent_sessions[sess], ref=f"{key}/absence-{sess + 1}"))
 
     leave_kind, leave_days = None, 0.0
     by_kind: dict[str, float] = {}
-    for members in plan.members:
-        # a session counts as leave of a kind when the leave covers both its slots
-        cover = [covered[i] for i in members]
-        if cover and all(c is not None for c in cover) and cover[0].kind != "midday":
-            k = cover[0].kind
-            by_kind[k] = by_kind.get(k, 0.0) + session_days
+    day_leaves = [lv for lv in leaves if lv.kind != "midday"]
+    if day_leaves:
+        # A leave counts its kind for every session it touches, in half-day (session) units —
+        # the documents' own units for 事假 / 病假 (罗山 第十章 四、3: 请假半天至一天); a shorter
+        # absence is 中途请假, recorded as kind "midday". 10:00–15:00 of 事假 is a day of it.
+        lead = timedelta(minutes=rules.leave_in_grace_minutes)
+        for members in plan.members:
+            if not members:
+                continue
+            lo = datetime.combine(day, slots[members[0]].at) + lead
+            hi = datetime.combine(day, slots[members[-1]].at)
+            lo = min(lo, hi)
+            lv = next((x for x in day_leaves if x.start < hi and x.end > lo), None)
+            if lv is not None:
+                by_kind[lv.kind] = by_kind.get(lv.kind, 0.0) + session_days
     for lv in leaves:
         if lv.kind == "midday":
             minutes = int((lv.end - lv.start).total_seconds() // 60)
@@ -254,17 +288,67 @@ def _ex(refs: dict[str, str], slot: str) -> str:
     return f"#{r}" if r else ""
 
 
-def _leave_cover(slots: tuple[Slot, ...], day: date, leaves: Sequence[Leave]) -> list[Leave | None]:
+def _leave_cover(slots: tuple[Slot, ...], day: date, leaves: Sequence[Leave], in_grace: int = 0) -> list[Leave | None]:
+    """The leave that covers each slot's check: one that runs over its due time — for an in-slot,
+    one that starts up to ``in_grace`` minutes after it (work starting at 9:00, sign-in due 8:55)."""
     out: list[Leave | None] = [None] * len(slots)
     if not leaves:
         return out
+    lead = timedelta(minutes=in_grace)
     for i, s in enumerate(slots):
         due = datetime.combine(day, s.at)
+        latest_start = due + lead if s.kind == "in" else due
         for lv in leaves:
-            if lv.start <= due <= lv.end:
+            if lv.start <= latest_start and due <= lv.end:
                 out[i] = lv
                 break
     return out
+
+
+def _fill_from_span(plan: _Plan, slots: tuple[Slot, ...], chosen: list[datetime | None], taken: list[int],
+                    kept: list[datetime]) -> set[int]:
+    """Let punches no slot took stand in for a session's missing punches (三江 一、1: 迟到早退超过
+    1.5小时的按旷工处理 — an acceptance window must not turn such a late into a missing punch).
+
+    A spare punch counts for a session when it falls strictly between the session's in- and
+    out-slot due times: the first one before the out-slot's punch is a late arrival, the last
+    one after the in-slot's punch an early departure; a lone spare punch in a session with
+    neither punch goes to the nearer due time. Returns the slots so filled.
+    """
+    used = {t for t in taken if t != _NONE}
+    filled: set[int] = set()
+    for members in plan.members:
+        if len(members) != 2:
+            continue
+        a, b = members
+        if chosen[a] is not None and chosen[b] is not None:
+            continue
+        lo, hi = slots[a].at_min, slots[b].at_min
+        spare = [j for j, p in enumerate(kept) if j not in used and lo < p.hour * 60 + p.minute < hi]
+        if not spare:
+            continue
+        pick_in = pick_out = _NONE
+        if chosen[a] is None and chosen[b] is None:
+            if len(spare) == 1:
+                m = kept[spare[0]].hour * 60 + kept[spare[0]].minute
+                if m - lo <= hi - m:
+                    pick_in = spare[0]
+                else:
+                    pick_out = spare[0]
+            else:
+                pick_in, pick_out = spare[0], spare[-1]
+        elif chosen[a] is None:
+            before = [j for j in spare if kept[j] < chosen[b]]
+            pick_in = before[0] if before else _NONE
+        else:
+            after = [j for j in spare if kept[j] > chosen[a]]
+            pick_out = after[-1] if after else _NONE
+        for i, j in ((a, pick_in), (b, pick_out)):
+            if j != _NONE:
+                chosen[i], taken[i] = kept[j], j
+                used.add(j)
+                filled.add(i)
+    return filled
 
 
 def _session_at(slots: tuple[Slot, ...], at: datetime) -> int:

@@ -25,6 +25,7 @@ from .model import (
     Exemption,
     Inspection,
     Leave,
+    RankingGroup,
     Staff,
     StaffPeriodResult,
     Substitution,
@@ -50,6 +51,7 @@ class Inputs:
     substitutions: Sequence[Substitution] = ()
     duty: Sequence[DutyAssignment] = ()
     duty_rules: Sequence[DutyRule] = ()
+    ranking_groups: Mapping[str, RankingGroup] = field(default_factory=dict)  # window code → its group
 
 
 @dataclass
@@ -223,6 +225,7 @@ def _evaluate_period(inputs: Inputs, period: Period) -> Evaluation:
     for s in inputs.staff:
         if s.role == "chief":
             chiefs[s.window] = days[s.staff_no]
-    windows = score_windows(inputs.windows, staff_results, inputs.policies, period, chiefs=chiefs)
+    windows = score_windows(inputs.windows, staff_results, inputs.policies, period, chiefs=chiefs,
+                            groups=inputs.ranking_groups)
     in_period = {no: [d for d in ds if d.day in period] for no, ds in days.items()}
     return Evaluation(period, in_period, staff_results, windows)

@@ -29,6 +29,10 @@ EVENT_KINDS: tuple[str, ...] = (
     "missing_punch",
     "excused_punch",  # a late / early / missing punch excused by an exemption: never scored
     "absence_day",  # counted in days: 0.5 for a half-day session
+    # 旷工 of a session made by unexcused missing punches, priced per occurrence (each session)
+    # where the policy says day.punch_absence = "each" (罗山 附件1 视同旷工 … 每人每次扣10分); its
+    # tag is "missing_punch" (one punch missing) or "no_punch" (the session has no punch)
+    "punch_absence",
     "personal_leave_day",
     "sick_leave_day",
     "other_leave_day",
@@ -244,6 +248,13 @@ class StaffPeriodResult:
     no_excellent_reasons: list[str] = field(default_factory=list)
     deductions: list[Deduction] = field(default_factory=list)
     in_assessment: bool = True
+    #: Why the person is not assessed in this period (``in_assessment`` False):
+    #: ``exempt``, ``inactive`` (not yet joined / left), ``exempt_duty`` (every
+    #: scheduled day excused or on official duty), ``no_workday``, ``joined_late``.
+    not_assessed: str | None = None
+    #: A note on the grade that is not a finding against the person, e.g. the
+    #: 优秀 quota being full (a quota is not a penalty).
+    grade_note: str | None = None
 
 
 @dataclass(slots=True)
@@ -261,3 +272,31 @@ class WindowPeriodResult:
     red_flag: bool = False
     chief_onsite_ratio: float | None = None
     deductions: list[Deduction] = field(default_factory=list)
+    ranking_group: str = ""
+    staff_days: int = 0  # scheduled staff-days of its assessed staff (the weighted mean's weight)
+
+    @property
+    def score_ratio(self) -> float:
+        """The score as a fraction of the maximum: what windows are ranked on."""
+        return round(self.attendance_score / self.max_points, 9) if self.max_points else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RankingGroup:
+    """Windows ranked against one another (default: the whole centre, ``name`` "").
+
+    The documents award 流动红旗 on the whole assessment, of which attendance
+    is one part, so by default a group gets an attendance ranking and no
+    flags (``flags_on = "none"``). With ``flags_on = "attendance"`` the top
+    ``red_flags`` windows of the attendance ranking are flagged (``None``: the
+    count the windows' policy gives); windows tied at the boundary are all
+    left out when flagging them all would exceed the count (``ties =
+    "exclude"``) or all flagged (``ties = "share"``). A window with a score of
+    0 or no scheduled staff-days is never flagged.
+    """
+
+    name: str = ""
+    title: str = ""
+    flags_on: Literal["none", "attendance"] = "none"
+    red_flags: int | None = None
+    ties: Literal["exclude", "share"] = "exclude"

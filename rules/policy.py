@@ -11,9 +11,9 @@ a window's policy names a preset and overrides any value.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import RulesError
 from .model import EVENT_KINDS, LEAVE_KINDS
@@ -28,6 +28,9 @@ MEASURES = (
     "serious_late_count",
     "missing_punches",
     "absent_days",
+    # away from the post for any reason, in workdays: 旷工, leave (but the rule's excluded_leave
+    # kinds) and days covered by a substitute (顶岗), at most one a day (罗山 第十五条)
+    "absence_any_days",
     "absence_count",  # separate occurrences of absence (a day or half-day each)
     "full_day_absences",  # days absent for the whole day
     "personal_leave_days",
@@ -38,6 +41,22 @@ MEASURES = (
     "sleeping_count",
     "unrelated_activity_count",
 )
+
+
+def _known(names: tuple[str, ...], what: str):
+    """A validator of a list of names, each one of ``names``."""
+
+    def check(value: list[str]) -> list[str]:
+        for k in value:
+            if k not in names:
+                raise ValueError(f"unknown {what} {k!r}")
+        return value
+
+    return check
+
+
+EventKinds = Annotated[list[str], AfterValidator(_known(EVENT_KINDS, "event kind"))]
+LeaveKinds = Annotated[list[str], AfterValidator(_known(LEAVE_KINDS, "leave kind"))]
 
 
 class _Model(BaseModel):
@@ -52,6 +71,7 @@ class Points(_Model):
     early: float | None = None
     missing_punch: float | None = None
     absence_day: float | None = None  # per day of absence; half a day costs half
+    punch_absence: float | None = None  # per session made 旷工 by missing punches (day.punch_absence = "each")
     personal_leave_day: float | None = None
     sick_leave_day: float | None = None
     other_leave_day: float | None = None
@@ -82,6 +102,16 @@ class DayRules(_Model):
     serious_late_minutes: int | None = Field(None, ge=1)  # late beyond this is a serious late
     absence_after_minutes: int | None = Field(None, ge=1)  # late / early beyond this: absence of the session
     missing_punch: Literal["absence", "event"] = "absence"
+    # How a session that is 旷工 because of unexcused missing punches (both missing; or one, with
+    # missing_punch = "absence") is priced: "by_day" — as absence_day for its share of a day;
+    # "each" — one punch_absence event per session at points.punch_absence, so that a session
+    # with no punch never costs less than one with a single missing punch. Either way it is 旷工
+    # in the tallies (absent_days: its share of a day; absence_count).
+    punch_absence: Literal["by_day", "each"] = "by_day"
+    # A leave that starts up to this many minutes after an in-slot's due time still covers that
+    # check, and a session's work starts this long after its in-slot's due time (罗山 第十章 一:
+    # work from 9:00, sign-in due by 8:55, so a leave from 9:00 covers the morning sign-in).
+    leave_in_grace_minutes: int = Field(0, ge=0, le=60)
     debounce_seconds: int = Field(60, ge=0, le=3600)
     off_post_absence_after_minutes: int | None = Field(None, ge=1)
     midday_leave_long_minutes: int | None = Field(None, ge=1)
@@ -93,19 +123,11 @@ class Conversion(_Model):
     ``amount`` of the ``to`` event (e.g. 0.5 day of absence). The counted events
     keep their own points: a conversion never makes one more event cheaper."""
 
-    from_: list[str] = Field(alias="from", min_length=1)
+    from_: EventKinds = Field(alias="from", min_length=1)
     every: int = Field(ge=1)
     to: str
     amount: float = Field(1.0, gt=0)
     per: PeriodKind = "month"
-
-    @field_validator("from_")
-    @classmethod
-    def _kinds(cls, v: list[str]) -> list[str]:
-        for k in v:
-            if k not in EVENT_KINDS:
-                raise ValueError(f"unknown event kind {k!r}")
-        return v
 
     @field_validator("to")
     @classmethod
@@ -129,18 +151,10 @@ class Allowance(_Model):
 class LeaveLimit(_Model):
     """Leave of ``kinds`` beyond ``over`` days in a ``per`` window costs ``points`` once."""
 
-    kinds: list[str] = Field(min_length=1)
+    kinds: LeaveKinds = Field(min_length=1)
     over: float = Field(ge=0)
     per: PeriodKind = "year"
     points: float = Field(ge=0)
-
-    @field_validator("kinds")
-    @classmethod
-    def _kinds(cls, v: list[str]) -> list[str]:
-        for k in v:
-            if k not in LEAVE_KINDS:
-                raise ValueError(f"unknown leave kind {k!r}")
-        return v
 
 
 class Disqualify(_Model):
@@ -152,6 +166,11 @@ class Disqualify(_Model):
     per: PeriodKind
     effect: Literal["disqualified", "no_excellent"] = "disqualified"
     reason: str
+    # The longest period the finding applies to ("当季" → "quarter"): a longer period (the year)
+    # neither counts the rule nor carries its findings from its parts. None: every period.
+    applies_to: PeriodKind | None = None
+    # Leave kinds the absence_any_days measure leaves out (罗山 第十五条: 公伤、婚假、产假人员按有关规定办理).
+    excluded_leave: LeaveKinds = ["injury", "marriage", "maternity"]
 
     @field_validator("measure")
     @classmethod
@@ -196,6 +215,11 @@ class Policy(_Model):
     leave_limits: list[LeaveLimit] = []
     disqualify: list[Disqualify] = []
     grades: list[Grade] = []
+    #: What the document's grade bands grade: the attendance category itself
+    #: ("attendance"), or the whole assessment ("total", e.g. 罗山 第十二条 grades
+    #: the 100-point 考核), in which case attendd, having only attendance, grades
+    #: nobody (``grade`` NULL) and keeps only the eligibility findings.
+    grades_on: Literal["attendance", "total"] = "attendance"
     excellent_quota_percent: float | None = Field(None, gt=0, le=100)
     min_months_in_year: int | None = Field(None, ge=1, le=12)  # to be in the annual assessment
     window: WindowRules = WindowRules()

@@ -54,6 +54,16 @@ def listed_workdays(holidays: Collection[date], makeup: Collection[date]) -> Cal
     return is_workday
 
 
+def attendance_flags(windows, **kw):
+    """Ranking groups that opt in to 流动红旗 on the attendance ranking alone (issue 10: the default
+    is none, as the documents award flags on the whole assessment): one group of all ``windows``,
+    the count from their policy unless ``red_flags`` is given."""
+    from rules import RankingGroup
+
+    group = RankingGroup(flags_on="attendance", **kw)
+    return {code: group for code in windows}
+
+
 def in_season(d: date, season: tuple[str, str] = SUMMER) -> bool:
     """Whether ``d`` falls in ``season`` (``("MM-DD", "MM-DD")``, both inclusive, within one year)."""
     first, last = (tuple(int(x) for x in s.split("-")) for s in season)

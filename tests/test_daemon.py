@@ -240,3 +240,22 @@ def test_a_month_in_progress_is_scored_on_the_days_that_have_happened(env):
     assert {r["scheduled_days"] for r in snap.rows["staff_periods"]} == {8}  # 2–6 and 9–11 March
     after, _ = days_scored(utc(2026, 4, 1, 2))
     assert max(after) == date(2026, 3, 31)
+
+
+def test_the_outbox_never_pushes_a_period_before_go_live(env):
+    """Issue 10.7: a month left in the outbox from before `[site] since` was set (as the first
+    run of an earlier version left ten months of 2020–2022) is never pushed, and is not evaluated again."""
+    from daemon.errors import UserError
+
+    config, store, scoring = env
+    fill(store)
+    now = utc(2026, 4, 1, 9)
+    take_snapshot(store, config, parse_period("2026-03"), now=now)  # no `since` yet
+    live = config.model_copy(update={"site": config.site.model_copy(update={"since": date(2026, 4, 1)})})
+    assert pending(store, scoring, since=live.site.since) == []
+    Daemon(live, store, scoring, connect=None, clock=lambda: now, tz=TZ).drain()
+    assert scoring.rows("att_staff_period") == []
+    with pytest.raises(UserError, match="before go-live"):
+        take_snapshot(store, live, parse_period("2026-03"), now=now)
+    # the go-live month itself, and a period overlapping it, are allowed
+    assert take_snapshot(store, live, parse_period("2026-Q2"), now=utc(2026, 4, 2, 9), queue=False).revision is None

@@ -37,7 +37,7 @@ from rules import (
     resolve_policy,
 )
 
-from scenario import Pattern, listed_workdays, slots, timetable, variant
+from scenario import Pattern, attendance_flags, listed_workdays, slots, timetable, variant
 
 WINTER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "14:30", "pm_out": "17:30"}
 SUMMER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "15:00", "pm_out": "18:00"}
@@ -122,6 +122,8 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
         timetables={"hall": build_timetable("hall", TIMETABLE)},
         window_timetable={w: "hall" for w in WINDOWS},
         calendar=WorkCalendar(),
+        # 一、前六名 on the attendance ranking: a centre that opts in to flags on attendance alone
+        ranking_groups=attendance_flags(WINDOWS),
         leaves=[
             Leave("101", "annual", datetime(2026, 6, 22, 8, 0), datetime(2026, 6, 26, 18, 0), "L1"),
             Leave("201", "sick", datetime(2026, 3, 2, 8, 0), datetime(2026, 3, 13, 17, 30), "L2"),

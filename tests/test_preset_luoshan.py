@@ -139,7 +139,8 @@ def test_late_early_missing_and_an_excused_late(may):
     assert [(d.rule, d.ref, d.points) for d in r.deductions] == [
         ("late", "2026-05-06/am_in", 3),
         ("early", "2026-05-07/pm_out", 3),
-        ("missing_punch", "2026-05-11/am_out", 10),
+        # issue 10 (12): 视同旷工 — the forgotten punch makes its morning 旷工, one 次 at 10 points
+        ("punch_absence", "2026-05-11/absence-1", 10),
         ("late", "2026-05-19/pm_in", 3),
     ]
     assert (r.late_count, r.early_count, r.missing_punches, r.excused_punches) == (2, 1, 1, 1)
@@ -159,15 +160,17 @@ def test_leave_midday_leave_inspection_and_absence(may):
     串岗 每次扣3分; 旷工每天扣10分.
 
     103: personal 1 day (1) + sick 2 days (0.5 × 2 = 1) + midday leave of 150 min (0.5)
-    + roaming (3) + absent 05-21 (10) = 15.5 → 9.5. Three midday leaves in May, none over
+    + roaming (3) + no punch at all on 05-21 (未按时录入考勤 … 视同旷工 每人每次扣10分: two 次, the
+    morning and the afternoon, 20) = 25.5 → 0 (扣完为止). Three midday leaves in May, none over
     the quarter's six yet (3 in April + 3 = 6).
     """
     r = by_staff(may)["103"]
+    # issue 10 (12): a day without punches is two sessions of 视同旷工 at 10 each (was 2 × 5)
     assert sorted((d.rule, d.points) for d in r.deductions) == sorted([
         ("personal_leave_day", 1), ("sick_leave_day", 0.5), ("sick_leave_day", 0.5), ("midday_leave_long", 0.5),
-        ("roaming", 3), ("absence_day", 5), ("absence_day", 5),
+        ("roaming", 3), ("punch_absence", 10), ("punch_absence", 10),
     ])
-    assert r.deduction_points == 15.5 and r.attendance_score == 9.5
+    assert r.deduction_points == 25.5 and r.attendance_score == 0
     assert (r.personal_leave_days, r.sick_leave_days, r.absent_days, r.midday_leave_count) == (1, 2, 1, 3)
     # the midday leave covered am_out on 05-18: not a missing punch
     assert r.missing_punches == 0
@@ -190,25 +193,35 @@ def test_substitute_punches_count_for_the_covered_staff(may):
 
 def test_missing_the_make_up_workday_is_a_day_absent(may):
     r = by_staff(may)["105"]
+    # issue 10 (12): 未按时录入考勤 … 视同旷工 每人每次扣10分 — each session 10 (was 5)
     assert [(d.rule, d.ref, d.points) for d in r.deductions] == [
-        ("absence_day", "2026-05-09/absence-1", 5), ("absence_day", "2026-05-09/absence-2", 5)]
-    assert r.attendance_score == 15
+        ("punch_absence", "2026-05-09/absence-1", 10), ("punch_absence", "2026-05-09/absence-2", 10)]
+    assert r.attendance_score == 5 and r.absent_days == 1
 
 
 def test_window_score_is_the_weighted_mean(may):
     """附件2 工作考勤（25分）: 窗口所有工作人员 … 以加权平均数 … 作为窗口工作考勤得分.
-    (25 + 6 + 9.5 + 20 + 15) / 5 with 19 workdays each = 15.1."""
+    (25 + 6 + 0 + 20 + 5) / 5 with 19 workdays each = 11.2 (issue 10 (12): 103 and 105's days
+    without punches are two 次 of 视同旷工 each)."""
     (w,) = may.windows
-    assert w.attendance_score == pytest.approx(15.1)
+    assert w.attendance_score == pytest.approx(11.2)
     assert w.max_points == 25 and w.rank == 1
 
 
 def test_grades_and_the_excellent_quota(may):
-    """第十二条: 80分以上优秀, 60分以上称职 (as % of 25); 第十九条: 优秀 ≤ 15% —
-    of five staff that is none (0.75 rounds down), so 25 and 20 points are 称职."""
-    g = {no: r.grade for no, r in by_staff(may).items()}
-    assert g == {"101": "称职", "102": "基本称职", "103": "基本称职", "104": "称职", "105": "称职"}
-    assert any("15%" in x for x in by_staff(may)["101"].no_excellent_reasons)
+    """第十二条 grades the whole 100-point 考核 (80分以上优秀, 60分以上称职), not the 25-point 出勤值勤:
+    the preset grades nobody (issue 10). A centre that grades the category itself on the same bands
+    (``grades_on = "attendance"``, as % of 25) meets 第十九条's 优秀 ≤ 15%: of five staff that is none
+    (0.75 rounds down), so 25 and 20 points are 称职 — with a quota note, not a finding."""
+    assert {no: r.grade for no, r in by_staff(may).items()} == dict.fromkeys(("101", "102", "103", "104", "105"))
+    graded = build()
+    own = resolve_policy("hall", "luoshan", {"grades_on": "attendance"})
+    graded.policies = {"gongan": own}
+    r = by_staff(evaluate_period(graded, parse_period("2026-05")))
+    assert {no: x.grade for no, x in r.items()} == {
+        "101": "称职", "102": "基本称职", "103": "基本称职", "104": "称职",
+        "105": "基本称职"}  # issue 10 (12): 105's day without punches costs 20, not 10
+    assert "15%" in r["101"].grade_note and not r["101"].no_excellent_reasons  # missing the quota is no penalty
 
 
 def test_quarter_counts_midday_leave_beyond_six():
@@ -218,7 +231,8 @@ def test_quarter_counts_midday_leave_beyond_six():
     assert over == [("midday_leave_over_quota", date(2026, 6, 3), 0.5),
                     ("midday_leave_over_quota", date(2026, 6, 10), 0.5)]
     assert q2.midday_leave_count == 8
-    assert q2.deduction_points == 16.5 and q2.attendance_score == 8.5
+    # issue 10 (12): 05-21 without punches is 20 (two 次 of 视同旷工), so 26.5 points, capped at 25
+    assert q2.deduction_points == 26.5 and q2.attendance_score == 0
     june = by_staff(evaluate_period(build(), parse_period("2026-06")))["103"]
     assert june.deduction_points == 1.0  # the month view counts from the quarter's start
 

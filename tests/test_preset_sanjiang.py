@@ -36,7 +36,7 @@ from rules import (
     resolve_policy,
 )
 
-from scenario import Pattern, at, listed_workdays, slots, timetable, variant
+from scenario import Pattern, attendance_flags, at, listed_workdays, slots, timetable, variant
 
 # --- the site ----------------------------------------------------------------------------
 
@@ -211,13 +211,14 @@ def test_half_year_deductions_each_with_its_evidence(h1):
     assert absence.slot == "am_in"
     assert absence.evidence == "打卡 09:31:20（应 08:00，迟到 91 分钟） 超过 90 分钟按旷工"
     assert r["102"].deductions[0].evidence == "打卡 09:29:05（应 08:00，迟到 89 分钟）"
-    # 103 覃海: no punches on the 2月28日 make-up Saturday — a whole day of 旷工, 2 × 0.5 × 10 = 10;
+    # 103 覃海: no punches on the 2月28日 make-up Saturday — a whole day of 旷工; issue 10 (12): each
+    # session with neither punch costs its two missing punches (5 + 5), so 2 × 10 = 20 (was 2 × 5);
     # 年休假 02-24 … 02-27 costs nothing.
     assert _ded(r["103"]) == [
-        (D(2026, 2, 28), "absence_day", "2026-02-28/absence-1", 5),
-        (D(2026, 2, 28), "absence_day", "2026-02-28/absence-2", 5),
+        (D(2026, 2, 28), "punch_absence", "2026-02-28/absence-1", 10),
+        (D(2026, 2, 28), "punch_absence", "2026-02-28/absence-2", 10),
     ]
-    assert r["103"].deductions[0].evidence == "全天无打卡"
+    assert r["103"].deductions[0].evidence == "全天无打卡，视同旷工"
     # 201 杨梅: 串岗聊天 (一、2) 5; pm_in 14:50 on 04-30 is 20 min late on winter hours (5); the same
     # 14:50 on 05-06 is on time on summer hours (15:00); pm_out 17:45 on 05-07 leaves 15 min before
     # the summer 18:00 (5). 病假 and 中途请假 (请假记录) cost nothing.
@@ -252,10 +253,10 @@ def test_half_year_deductions_each_with_its_evidence(h1):
 def test_half_year_scores_counts_and_one_vote_veto(h1):
     r = _by_no(h1)
     # score = 25 − deductions, stopping at 25 (扣完为止)
-    #   101: 25 − 10 = 15      102: 25 − 15 = 10     103: 25 − 10 = 15
+    #   101: 25 − 10 = 15      102: 25 − 15 = 10     103: 25 − 20 = 5 (issue 10 (12): was 10 → 15)
     #   201: 25 − 15 = 10      202: 25 − 10 = 15
     #   301: 25 − 5 = 20       302: 25 − min(30, 25) = 0
-    expect = {"101": (10, 15), "102": (15, 10), "103": (10, 15), "201": (15, 10), "202": (10, 15),
+    expect = {"101": (10, 15), "102": (15, 10), "103": (20, 5), "201": (15, 10), "202": (10, 15),
               "301": (5, 20), "302": (30, 0)}
     for no, (points, score) in expect.items():
         assert (r[no].deduction_points, r[no].attendance_score, r[no].max_points) == (points, score, 25), no
@@ -283,12 +284,13 @@ def test_half_year_scores_counts_and_one_vote_veto(h1):
 def test_window_ranking(h1):
     w = {x.window: x for x in h1.windows}
     # weighted by scheduled days (120 each), i.e. the plain mean here:
-    #   公安 (15 + 10 + 15) / 3 = 13.3333;  税务 (10 + 15) / 2 = 12.5;  市场监管 (20 + 0) / 2 = 10
-    assert w["gongan"].attendance_score == 13.3333
+    #   公安 (15 + 10 + 5) / 3 = 10;  税务 (10 + 15) / 2 = 12.5;  市场监管 (20 + 0) / 2 = 10
+    # (issue 10 (12): 103's day without punches costs 20, so 公安 drops from 13.3333 to a tie at 10)
+    assert w["gongan"].attendance_score == 10.0
     assert w["shuiwu"].attendance_score == 12.5
     assert w["shichang"].attendance_score == 10.0
     assert [(x.window, x.rank) for x in sorted(h1.windows, key=lambda x: x.rank)] == [
-        ("gongan", 1), ("shuiwu", 2), ("shichang", 3)]
+        ("shuiwu", 1), ("gongan", 2), ("shichang", 2)]
     assert {x.window: x.staff_count for x in h1.windows} == {"gongan": 3, "shuiwu": 2, "shichang": 2}
     # 优质服务窗口 (8 a half-year) is judged on 附件2, not on this item: no red flag by default
     assert not any(x.red_flag for x in h1.windows)
@@ -296,9 +298,13 @@ def test_window_ranking(h1):
 
 
 def test_red_flags_by_override():
-    # a centre that marks the attendance ranking's top window overrides window.red_flags
-    ev = evaluate_period(site_inputs({"window": {"red_flags": 1}}), parse_period("2026-H1"))
-    assert {x.window: x.red_flag for x in ev.windows} == {"gongan": True, "shuiwu": False, "shichang": False}
+    # a centre that marks the attendance ranking's top window opts in (ranking group flags_on) and
+    # overrides window.red_flags
+    inp = site_inputs({"window": {"red_flags": 1}})
+    inp.ranking_groups = attendance_flags(inp.windows)
+    ev = evaluate_period(inp, parse_period("2026-H1"))
+    # issue 10 (12): 税务 now leads (公安's 103 lost 20 for a day without punches)
+    assert {x.window: x.red_flag for x in ev.windows} == {"gongan": False, "shuiwu": True, "shichang": False}
 
 
 def test_monthly_bulletin_march():

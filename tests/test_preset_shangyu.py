@@ -39,7 +39,7 @@ from rules import (
     resolve_policy,
 )
 
-from scenario import Pattern, at, listed_workdays, slots, timetable, variant
+from scenario import Pattern, attendance_flags, at, listed_workdays, slots, timetable, variant
 
 WINTER = {"am_in": "08:30", "am_out": "12:00", "pm_in": "13:30", "pm_out": "17:00"}
 SUMMER = {"am_in": "08:30", "am_out": "12:00", "pm_in": "14:00", "pm_out": "17:30"}
@@ -123,6 +123,8 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
         timetables={"shangyu-hall": build_timetable("shangyu-hall", TIMETABLE)},
         window_timetable={w: "shangyu-hall" for w in WINDOWS},
         calendar=WorkCalendar(),
+        # the tests below check 一、1's top 8 on the attendance ranking: a centre that opts in to that
+        ranking_groups=attendance_flags(WINDOWS),
         leaves=[
             Leave("101", "annual", datetime(2026, 5, 11, 8, 30), datetime(2026, 5, 13, 17, 30), "L1"),
             Leave("101", "official", datetime(2026, 5, 20, 8, 30), datetime(2026, 5, 20, 17, 30), "L2", "区里开会"),

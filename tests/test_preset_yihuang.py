@@ -45,7 +45,7 @@ from rules import (
     resolve_policy,
 )
 
-from scenario import Pattern, at, slots, timetable, variant, workdays
+from scenario import Pattern, attendance_flags, at, slots, timetable, variant, workdays
 
 POLICY = resolve_policy("yihuang-hall", "yihuang")
 CAL = WorkCalendar()
@@ -179,6 +179,7 @@ def build(*, extra_leaves: tuple[Leave, ...] = (), policy=POLICY) -> Inputs:
     return Inputs(
         staff=STAFF, punches=punches, windows=WINDOWS, policies={w: policy for w in WINDOWS},
         timetables=TIMETABLES, window_timetable=WINDOW_TT, calendar=CAL,
+        ranking_groups=attendance_flags(WINDOWS),  # 五、1 top 5, opted in on attendance alone
         leaves=[*leaves(), *extra_leaves],
         exemptions=[
             Exemption("101", D(2026, 10, 21), "am_out", "被派往不动产登记现场，有窗口负责人签字证明", "BK-01"),
@@ -505,21 +506,29 @@ def test_sleeping_is_not_a_listed_finding():
 
 def test_top_five_windows_get_the_red_flag_and_deductions_stop_at_45():
     """五、1: 前5名为流动红旗窗口; 五、2: 扣分扣完大项分数为止. Seven windows, one person each, with
-    0, 1, 2, 3, 4, 4, and all 22 days absent (22 × 5 = 110 → 0). Ties share a rank, so the two
-    windows tied for 5th both get a flag; 45, 44.5, 44, 43.5, 43, 43, 0."""
+    0, 1, 2, 3, 4, 4, and all 22 days absent (22 × 5 = 110 → 0). Ties share a rank (45, 44.5, 44,
+    43.5, 43, 43, 0). Flags on attendance alone are opted in (issue 10: the document awards them on
+    the whole assessment); the two windows tied for 5th both get one only where the centre says
+    ties share (``ties = "share"``), else neither does: never more flags than 5."""
     lates = {"a": 0, "b": 1, "c": 2, "d": 3, "e": 4, "f": 4}
     staff = [Staff(k, k, k) for k in [*lates, "g"]]
     punches = {k: month_punches(MARCH[:n]) for k, n in lates.items()}
     punches["g"] = []
-    ev = evaluate_period(Inputs(
-        staff=staff, punches=punches, windows={s.window: s.window for s in staff},
-        policies={s.window: POLICY for s in staff}, timetables={"pinghu": PINGHU},
-        window_timetable={s.window: "pinghu" for s in staff}, calendar=CAL,
-    ), parse_period("2026-03"))
+
+    def run(**group):
+        return evaluate_period(Inputs(
+            staff=staff, punches=punches, windows={s.window: s.window for s in staff},
+            policies={s.window: POLICY for s in staff}, timetables={"pinghu": PINGHU},
+            window_timetable={s.window: "pinghu" for s in staff}, calendar=CAL,
+            ranking_groups=attendance_flags([s.window for s in staff], **group),
+        ), parse_period("2026-03"))
+
+    ev = run(ties="share")
     got = {w.window: (w.attendance_score, w.rank, w.red_flag) for w in ev.windows}
     assert got == {
         "a": (45.0, 1, True), "b": (44.5, 2, True), "c": (44.0, 3, True), "d": (43.5, 4, True),
         "e": (43.0, 5, True), "f": (43.0, 5, True), "g": (0.0, 7, False)}
+    assert {w.window for w in run().windows if w.red_flag} == {"a", "b", "c", "d"}
     g = next(r for r in ev.staff if r.staff_no == "g")
     assert (g.deduction_points, g.attendance_score, g.absent_days) == (110.0, 0.0, 22.0)
 

@@ -150,8 +150,12 @@ def test_minute_resolution_and_grace():
 
 def test_no_punch_at_all_is_a_whole_day_absent():
     r = day([])
-    assert r.absent_days == 1 and [e.kind for e in r.events] == ["absence_day", "absence_day"]
-    assert r.events[0].evidence == "全天无打卡"
+    # issue 10 (12): under luoshan a session without punches is 视同旷工, one punch_absence each
+    assert r.absent_days == 1 and [e.kind for e in r.events] == ["punch_absence", "punch_absence"]
+    assert r.events[0].evidence == "全天无打卡，视同旷工"
+    by_day = evaluate_day(Staff("1", "x", "w"), D, "workday", STANDARD.slots, [],
+                          rules=resolve_policy("p", "yihuang").day)
+    assert [e.kind for e in by_day.events] == ["absence_day", "absence_day"] and by_day.events[0].evidence == "全天无打卡"
 
 
 def test_exemption_all_excuses_the_day():
@@ -232,11 +236,25 @@ def test_bad_periods(bad):
 
 
 def test_ranking_ties_share_a_rank_and_red_flags_go_to_the_top():
+    """Competition ranking (1, 1, 3); no flags unless the group flags on attendance; a tie at the
+    boundary is left out unless the group says ties share (see tests/test_rankings.py for more)."""
+    from rules import RankingGroup
+
     policy = resolve_policy("p", "luoshan", {"window": {"red_flags": 2}})
     rows = [StaffPeriodResult(no, w, "p", "month", "2026-03", scheduled_days=20, attendance_score=s)
             for no, w, s in (("1", "a", 20.0), ("2", "b", 25.0), ("3", "c", 20.0), ("4", "d", 10.0))]
-    out = {w.window: w for w in score_windows({c: c for c in "abcd"}, rows, {c: policy for c in "abcd"}, parse_period("2026-03"))}
-    assert [(c, out[c].rank, out[c].red_flag) for c in "abcd"] == [("a", 2, True), ("b", 1, True), ("c", 2, True), ("d", 4, False)]
+
+    def run(group=None):
+        groups = {c: group for c in "abcd"} if group else None
+        return {w.window: w for w in score_windows({c: c for c in "abcd"}, rows, {c: policy for c in "abcd"},
+                                                   parse_period("2026-03"), groups=groups)}
+
+    out = run()
+    assert [(c, out[c].rank, out[c].red_flag) for c in "abcd"] == [("a", 2, False), ("b", 1, False), ("c", 2, False), ("d", 4, False)]
+    out = run(RankingGroup(flags_on="attendance"))
+    assert [c for c in "abcd" if out[c].red_flag] == ["b"]
+    out = run(RankingGroup(flags_on="attendance", ties="share"))
+    assert [c for c in "abcd" if out[c].red_flag] == ["a", "b", "c"]
 
 
 def test_unknown_policy_keys_and_values_name_their_path():

@@ -158,3 +158,68 @@ def test_quarter_of_a_monthly_preset_is_the_mean_of_its_months():
     q = evaluate_period(inputs, parse_period("2026-Q1")).staff[0]
     months = [evaluate_period(inputs, parse_period(k)).staff[0].attendance_score for k in ("2026-01", "2026-02", "2026-03")]
     assert q.attendance_score == round(sum(months) / 3, 4)
+
+
+# --- issue 10 (12): one more missing punch never makes a session or a day cheaper ----------------
+
+_POLICIES = {name: resolve_policy("p", name) for name in PRESETS}
+_TIMETABLES = {"standard": STANDARD, **{
+    name: build_timetable(name, p.timetable) for name, p in _POLICIES.items() if p.timetable}}
+_DAY = WORKDAYS[0]
+_ANYONE = Staff("1", "s", "w")
+
+
+def _day_points(policy, result) -> float:
+    """What the day's own events cost under ``policy`` (period rules aside)."""
+    total = 0.0
+    for e in result.events:
+        pts = policy.points.of(e.kind)
+        if pts is None and e.kind == "serious_late":
+            pts = policy.points.late
+        total += (pts or 0.0) * e.count
+    return round(total, 6)
+
+
+day_offsets = st.tuples(*[st.one_of(st.none(), st.integers(-150, 200), st.integers(-5, 5))] * 4)
+day_extras = st.lists(st.one_of(
+    st.tuples(st.just("leave"), st.sampled_from(["personal", "sick", "marriage", "midday"]),
+              st.integers(6 * 60, 17 * 60), st.integers(30, 600)),
+    st.tuples(st.just("inspection"), st.sampled_from(["off_post", "roaming", "sleeping"]),
+              st.integers(9 * 60, 17 * 60), st.integers(5, 200)),
+    st.tuples(st.just("exemption"), st.sampled_from(["am_in", "am_out", "pm_in", "pm_out"]), st.just(0), st.just(0)),
+), max_size=2)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(preset=st.sampled_from(PRESETS), tt=st.sampled_from(sorted(_TIMETABLES)), offs=day_offsets,
+       extra=day_extras, data=st.data())
+def test_one_more_missing_punch_never_makes_a_day_cheaper(preset, tt, offs, extra, data):
+    """Issue 10 (12), over every preset and its own timetable: with nothing else changed, removing
+    one punch (one more unexcused missing punch) never lowers what the day costs — 罗山 附件1
+    未按时录入考勤 … 视同旷工 每人每次扣10分 must not make the whole half day (旷工每天扣10分) cheaper."""
+    from rules import Exemption, evaluate_day
+
+    policy, slots = _POLICIES[preset], _TIMETABLES[tt].slots
+    punches = sorted(datetime.combine(_DAY, s.at) + timedelta(minutes=off)
+                     for s, off in zip(slots, offs) if off is not None)
+    punches = [p for p in punches if p.date() == _DAY]
+    if not punches:
+        return
+    leaves, inspections, exemptions = [], [], []
+    for i, (what, kind, start, minutes) in enumerate(extra):
+        at = datetime.combine(_DAY, time()) + timedelta(minutes=start)
+        if what == "leave":
+            leaves.append(Leave("1", kind, at, at + timedelta(minutes=minutes), f"L{i}"))
+        elif what == "inspection":
+            inspections.append(Inspection("1", at, kind, minutes, "", f"I{i}"))
+        else:
+            exemptions.append(Exemption("1", _DAY, kind, "", f"E{i}"))
+
+    def cost(ps):
+        r = evaluate_day(_ANYONE, _DAY, "workday", slots, ps, rules=policy.day, leaves=leaves,
+                         exemptions=exemptions, inspections=inspections)
+        return _day_points(policy, r)
+
+    gone = data.draw(st.integers(0, len(punches) - 1))
+    fewer = punches[:gone] + punches[gone + 1:]
+    assert cost(fewer) >= cost(punches), (preset, tt, [p.time() for p in punches], gone)

@@ -131,7 +131,7 @@ def staff_period(kind: str, key: str, no: str, **over) -> dict:
         "absent_days": 0.5, "personal_leave_days": 1.0, "sick_leave_days": 0.0, "other_leave_days": 0.0,
         "midday_leave_count": 0, "off_post_count": 0, "deduction_points": 6.5, "max_points": 25.0,
         "attendance_score": 18.5, "grade": "称职", "disqualified": False,
-        "disqualify_reasons": ["旷工 0.5 天"], "is_final": False,
+        "disqualify_reasons": ["旷工 0.5 天"], "is_final": False, "excused_punches": 1, "grade_note": None,
     }
     row.update(over)
     return row
@@ -141,7 +141,7 @@ def window_period(kind: str, key: str, code: str, **over) -> dict:
     row = {
         "period_kind": kind, "period_key": key, "window_code": code, "window_name": "公安窗口",
         "staff_count": 3, "attendance_score": 21.25, "max_points": 25.0, "rank": 1, "red_flag": True,
-        "chief_onsite_ratio": 0.875, "is_final": False,
+        "chief_onsite_ratio": 0.875, "is_final": False, "ranking_group": "", "score_percent": 85.0,
     }
     row.update(over)
     return row
@@ -197,9 +197,9 @@ def test_upgrade_creates_only_att_tables_and_is_idempotent(target):
     target.create_other_table()
     s = target.open()
     try:
-        assert s.upgrade() == (None, "0001")
+        assert s.upgrade() == (None, "0002")
         assert target.table_names() == ATT_TABLES | {VERSION_TABLE, "other_system_table"}
-        assert s.upgrade() == ("0001", "0001")
+        assert s.upgrade() == ("0002", "0002")
         assert target.table_names() == ATT_TABLES | {VERSION_TABLE, "other_system_table"}
         assert target.other_rows() == [(1, "keep me")]
         s.check()
@@ -251,7 +251,7 @@ def test_postgresql_role_with_only_its_schema(target):
     try:
         url = make_url(target.url).set(username=role).render_as_string(hide_password=False)
         with ScoringDB(url, schema=target.schema) as s:
-            assert s.upgrade() == (None, "0001")
+            assert s.upgrade() == (None, "0002")
             s.check()
             assert push(s, MARCH, slice_rows(MARCH)) > 0
             with s.job_lock("pull") as got:

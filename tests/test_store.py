@@ -115,3 +115,27 @@ def test_sort_keeps_bad_records_aside_with_their_raw_bytes():
     assert [(q.pin, q.reason.split(" (")[0]) for q in aside] == [
         ("2", "reset clock"), ("9", "invalid timestamp 2026-02-31 08:00:00")]
     assert aside[1].raw == "0102"
+
+
+def test_migration_0003_keeps_the_outbox_and_one_key_per_period(tmp_path):
+    """Issue 10.9/10.10: snapshots stored before 0003 stay queued when they are months or were
+    pushed (the others were looks); a key spelt with full-width digits becomes canonical."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from daemon.store import Store
+
+    s = Store(f"sqlite:///{tmp_path / 'old.db'}", timezone="Asia/Shanghai")
+    with s.engine.begin() as conn:
+        command.upgrade(s._alembic(conn), "0002")
+        for key, kind, pushed in (("２０２６-03", "month", None), ("2026-W11", "week", None),
+                                  ("2026-Q1", "quarter", "d@x")):
+            conn.execute(text("INSERT INTO period_snapshot (period_key, period_kind, computed_utc, rules_version, "
+                              "is_final, digest, payload, pushed_digest, attempts) "
+                              "VALUES (:k, :kind, '2026-04-01 00:00:00', 'v', 0, 'd', x'00', :p, 0)"),
+                         {"k": key, "kind": kind, "p": pushed})
+    s.upgrade()
+    with s.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT period_key, queued FROM period_snapshot")).all())
+    assert rows == {"2026-03": 1, "2026-W11": 0, "2026-Q1": 1}
+    s.close()

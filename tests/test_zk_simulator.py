@@ -222,13 +222,16 @@ def test_pyzk_reads_attendance(udp: bool, password: int, record_size: int) -> No
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("udp", "password"), [(False, KEY), (True, 0)], ids=["tcp-key", "udp-no-key"])
-def test_pyzk_reads_100k_records(udp: bool, password: int) -> None:
-    punches = synthetic_punches(100_000)
+def test_pyzk_reads_a_large_log(udp: bool, password: int) -> None:
+    """pyzk's own reader over a log that needs many chunks. 20,000 records: pyzk decodes
+    quadratically, so 100,000 took 17 s each here — that scale is bench/bench_pull.py's (pyzk
+    against our codec); the transfer of 100,000 is tested below, decoded by codec."""
+    punches = synthetic_punches(20_000)
     terminal = SimulatedTerminal(punches=punches, comm_key=password)
     with serving(terminal) as server, pyzk(server, udp=udp, password=password) as conn:
         attendances = conn.get_attendance()
-    assert len(attendances) == 100_000
-    for i in (0, 1, 4_999, 50_000, 99_998, 99_999):
+    assert len(attendances) == 20_000
+    for i in (0, 1, 4_999, 10_000, 19_998, 19_999):
         att, punch = attendances[i], punches[i]
         assert (att.user_id, att.timestamp, att.status, att.punch) == (punch.pin, punch.timestamp, punch.verify, punch.state)
 

@@ -33,6 +33,19 @@ def _local(t: datetime | None, tz: ZoneInfo) -> datetime | None:
     return t.replace(tzinfo=_UTC).astimezone(tz).replace(tzinfo=None) if t else None
 
 
+def _flag_rules(config: Config) -> dict[str, str]:
+    """How each group that flags on attendance awards 流动红旗, in the reader's words."""
+    from ..evaluate import ranking_groups
+
+    policies = compile_rules(config)[1]
+    out = {}
+    for g in {g.name: g for g in ranking_groups(config, policies).values()}.values():
+        if g.flags_on == "attendance":
+            ties = "并列者均评" if g.ties == "share" else "并列者超出名额时均不评"
+            out[g.name] = f"考勤排名前 {g.red_flags} 名；名额边界{ties}"
+    return out
+
+
 def device_health(store: Store, config: Config, period: Period, *, today: date) -> list[DeviceHealth]:
     """Each enabled device's sync health from ``period.start`` up to ``today`` (exclusive).
 
@@ -101,11 +114,15 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
     return out
 
 
-def collect(store: Store, config: Config, period: Period, *, now: datetime) -> Bulletin:
-    """The bulletin of ``period`` as of ``now`` (an aware datetime)."""
+def collect(store: Store, config: Config, period: Period, *, now: datetime, queue: bool = True) -> Bulletin:
+    """The bulletin of ``period`` as of ``now`` (an aware datetime).
+
+    ``queue``: the daemon publishing (the rows go to the outbox, so the scoring DB
+    receives what is printed); ``attendd bulletin`` only looks (``queue=False``).
+    """
     from ..outbox import take_snapshot
 
-    snap = take_snapshot(store, config, period, now=now)
+    snap = take_snapshot(store, config, period, now=now, queue=queue)
     today = now.astimezone(config.site.tz).date()
     with store.engine.connect() as conn:
         names = {r.staff_no: r.name for r in conn.execute(select(StaffRow.staff_no, StaffRow.name))}
@@ -114,4 +131,6 @@ def collect(store: Store, config: Config, period: Period, *, now: datetime) -> B
         windows=[(w.code, w.name) for w in config.windows],
         devices=device_health(store, config, period, today=today),
         final=snap.is_final, rules_version=rules_version(config),
+        flag_rules=_flag_rules(config),
+        group_titles={name: g.title or name for name, g in config.ranking_groups.items()},
     )

@@ -12,7 +12,7 @@ from datetime import timedelta
 import jinja2
 
 from .. import __version__
-from . import charts, labels
+from . import charts, labels, tables
 from .labels import num
 from .model import Bulletin
 
@@ -41,9 +41,9 @@ _ENV.filters.update(num=num, pct=_pct, drift=_drift)
 
 
 def chart_windows(b: Bulletin):
-    peak = max([w.max_points for w in b.windows] + [w.score for w in b.windows] + [1.0])
-    return charts.hbar([(w.name, round(w.score, 2), w.red_flag) for w in b.ranking], peak,
-                       title="窗口考勤得分（红色：流动红旗）", unit=" 分")
+    """Each window's score as a share of its maximum (what the ranking compares)."""
+    bars = [(w.name, round(100 * w.score / w.max_points, 1) if w.max_points else 0.0, w.red_flag) for w in b.ranking]
+    return charts.hbar(bars, 100.0, title="窗口考勤得分率" + ("（红色：流动红旗）" if b.flags_shown else ""), unit="%")
 
 
 def chart_weekdays(b: Bulletin):
@@ -59,5 +59,5 @@ def render_html(b: Bulletin, *, footer: str = "") -> str:
         last_day=b.period.end - timedelta(days=1),
         chart_windows=chart_windows(b), chart_weekdays=chart_weekdays(b),
         leave_label=lambda k: labels.LEAVE_KINDS.get(k, k), rule_label=labels.rule, slot_label=labels.slot,
-        window_name=lambda code: names.get(code, code),
+        window_name=lambda code: names.get(code, code), ranking_notes=tables.ranking_notes(b),
     )

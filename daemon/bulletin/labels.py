@@ -15,6 +15,7 @@ RULES: dict[str, str] = {
     "missing_punch": "缺卡",
     "excused_punch": "已说明",
     "absence_day": "旷工",
+    "punch_absence": "缺卡视同旷工",
     "personal_leave_day": "事假",
     "sick_leave_day": "病假",
     "other_leave_day": "其他假",
@@ -46,6 +47,19 @@ SLOTS: dict[str, str] = {
     "pm_in": "下午上班",
     "pm_out": "下午下班",
 }
+
+NOT_ASSESSED: dict[str, str] = {
+    "exempt": "免考勤人员",
+    "inactive": "本期不在岗（未到岗或已离岗）",
+    "exempt_duty": "本期全部工作日为公务或已说明，不参加考勤考核",
+    "no_workday": "本期无工作日",
+    "joined_late": "进大厅不满规定月数，不参加年度考核",
+}
+
+
+def not_assessed(key: str | None) -> str:
+    return NOT_ASSESSED.get(key or "", key or "")
+
 
 WEEKDAYS: tuple[str, ...] = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 

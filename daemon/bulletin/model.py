@@ -41,6 +41,8 @@ class StaffLine:
     grade: str
     disqualified: bool
     reasons: list[str]
+    excused: int = 0  # 补卡 / 情况说明 accepted
+    grade_note: str = ""  # e.g. the 优秀 quota: a note, not a finding
 
     @property
     def flags(self) -> str:
@@ -60,6 +62,18 @@ class WindowSection:
     red_flag: bool
     chief_onsite_ratio: float | None
     staff: list[StaffLine] = field(default_factory=list)
+    ranking_group: str = ""
+    score_percent: float | None = None
+
+
+@dataclass(slots=True)
+class NotAssessedLine:
+    """Someone on the roster who is not assessed in the period, and why."""
+
+    staff_no: str
+    name: str
+    window: str
+    reason: str  # in the reader's words (labels.not_assessed)
 
 
 @dataclass(slots=True)
@@ -114,6 +128,10 @@ class Bulletin:
     lates_by_weekday: list[int]  # Monday … Sunday
     early_by_weekday: list[int]
     rules_version: str = ""
+    not_assessed: list[NotAssessedLine] = field(default_factory=list)
+    #: ranking groups that award 流动红旗 on attendance alone → how many and how a tie at the boundary goes
+    flag_rules: dict[str, str] = field(default_factory=dict)
+    group_titles: dict[str, str] = field(default_factory=dict)  # ranking group → its name on the bulletin
 
     @property
     def title(self) -> str:
@@ -129,7 +147,27 @@ class Bulletin:
 
     @property
     def ranking(self) -> list[WindowSection]:
-        return sorted(self.windows, key=lambda w: (w.rank or 10**6, w.code))
+        """Every window by group (in the config's order of first appearance), then rank."""
+        order = {g: i for i, g in enumerate(dict.fromkeys(w.ranking_group for w in self.windows))}
+        return sorted(self.windows, key=lambda w: (order[w.ranking_group], w.rank or 10**6, w.code))
+
+    @property
+    def grouped(self) -> bool:
+        """More than one ranking group: the ranking says which each window is in."""
+        return len({w.ranking_group for w in self.windows}) > 1
+
+    def group_title(self, group: str) -> str:
+        return self.group_titles.get(group) or group or "全中心"
+
+    @property
+    def flags_shown(self) -> bool:
+        """Whether any group awards 流动红旗 on attendance (otherwise the bulletin has no flag column)."""
+        return bool(self.flag_rules) or any(w.red_flag for w in self.windows)
+
+    @property
+    def graded(self) -> bool:
+        """Whether anyone has a grade (policies that grade the whole assessment grade nobody here)."""
+        return any(s.grade for s in self.staff)
 
     @property
     def disqualified(self) -> list[StaffLine]:
@@ -150,6 +188,7 @@ class Bulletin:
             "deductions": len(self.annex),
             "points": self.annex_points,
             "disqualified": sum(1 for s in staff if s.disqualified),
+            "not_assessed": len(self.not_assessed),
         }
 
 
@@ -180,6 +219,8 @@ def build_bulletin(
     devices: Sequence[DeviceHealth] = (),
     final: bool = False,
     rules_version: str = "",
+    flag_rules: Mapping[str, str] | None = None,
+    group_titles: Mapping[str, str] | None = None,
 ) -> Bulletin:
     """The bulletin for ``period`` from its scoring rows (see :func:`daemon.evaluate.scoring_rows`).
 
@@ -196,7 +237,8 @@ def build_bulletin(
             code=code, name=w.get("window_name") or name, rank=int(w.get("rank") or 0),
             score=float(w.get("attendance_score") or 0.0), max_points=float(w.get("max_points") or 0.0),
             staff_count=int(w.get("staff_count") or 0), red_flag=bool(w.get("red_flag")),
-            chief_onsite_ratio=w.get("chief_onsite_ratio"),
+            chief_onsite_ratio=w.get("chief_onsite_ratio"), ranking_group=w.get("ranking_group") or "",
+            score_percent=w.get("score_percent"),
         )
     kinds_seen: set[str] = set()
     for r in sorted(rows.get("staff_periods", ()), key=lambda r: (r["window_code"], r["staff_no"])):
@@ -212,6 +254,7 @@ def build_bulletin(
             off_post=int(r["off_post_count"]), deduction=float(r["deduction_points"]),
             max_points=float(r["max_points"]), score=float(r["attendance_score"]), grade=r.get("grade") or "",
             disqualified=bool(r["disqualified"]), reasons=list(r.get("disqualify_reasons") or []),
+            excused=int(r.get("excused_punches") or 0), grade_note=r.get("grade_note") or "",
         )
         section = sections.get(line.window)
         if section is None:  # a window the config no longer lists: keep its people visible
@@ -238,4 +281,11 @@ def build_bulletin(
         lates_by_weekday=_by_weekday(staff_days, "late_count"),
         early_by_weekday=_by_weekday(staff_days, "early_count"),
         rules_version=rules_version,
+        not_assessed=[
+            NotAssessedLine(x["staff_no"], names.get(x["staff_no"], ""),
+                            window_name.get(x["window_code"], x["window_code"]), labels.not_assessed(x["reason"]))
+            for x in sorted(rows.get("not_assessed", ()), key=lambda x: (order.get(window_name.get(
+                x["window_code"], ""), len(order)), x["staff_no"]))
+        ],
+        flag_rules=dict(flag_rules or {}), group_titles=dict(group_titles or {}),
     )

@@ -47,7 +47,7 @@ def _esc(text: object) -> str:
 
 #: Columns of the staff table a window's page leaves out (the window is its heading; the rest
 #: are in the XLSX and the disqualification list) so that it fits A4 portrait.
-_NOT_IN_WINDOW_PAGES = {"窗口", "满分", "原因"}
+_NOT_IN_WINDOW_PAGES = {"窗口", "满分", "原因", "等次说明"}
 
 
 def _fmt(v: Any) -> str:
@@ -95,16 +95,16 @@ def _chart(b: Bulletin, font: str) -> Drawing:
     d = Drawing(170 * mm, height)
     c = HorizontalBarChart()
     c.x, c.y, c.width, c.height = 90, 10, 160 * mm - 110, height - 20
-    c.data = [[round(w.score, 2) for w in reversed(ranked)] or [0]]
+    c.data = [[round(100 * w.score / w.max_points, 1) if w.max_points else 0.0 for w in reversed(ranked)] or [0]]
     c.categoryAxis.categoryNames = [w.name for w in reversed(ranked)] or [""]
     c.categoryAxis.labels.fontName = font
     c.categoryAxis.labels.fontSize = min(8.0, row * 0.8)
     c.barLabels.fontSize = min(7.0, row * 0.8)
     c.valueAxis.labels.fontName = font
     c.valueAxis.valueMin = 0
-    c.valueAxis.valueMax = max([w.max_points for w in ranked] + [w.score for w in ranked] + [1.0])
+    c.valueAxis.valueMax = 100  # the share of each window's maximum: what the ranking compares
     c.bars[0].fillColor = colors.HexColor("#2e6da4")
-    c.barLabelFormat = "%.2f"
+    c.barLabelFormat = "%.1f%%"
     c.barLabels.fontName = font
     c.barLabels.nudge = 12
     d.add(c)
@@ -124,16 +124,18 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     ]
     t = b.totals()
     story.append(Paragraph(_esc(
-        f"参评 {t['staff']} 人；迟到 {t['late']} 次，早退 {t['early']} 次，缺卡 {t['missing']} 次，旷工 {num(t['absent_days'])} 天；"
+        f"参评 {t['staff']} 人" + (f"（未参评 {t['not_assessed']} 人）" if t["not_assessed"] else "") + "；"
+        f"迟到 {t['late']} 次，早退 {t['early']} 次，缺卡 {t['missing']} 次，旷工 {num(t['absent_days'])} 天；"
         f"扣分 {t['deductions']} 项，共 {num(t['points'])} 分；取消评优资格 {t['disqualified']} 人。"), st["body"]))
     story.append(_chart(b, font))
-    story.append(Paragraph("一、窗口排名", st["h2"]))
+    story.append(Paragraph("一、考勤排名", st["h2"]))
     story += _table(*tables.ranking(b), st)
+    story += [Paragraph(_esc(n), st["cell"]) for n in tables.ranking_notes(b)]
     for i, w in enumerate(b.windows, start=1):
         story.append(PageBreak())
         if i == 1:
             story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
-        rank = f"（第 {w.rank} 名，{num(w.score)} 分{'，流动红旗' if w.red_flag else ''}）" if w.rank else ""
+        rank = f"（考勤第 {w.rank} 名，{num(w.score)} 分{'，流动红旗' if w.red_flag else ''}）" if w.rank else ""
         story.append(Paragraph(_esc(f"{i}. {w.name}{rank}"), st["h3"]))
         header, rows = tables.staff(b, w)
         keep = [i for i, h in enumerate(header) if h not in _NOT_IN_WINDOW_PAGES]
@@ -145,7 +147,11 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     dq = tables.disqualified(b)
     story += (_table(*dq, st, widths=[28 * mm, 16 * mm, 20 * mm, 22 * mm, 96 * mm], wrap={0, 2, 4})
               if dq[1] else [Paragraph("本期无。", st["body"])])
-    story.append(Paragraph("四、考勤设备同步情况", st["h2"]))
+    story.append(Paragraph("四、未参评人员", st["h2"]))
+    na = tables.not_assessed(b)
+    story += (_table(*na, st, widths=[40 * mm, 20 * mm, 24 * mm, 98 * mm], wrap={0, 2, 3})
+              if na[1] else [Paragraph("本期无。", st["body"])])
+    story.append(Paragraph("五、考勤设备同步情况", st["h2"]))
     dh, drows = tables.devices(b)
     keep = [0, 1, 3, 4, 5, 6, 7, 8, 10]
     story += _table([dh[i] for i in keep], [[r[i] for i in keep] for r in drows], st, wrap={0, 1, 5})

@@ -47,7 +47,7 @@ def publish(store: Store, config: Config, period: Period, *, now: datetime) -> l
     """
     from . import write_bulletin
 
-    b = collect(store, config, period, now=now)
+    b = collect(store, config, period, now=now, queue=True)  # the daemon's own schedule: queued
     folder = config.bulletin_dir()
     written: list[Path] = []
     failures: list[str] = []

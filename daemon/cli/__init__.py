@@ -49,12 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file to write (default: 考勤通报-PERIOD.FORMAT in the current directory)")
     s.set_defaults(func=commands.bulletin)
 
-    s = sub.add_parser("evaluate", help="compute results for a period (2026-03, 2026-Q1, 2026-H1, 2026, 2026-W12)")
+    s = sub.add_parser("evaluate", help="compute and show results for a period (2026-03, 2026-Q1, 2026-H1, 2026, "
+                                        "2026-W12); queues nothing for the scoring DB unless --final or --reopen")
     s.add_argument("--period", required=True)
-    s.add_argument("--final", action="store_true", help="mark the results final (what the month close does)")
-    s.add_argument("--reopen", action="store_true", help="recompute a final period (needs --by and --reason)")
-    s.add_argument("--by", metavar="NAME", help="who reopens (logged)")
-    s.add_argument("--reason", metavar="TEXT", help="why (logged)")
+    s.add_argument("--final", action="store_true",
+                   help="close the period: final results, queued for the scoring DB (what the month close does); "
+                        "refused while its data is incomplete")
+    s.add_argument("--force", action="store_true",
+                   help="with --final: close it although its data is incomplete (needs --by and --reason; recorded)")
+    s.add_argument("--reopen", action="store_true",
+                   help="recompute a final period, final again as a new revision (needs --by and --reason; recorded)")
+    s.add_argument("--by", metavar="NAME", help="who reopens or force-closes (recorded)")
+    s.add_argument("--reason", metavar="TEXT", help="why (recorded)")
     s.set_defaults(func=commands.evaluate)
 
     s = sub.add_parser("push", help="push a period's results to the scoring DB now")

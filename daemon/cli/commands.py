@@ -17,10 +17,16 @@ def check_config(args) -> int:
     path = Path(args.path) if args.path else None
     ctx = Context.from_args(args, config_path=path, require_file=True)
     cfg = ctx.config
+    from ..config import config_warnings
+
+    warnings = config_warnings(cfg, str(ctx.config_path))
     print(
         f"{ctx.config_path}: OK — {len(cfg.devices)} devices, "
         f"{len(cfg.windows)} windows, {len(cfg.timetables)} timetables, {len(cfg.policies)} policies"
+        + (f", {len(warnings)} warning(s)" if warnings else "")
     )
+    for line in warnings:  # the config runs; these say where a rule cannot apply as written
+        print(f"warning: {line}")
     return 0
 
 
@@ -49,24 +55,46 @@ def _period(text: str):
 
 
 def evaluate(args) -> int:
-    from ..outbox import take_snapshot
+    """Compute and show. Only ``--final`` (closing) and ``--reopen`` store and queue the
+    result for the scoring DB; a look at a period queues nothing."""
+    from ..outbox import check_go_live, close_period, take_snapshot
 
     ctx = Context.from_args(args)
     period = _period(args.period)
     if args.reopen and not (args.by and args.reason):
         raise UserError("--reopen: say who reopens and why with --by NAME --reason TEXT (both are logged)")
+    if args.force and not args.final:
+        raise UserError("--force: only with --final (closes a period whose data is incomplete)")
+    if args.force and not (args.by and args.reason):
+        raise UserError("--force: say who closes and why with --by NAME --reason TEXT (both are recorded)")
+    if args.force and args.reopen:
+        raise UserError("--force: not with --reopen (a reopened period is final again after its re-evaluation)")
+    check_go_live(ctx.config, period)
     store = ctx.store()
-    snap = take_snapshot(store, ctx.config, period, now=utc_now(), final=args.final,
-                         reopen_by=args.by if args.reopen else None, reopen_reason=args.reason)
+    now = utc_now()
+    if args.reopen:
+        snap = take_snapshot(store, ctx.config, period, now=now, reopen_by=args.by, reopen_reason=args.reason)
+    elif args.final:
+        snap = close_period(store, ctx.config, period, now=now, force_by=args.by if args.force else None,
+                            force_reason=args.reason if args.force else None)
+    else:
+        snap = take_snapshot(store, ctx.config, period, now=now, queue=False)
     if snap.is_final and not snap.changed and not args.reopen and not args.final:
         print(f"{period.key} is final: results kept as published (recompute with --reopen --by NAME --reason TEXT)")
     rows = snap.rows["window_periods"]
     render(sorted(rows, key=lambda r: (r["rank"], r["window_code"])),
            [("rank", "rank"), ("window_code", "window"), ("window_name", "name"), ("staff_count", "staff"),
-            ("attendance_score", "score"), ("max_points", "max"), ("red_flag", "red flag"),
+            ("attendance_score", "score"), ("max_points", "max"), ("score_percent", "% of max"),
+            ("ranking_group", "group"), ("red_flag", "red flag"),
             ("chief_onsite_ratio", "chief on site")],
            title=f"{period.key}: {len(snap.rows['staff_periods'])} staff, {len(snap.rows['deductions'])} deductions"
                  + (" (final)" if snap.is_final else ""))
+    if args.final or args.reopen:
+        print(f"{period.key}: final, revision {snap.revision}: queued for the scoring DB "
+              f"(the daemon's next drain, or now: attendd push --period {period.key})")
+    elif not snap.is_final:
+        print(f"{period.key}: computed to look at, not queued for the scoring DB "
+              f"(attendd push --period {period.key} sends it)")
     return 0
 
 
@@ -75,8 +103,11 @@ def bulletin(args) -> int:
     from ..bulletin import collect as collect_bulletin
     from ..bulletin.publish import file_name
 
+    from ..outbox import check_go_live
+
     ctx = Context.from_args(args)
     period = _period(args.period)
+    check_go_live(ctx.config, period)
     formats = FORMATS if args.format == "all" else (args.format,)
     if args.format == "all":
         folder = Path(args.output or ".")
@@ -86,7 +117,7 @@ def bulletin(args) -> int:
     for _, target in targets:
         if target.is_dir():
             raise UserError(f"-o {target}: is a directory (give a file name, or --format all for a directory)")
-    b = collect_bulletin(ctx.store(), ctx.config, period, now=utc_now())
+    b = collect_bulletin(ctx.store(), ctx.config, period, now=utc_now(), queue=False)  # shows, queues nothing
     bc = ctx.config.bulletin
     for fmt, target in targets:
         try:
@@ -102,14 +133,15 @@ def bulletin(args) -> int:
 
 
 def push(args) -> int:
-    from ..outbox import drain, take_snapshot
+    from ..outbox import check_go_live, drain, take_snapshot
 
     ctx = Context.from_args(args)
     period = _period(args.period)
+    check_go_live(ctx.config, period)
     store = ctx.store()
-    take_snapshot(store, ctx.config, period, now=utc_now())
+    take_snapshot(store, ctx.config, period, now=utc_now(), queue=True)
     scoring = ctx.scoring()
-    outcomes = drain(store, scoring, now=utc_now(), only=[period.key], force=True)
+    outcomes = drain(store, scoring, now=utc_now(), only=[period.key], force=True, since=ctx.config.site.since)
     if not outcomes:
         print(f"{period.key}: the scoring DB already has these results")
         return 0
@@ -125,7 +157,7 @@ def push(args) -> int:
 
 
 def status(args) -> int:
-    from ..outbox import pending
+    from ..outbox import held_periods, pending
     from ..scheduler import job_runs
 
     ctx = Context.from_args(args)
@@ -144,7 +176,14 @@ def status(args) -> int:
             for d in ctx.config.devices],
            [("device", "device"), ("serial", "serial"), ("health", "health"), ("last_sync", "last sync"),
             ("error", "problem")], title="devices")
-    backlog = pending(store, ctx.scoring())
+    held = held_periods(store)
+    if held:
+        render([{"period": h["period_key"], "held": _local(h["held_utc"], ctx), "checked": _local(h["checked_utc"], ctx),
+                 "why": "; ".join(h["reasons"].splitlines())} for h in held],
+               [("period", "period"), ("held", "held since"), ("checked", "last checked"), ("why", "why")],
+               title=f"periods held open: {len(held)} (data incomplete; each pull checks again; close anyway with "
+                     "attendd evaluate --period P --final --force --by NAME --reason TEXT)")
+    backlog = pending(store, ctx.scoring(), since=ctx.config.site.since)
     render([{**b, "next": _local(b["next_attempt_utc"], ctx)} for b in backlog],
            [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
            title=f"outbox: {len(backlog)} period(s) waiting for the scoring DB")

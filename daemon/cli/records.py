@@ -66,9 +66,38 @@ def import_records(args) -> int:
     return 0
 
 
+#: ``attendd list reopens|closes``: the audit of period events (who, when, why).
+EVENT_COLUMNS = {
+    "reopens": [("period_key", "period"), ("at", "reopened at"), ("by", "by"), ("reason", "reason"),
+                ("revision", "revision")],
+    "closes": [("period_key", "period"), ("at", "closed at"), ("by", "by"), ("reason", "reason"),
+               ("incomplete", "incomplete then"), ("revision", "revision")],
+}
+
+
+def _period_events(ctx, kind: str) -> list[dict]:
+    from sqlalchemy import select
+
+    from ..store.models import ForcedCloseRow, ReopenRow
+
+    t = (ReopenRow if kind == "reopens" else ForcedCloseRow).__table__
+    with ctx.store().engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(t).order_by(t.c.at_utc, t.c.id)).mappings()]
+    for r in rows:
+        r["at"] = r.pop("at_utc").replace(tzinfo=timezone.utc).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+        if "incomplete" in r:
+            r["incomplete"] = "; ".join((r["incomplete"] or "").splitlines())
+    return rows
+
+
 def list_records_cmd(args) -> int:
     from ..store.records import list_records
 
+    if args.list_kind in EVENT_COLUMNS:
+        ctx = Context.from_args(args)
+        rows = _period_events(ctx, args.list_kind)
+        render(rows, EVENT_COLUMNS[args.list_kind], args.format, title=f"{args.list_kind}: {len(rows)}")
+        return 0
     kind = LIST_KINDS[args.list_kind]
     ctx = Context.from_args(args)
     rows = list_records(ctx.store(), kind)
@@ -93,8 +122,9 @@ def add_import_actions(isub) -> None:
 
 
 def add_list(sub) -> None:
-    s = sub.add_parser("list", help="show stored records: staff, leaves, exemptions, inspections, substitutions")
-    s.add_argument("list_kind", choices=tuple(LIST_KINDS), metavar="KIND",
-                   help="staff | leaves | exemptions | inspections | substitutions")
+    s = sub.add_parser("list", help="show stored records: staff, leaves, exemptions, inspections, substitutions; "
+                                    "reopens and forced closes of periods")
+    s.add_argument("list_kind", choices=(*LIST_KINDS, *EVENT_COLUMNS), metavar="KIND",
+                   help="staff | leaves | exemptions | inspections | substitutions | reopens | closes")
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
     s.set_defaults(func=list_records_cmd)

@@ -8,7 +8,7 @@ rendering it run in C, where a loop over rows would run in Python.
 
 :func:`prepare` checks the rows (unknown columns, rows of another period,
 days outside the slice) and returns each table's columns in table order,
-``computed_at`` and ``rules_version`` appended; :func:`for_writing` encodes
+``computed_at`` and ``rules_version`` included where the table has them; :func:`for_writing` encodes
 the JSON columns to text when the slice is actually written (an identical
 re-push never pays for JSON). :func:`digest` is the SHA-256 of everything
 the push would write:
@@ -146,7 +146,8 @@ def _check_days(columns: Columns, start: date, end: date) -> None:
 
 def prepare(sl: Slice) -> dict[str, Columns]:
     """Check the slice's rows and lay them out column by column; raises :class:`RowError`."""
-    defaults = {"period_kind": sl.period_kind, "period_key": sl.period_key}
+    # columns a later revision added: rows written for the older contract still push
+    defaults = {"period_kind": sl.period_kind, "period_key": sl.period_key, "excused_punches": 0, "ranking_group": ""}
     out: dict[str, Columns] = {}
     for table in sl.tables():
         rows = sl.given[table.name]
@@ -156,8 +157,11 @@ def prepare(sl: Slice) -> dict[str, Columns]:
         else:
             _check_period(table, columns, sl.period_kind, sl.period_key)
         n = len(rows)
-        columns += [[sl.computed_at] * n, [sl.rules_version] * n]
-        out[table.name] = columns
+        stamp = {"computed_at": [sl.computed_at] * n, "rules_version": [sl.rules_version] * n}
+        data = iter(columns)
+        # in table order: the stamp sits where the table has it (columns a later migration
+        # added come after it, as ALTER TABLE appends them)
+        out[table.name] = [stamp[c.name] if c.name in stamp else next(data) for c in table.columns]
     return out
 
 
@@ -220,8 +224,9 @@ def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None,
     for table in sl.tables():
         h.update(_pickled((table.name, [c.name for c in table.columns], sl.count(table.name))))
         if content_hash is None:
-            for column in prepared[table.name][:-len(STAMP)]:  # the stamp is in the header
-                h.update(_column_bytes(column))
+            for c, column in zip(table.columns, prepared[table.name]):
+                if c.name not in STAMP:  # the stamp is in the header
+                    h.update(_column_bytes(column))
     if content_hash is not None:
         h.update(b"caller digest:" + content_hash.encode())
     return h.hexdigest()

@@ -192,6 +192,9 @@ staff_period = Table(
     Column("disqualify_reasons", JSONText()),
     Column("is_final", Boolean, nullable=False),
     *_stamp(),
+    # added by revision 0002, after the stamp as the migration appends them
+    Column("excused_punches", Integer, nullable=False, server_default="0"),  # 补卡次数 (revision 0002)
+    Column("grade_note", Text),  # e.g. the 优秀 quota being full: a note, not a finding (0002)
     PrimaryKeyConstraint("period_kind", "period_key", "staff_no", name="pk_att_staff_period"),
     Index("ix_att_staff_period_staff", "staff_no", "period_kind", "period_key"),
     Index("ix_att_staff_period_window", "period_kind", "period_key", "window_code"),
@@ -213,6 +216,9 @@ window_period = Table(
     Column("chief_onsite_ratio", Double),
     Column("is_final", Boolean, nullable=False),
     *_stamp(),
+    # added by revision 0002
+    Column("ranking_group", String(64), nullable=False, server_default=""),  # ranked within it (0002)
+    Column("score_percent", Double),  # attendance_score as % of max_points: what is ranked (0002)
     PrimaryKeyConstraint("period_kind", "period_key", "window_code", name="pk_att_window_period"),
     Index("ix_att_window_period_window", "window_code", "period_kind", "period_key"),
     **MYSQL_OPTIONS,

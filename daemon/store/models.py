@@ -234,10 +234,16 @@ class SnapshotRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: In the outbox: only ``attendd push`` and the daemon's own schedule queue a snapshot
+    #: (``attendd evaluate`` and ``attendd bulletin`` only look and store nothing).
+    queued: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: 1 for the first stored result, +1 each time the stored result changes (a reopen too).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class ReopenRow(Base):
-    """Who reopened a final month, when and why (the audit the SPEC asks for)."""
+    """Who reopened a final month, when and why (the audit the SPEC asks for);
+    ``revision`` is the snapshot revision the reopen's re-evaluation wrote (final again)."""
 
     __tablename__ = "period_reopen"
 
@@ -246,6 +252,37 @@ class ReopenRow(Base):
     by: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
     at_utc: Mapped[datetime] = mapped_column(DateTime)
+    revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class PeriodHoldRow(Base):
+    """A month the close job held open because its data is incomplete (a silent terminal on a
+    workday, no punches at all). ``released_utc`` is set when it closes: once the data is
+    complete (``released_by`` is ``(data complete)``), or by a forced close (it names who)."""
+
+    __tablename__ = "period_hold"
+
+    period_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    held_utc: Mapped[datetime] = mapped_column(DateTime)
+    checked_utc: Mapped[datetime] = mapped_column(DateTime)
+    reasons: Mapped[str] = mapped_column(Text)  # one reason a line
+    released_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class ForcedCloseRow(Base):
+    """Who closed a period deliberately (``evaluate --final --force``), when, why, and what
+    was incomplete at the time (empty when nothing was)."""
+
+    __tablename__ = "period_forced_close"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period_key: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+    incomplete: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DirtyMonthRow(Base):
