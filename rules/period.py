@@ -150,7 +150,6 @@ def lookback_start(policy: Policy, period: Period) -> date:
 
 
 _LEAVE_EVENTS = ("personal_leave_day", "sick_leave_day", "other_leave_day")
-_DEFAULT_EXCLUDED = ("injury", "marriage", "maternity")
 
 
 def _measures(days: Sequence[DayResult], extra: Sequence[Event]) -> dict[str, float]:
@@ -166,7 +165,7 @@ def _measures(days: Sequence[DayResult], extra: Sequence[Event]) -> dict[str, fl
             _count(m, e, occurrence=False)
     for e in extra:
         _count(m, e)
-    m["absence_any_days"] += _away_days(days, _DEFAULT_EXCLUDED)
+    # absence_any_days depends on the rule's excluded leave kinds: _disqualify counts it per rule
     return m
 
 

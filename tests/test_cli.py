@@ -239,6 +239,8 @@ def test_demo_runs_from_nothing(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "demo" / "attendd.db").is_file()
     assert "公安窗口" in proc.stdout and "local store:" in proc.stdout
+    # issue 10: an attendance ranking, and no 流动红旗 (the documents award it on the whole assessment)
+    assert "考勤排名" in proc.stdout and "流动红旗" not in proc.stdout
     listed = attendd("--config", str(tmp_path / "demo" / "attendd.toml"), "punches", "--staff", "101", "--format", "json")
     assert len(json.loads(listed.stdout)) > 40
 

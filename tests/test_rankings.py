@@ -68,7 +68,7 @@ def write_site(tmp_path, scoring_url: str, schema: str | None, groups: str = "")
                       + ('ranking_group = "hall"\n' if groups else "") for code, name, policy in WINDOWS)
     cfg = tmp_path / "attendd.toml"
     cfg.write_text(
-        f'[site]\nname = "测试县政务服务中心"\nsince = "2026-01-01"\n'
+        f'[site]\nname = "测试县政务服务中心"\nsince = "2026-03-01"\n'
         f'[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n'
         f'[scoring]\nurl = "{scoring_url}"\n' + (f'schema = "{schema}"\n' if schema else "")
         + '[[devices]]\nname = "usb"\ndriver = "usb"\nserial = "USB0001"\n'
