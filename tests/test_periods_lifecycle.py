@@ -175,6 +175,19 @@ def test_a_month_with_a_silent_terminal_is_held_open_until_its_punches_arrive(si
     assert (config.bulletin_dir() / "考勤通报-2026-03.html").is_file()
 
 
+def test_a_month_that_came_by_usb_after_it_ended_is_still_checked_for_silent_days(site):
+    """Issue 10.8: the whole of March arrives in an import on 2 April (the terminal's first ingest
+    is after the month): its silent 30 and 31 March still hold March open — the terminal was in
+    service from its first punch, not from the day the clerk imported its export."""
+    _, config, store, _ = site
+    dead = (date(2026, 3, 30), date(2026, 3, 31))
+    save(store, punches("2026-03", skip=dead), datetime(2026, 4, 2))
+    from daemon.outbox import incomplete
+
+    assert incomplete(store, config, parse_period("2026-03"), now=utc(2026, 4, 3, 2, 0)) == [
+        "terminal hall stored nothing on 2 workday(s): 2026-03-30, 2026-03-31"]
+
+
 def test_a_month_without_punches_is_held_then_closed_by_force_with_an_audit(site):
     """Issue 10.8: April has no punch at all (the terminal was unplugged): held open, `attendd
     status` says why, `evaluate --final` refuses, `--final --force --by --reason` closes it and

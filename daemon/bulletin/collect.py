@@ -88,8 +88,12 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
             ):
                 reasons[labels.quarantine(reason)] += 1
             offsets = [o for _, o in runs if o is not None]
-            start = max(filter(None, (period.start, device.installed, config.site.since,
-                                      _local(first_run, tz).date() if first_run else None)))
+            # In service from its first ingest — or from its first punch in the period, if that is
+            # earlier (a month that arrived by USB import after it ended is still the terminal's month).
+            in_service = _local(first_run, tz).date() if first_run else None
+            if in_service is not None and days_with_punches:
+                in_service = min(in_service, date.fromisoformat(min(days_with_punches)))
+            start = max(filter(None, (period.start, device.installed, config.site.since, in_service)))
             silent = []
             if calendar is not None and first_run is not None:
                 d = start
