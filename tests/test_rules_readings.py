@@ -349,3 +349,15 @@ def test_every_site_default_in_the_presets_is_listed_in_docs():
                 key = next(x for x in lines[i + 1:] if x and not x.startswith("#")).split("=")[0].strip()
                 marked.add((name, f"{table}.{key}" if table and not key.startswith("[") else key))
     assert marked and marked <= rows, sorted(marked - rows)
+
+
+def test_sanjiang_one_vote_veto_stays_on_its_half_year():
+    """001 附件1 五、一票否决（出现以下情形之一，取消本次评比资格）2. 出现空岗或旷工: 本次评比 is the
+    half-year's selection (方案 三、(一)); a 旷工 in March disqualifies 2026-H1, not 2026-H2, and the
+    year result (the mean of the halves) carries no finding of its own."""
+    policy = resolve_policy("hall", "sanjiang")
+    inp = inputs(policy, STANDARD, {"101": year_punches(away=[date(2026, 3, 5)])})
+    assert evaluate_period(inp, parse_period("2026-H1")).staff[0].disqualified
+    assert not evaluate_period(inp, parse_period("2026-H2")).staff[0].disqualified
+    year = evaluate_period(inp, parse_period("2026")).staff[0]
+    assert not year.disqualified and year.absent_days == 1
