@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -326,12 +327,57 @@ class DaemonSection(_Section):
     close_time: ClockTime = Field(default_factory=lambda: _parse_clock("02:00"))
     drain_minutes: int = Field(default=5, ge=1, le=1440)
     """How often the outbox retries pushes the scoring DB missed."""
-    push_listen: Annotated[str, Field(pattern=r"^[^\s:]*:\d{1,5}$")] = "0.0.0.0:8081"
-    """Where the ADMS/PUSH receiver listens (host:port) when a device has driver = "adms"."""
+    push_listen: str = "0.0.0.0:8081"
+    """Where the ADMS/PUSH receiver listens (``HOST:PORT``, ``[IPv6]:PORT``) when a device has driver = "adms"."""
+    push_tls_cert: Path | None = None
+    """A PEM certificate (chain) for HTTPS, for firmware that pushes over TLS; with ``push_tls_key``."""
+    push_tls_key: Path | None = None
+    push_max_body: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    """The largest upload body in bytes (413 above it)."""
+    push_max_connections: int = Field(default=256, ge=1, le=10_000)
+    """Concurrent connections to the receiver; beyond it new ones get 503."""
+    push_idle_timeout: float = Field(default=15.0, gt=0, le=600)
+    """Seconds a connection may sit idle between requests before the receiver closes it."""
+    push_header_timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds a client has to send a request's line and headers (slow clients are dropped)."""
+    push_body_timeout: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds a client has to send a whole body."""
+    push_rate_per_minute: int = Field(default=120, ge=1, le=100_000)
+    """Requests per minute from one address (429 beyond; a terminal polls every few seconds)."""
+    push_quarantine_per_day: int = Field(default=5_000, ge=0, le=10_000_000)
+    """Quarantined lines per pushing device per day; a batch beyond it is refused and the device flagged."""
+
+    @field_validator("push_listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        """``HOST:PORT`` with a port 1–65535 and a host that is an IP address or a host name."""
+        parse_listen(value)
+        return value
+
+    @field_validator("push_tls_cert", "push_tls_key")
+    @classmethod
+    def _tls_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        value = cls._relative_to_config(value, info)
+        if value is not None and not value.is_file():
+            raise _problem(f"no such file: {value}")
+        return value
 
     def push_address(self) -> tuple[str, int]:
-        host, _, port = self.push_listen.rpartition(":")
-        return host or "0.0.0.0", int(port)
+        return parse_listen(self.push_listen)
+
+    def push_tls(self) -> tuple[str, str] | None:
+        """(certificate, key) paths for HTTPS, or None."""
+        if self.push_tls_cert and self.push_tls_key:
+            return str(self.push_tls_cert), str(self.push_tls_key)
+        return None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> DaemonSection:
+        if (self.push_tls_cert is None) != (self.push_tls_key is None):
+            missing = "push_tls_key" if self.push_tls_key is None else "push_tls_cert"
+            raise _located("DaemonSection", [((missing,), "required with the other push_tls_* key: "
+                                                          "HTTPS needs both a certificate and its key", None)])
+        return self
 
     @field_validator("state_dir")
     @classmethod
@@ -394,6 +440,25 @@ class Device(_Section):
     """Driver ``serial``: a regular expression with named groups ``pin`` and ``time``; wins over ``format``."""
     time_format: Annotated[str, Field(min_length=1)] | None = None
     """Driver ``serial``: how ``time`` (or ``date`` + ``time``) is written, as for ``strptime``."""
+    allow_from: list[str] | None = None
+    """Driver ``adms``: the addresses or CIDR ranges (``10.0.3.21``, ``10.0.3.0/24``) the terminal
+    pushes from; a request from anywhere else is refused (403) and stores nothing."""
+    allow_any_address: bool = False
+    """Driver ``adms``: accept its pushes from any address (instead of ``allow_from``): say so explicitly."""
+
+    @field_validator("allow_from")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise _problem(f"{_show(item)} is not an IP address or CIDR range (e.g. 10.0.3.21 or 10.0.3.0/24)") from None
+        return value
+
+    def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``allow_from`` as networks (a bare address is a /32 or /128)."""
+        return tuple(ipaddress.ip_network(x, strict=False) for x in self.allow_from or ())
 
     @field_validator("url")
     @classmethod
@@ -436,6 +501,13 @@ class Device(_Section):
             key, what = needs[self.driver]
             if getattr(self, key) is None:
                 raise _located("Device", [((key,), f'required for driver "{self.driver}": {what}', None)])
+        if self.driver == "adms" and not self.allow_from and not self.allow_any_address:
+            raise _located("Device", [(("allow_from",), 'required for driver "adms": the addresses or CIDR ranges '
+                                       "the terminal pushes from (its serial number is printed on its label and "
+                                       "sent in clear, so it proves nothing); or allow_any_address = true", None)])
+        if self.driver != "adms" and (self.allow_from is not None or self.allow_any_address):
+            key = "allow_from" if self.allow_from is not None else "allow_any_address"
+            raise _located("Device", [((key,), 'only for driver "adms" (pushing terminals)', None)])
         return self
 
     @field_serializer("comm_key")
@@ -682,6 +754,31 @@ class Config(_Section):
         return sorted(set(found))
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``[IPv6]:PORT``, or ``:PORT`` for every address) → (host, port).
+
+    Raises ValueError naming what is wrong: the port must be 1–65535, the host an IP address
+    or a host name (letters, digits, dots and hyphens).
+    """
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise _problem(f"expected HOST:PORT with a port from 1 to 65535, got {_show(value)}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _problem(f"{_show(host)} in brackets is not an IPv6 address") from None
+    elif host:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if not re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*", host):
+                raise _problem(f"{_show(host)} is not an IP address or a host name") from None
+    return host or "0.0.0.0", int(port)
+
+
 def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.as_posix()}"
 
@@ -721,6 +818,14 @@ def _cross_reference_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
         return list(seen)
 
     device_names = names_in("devices", "name", "device name")
+    devices = data.get("devices", [])
+    pushing: dict[str, int] = {}
+    for i, d in enumerate(devices if isinstance(devices, list) else []):
+        if isinstance(d, Mapping) and d.get("driver") == "adms" and isinstance(d.get("serial"), str):
+            if d["serial"] in pushing:  # the serial is how a push says whose it is
+                err(("devices", i, "serial"), f'duplicate adms serial "{d["serial"]}" (also devices[{pushing[d["serial"]]}])',
+                    d["serial"])
+            pushing.setdefault(d["serial"], i)
     names_in("windows", "code", "window code")
 
     def check_ref(loc: tuple[str | int, ...], value: object, defined: list[str] | None, what: str) -> None:

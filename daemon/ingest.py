@@ -92,12 +92,14 @@ def save_batch(
     now: datetime,
     tz: ZoneInfo,
     state: dict | None = None,
+    run: dict | None = None,
 ) -> SaveResult:
     """Sort one delivered batch and store it in one transaction (an ingest run of its own).
 
     What the push receiver and the serial listener do with every batch;
     ``now`` is the aware current time, ``state`` optionally updates the
-    device's state in the same transaction. Raises StoreError.
+    device's state in the same transaction, ``run`` adds to its ingest run (e.g. the push's
+    peer address). Raises StoreError.
     """
     now_local = now.astimezone(tz).replace(tzinfo=None)
     now_utc = now.astimezone(timezone.utc).replace(tzinfo=None)
@@ -110,5 +112,5 @@ def save_batch(
         quarantined=aside,
         now_utc=now_utc,
         state=state,
-        run={"record_count": len(punches) + len(bad)},
+        run={"record_count": len(punches) + len(bad), **(run or {})},
     )

@@ -1,25 +1,36 @@
-"""Store what PUSH/ADMS terminals upload (SPEC §4.2 ``adms``).
+"""Store what PUSH/ADMS terminals upload (SPEC §4.2 ``adms``), behind the listener's checks.
 
-:func:`make_receiver` builds the HTTP listener for every enabled ``adms``
-device of the configuration: their serial numbers are the allowlist, and
-each upload goes through :func:`daemon.ingest.sort_punches` into the store in
-one transaction, under the same natural key as pulled punches, so a punch
-both pushed and pulled is stored once. A store failure propagates to the
-listener, which answers an error so the terminal sends the upload again.
+:func:`make_receiver` builds the HTTP listener (:class:`drivers.adms.server.AdmsServer`) for
+every enabled ``adms`` device of the configuration: its serial number and ``allow_from``
+addresses are who may push (:class:`~drivers.adms.access.DeviceAccess`), the ``[daemon]
+push_*`` keys its bounds (:class:`~drivers.adms.access.Limits`) and optional TLS. Each upload
+that passes goes through :func:`daemon.ingest.save_batch` into the store in one transaction —
+an ingest run that records the peer address — under the same natural key as pulled punches,
+so a punch both pushed and pulled is stored once.
+
+The one bound that needs the store is the daily cap on quarantined lines per device
+(``push_quarantine_per_day``): junk from a broken or hostile sender cannot fill the disk. A
+batch that would pass it is refused (the listener answers 503, the terminal keeps its
+records) and the device is flagged failing, once a day, so ``attendd status`` shows it. A
+store failure propagates the same way: nothing is lost, the terminal sends the upload again.
 """
 
 from __future__ import annotations
 
+import threading
+from datetime import date, datetime, time, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 import structlog
+from sqlalchemy import func, select
 
-from drivers import BadRecord, Punch
+from drivers.adms.access import DeviceAccess, Limits, Upload, UploadRefused
 from drivers.adms.server import AdmsServer
 
 from .ingest import save_batch
-from .store import SaveResult, Store
+from .store import SaveResult, Store, StoreError
+from .store.models import QuarantineRow
 from .sync import Clock
 
 log = structlog.get_logger("attendd.push")
@@ -37,19 +48,108 @@ def adms_devices(config) -> dict[str, object]:
     }
 
 
-def make_on_punches(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callable[[str, list[Punch], list[BadRecord]], SaveResult]:
-    """The callback storing one upload; raises (StoreError, KeyError) when it cannot."""
-    devices = adms_devices(config)
+def access_of(config) -> dict[str, DeviceAccess]:
+    """Who may push: each enabled ``adms`` device's serial and the networks it pushes from."""
+    return {serial: DeviceAccess(serial, d.name, d.networks(), bool(d.allow_any_address))
+            for serial, d in adms_devices(config).items()}
 
-    def on_punches(serial: str, punches: list[Punch], bad: list[BadRecord]) -> SaveResult:
-        device = devices[serial]
-        saved = save_batch(store, device, device_serial=serial, source="adms", punches=punches, bad=bad,
-                           now=clock(), tz=tz)
-        log.info("push stored", device=device.name, serial=serial, new=saved.new,
+
+def _daemon_section(config):
+    from .config import DaemonSection
+
+    return getattr(config, "daemon", None) or DaemonSection()
+
+
+def limits_of(config) -> Limits:
+    d = _daemon_section(config)
+    return Limits(max_body=d.push_max_body, max_connections=d.push_max_connections,
+                  idle_timeout=d.push_idle_timeout, header_timeout=d.push_header_timeout,
+                  body_timeout=d.push_body_timeout, rate_per_minute=d.push_rate_per_minute,
+                  quarantine_per_day=d.push_quarantine_per_day)
+
+
+class QuarantineCap:
+    """Quarantined lines per device per local day, counted from the store once and then kept.
+
+    ``admit`` raises :class:`UploadRefused` for a batch that would take the device's day
+    beyond the cap; the first refusal of a day flags the device (its state shows the error).
+    """
+
+    def __init__(self, store: Store, cap: int, tz: ZoneInfo) -> None:
+        self.store, self.cap, self.tz = store, cap, tz
+        self._day: dict[str, date] = {}
+        self._count: dict[str, int] = {}
+        self._flagged: set[tuple[str, date]] = set()
+        self._lock = threading.Lock()
+
+    def _today(self, device, serial: str, now: datetime) -> int:
+        today = now.astimezone(self.tz).date()
+        if self._day.get(serial) != today:
+            start = datetime.combine(today, time(), self.tz).astimezone(timezone.utc).replace(tzinfo=None)
+            qt = QuarantineRow.__table__
+            with self.store.engine.connect() as conn:
+                n = conn.scalar(select(func.count()).select_from(qt).where(
+                    qt.c.device_serial == serial, qt.c.first_seen_utc >= start)) or 0
+            self._day[serial], self._count[serial] = today, n
+        return self._count[serial]
+
+    def admit(self, device, serial: str, bad: int, now: datetime) -> None:
+        with self._lock:
+            used = self._today(device, serial, now)
+            if used + bad <= self.cap:
+                return
+            day = self._day[serial]
+            first = (serial, day) not in self._flagged
+            self._flagged.add((serial, day))
+        reason = (f"{used} lines quarantined today, this batch brings {bad} more: over the daily cap of "
+                  f"{self.cap} (daemon.push_quarantine_per_day); batches are refused until tomorrow")
+        if first:
+            _flag(self.store, device, serial, reason, now)
+        raise UploadRefused(reason)
+
+    def add(self, serial: str, quarantined: int) -> None:
+        with self._lock:
+            if serial in self._count:
+                self._count[serial] += quarantined
+
+
+def _flag(store: Store, device, serial: str, reason: str, now: datetime) -> None:
+    """Mark the device failing (``attendd status``) with one failed ingest run for the day."""
+    at = now.astimezone(timezone.utc).replace(tzinfo=None)
+    previous = store.device_state(device.name)
+    state = {"serial": serial, "last_attempt_utc": at, "last_error": reason,
+             "consecutive_failures": (previous.consecutive_failures if previous else 0) + 1}
+    run = {"device_name": device.name, "device_serial": serial, "source": "adms", "started_utc": at,
+           "finished_utc": at, "status": "failed", "error": reason}
+    try:
+        store.record_run(device.name, state, run)
+    except StoreError as exc:
+        log.error("cannot flag the pushing device", device=device.name, error=str(exc))
+    log.error("pushing device over its daily quarantine cap: batches refused", device=device.name,
+              serial=serial, reason=reason)
+
+
+def make_on_upload(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callable[[Upload], SaveResult]:
+    """The callback storing one upload; raises UploadRefused (the cap) or StoreError (the store)."""
+    devices = adms_devices(config)
+    cap = QuarantineCap(store, _daemon_section(config).push_quarantine_per_day, tz)
+
+    def on_upload(upload: Upload) -> SaveResult:
+        device = devices[upload.serial]
+        now = clock()
+        if upload.bad:
+            cap.admit(device, upload.serial, len(upload.bad), now)
+        at = now.astimezone(timezone.utc).replace(tzinfo=None)
+        state = {"serial": upload.serial, "last_attempt_utc": at, "last_success_utc": at, "last_error": None,
+                 "consecutive_failures": 0}
+        saved = save_batch(store, device, device_serial=upload.serial, source="adms", punches=upload.punches,
+                           bad=upload.bad, now=now, tz=tz, state=state, run={"peer": upload.peer})
+        cap.add(upload.serial, saved.quarantined_new)
+        log.info("push stored", device=device.name, serial=upload.serial, peer=upload.peer, new=saved.new,
                  duplicate=saved.duplicate, quarantined=saved.quarantined_new)
         return saved
 
-    return on_punches
+    return on_upload
 
 
 def make_receiver(
@@ -62,4 +162,5 @@ def make_receiver(
     port: int = DEFAULT_PORT,
 ) -> AdmsServer:
     """The (not yet started) listener for the configuration's ``adms`` devices."""
-    return AdmsServer(host, port, adms_devices(config), make_on_punches(store, config, clock, tz))
+    return AdmsServer(host, port, access_of(config), make_on_upload(store, config, clock, tz),
+                      limits=limits_of(config), tls=_daemon_section(config).push_tls())

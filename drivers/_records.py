@@ -11,6 +11,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 
+#: What the store holds of a punch, so that every driver can check a record before it
+#: reaches the store: a PIN of at most this many printable characters, and state,
+#: verify and work code as non-negative 32-bit integers (the store's columns).
+PIN_MAX_LEN = 32
+INT_FIELD_MAX = 2**31 - 1
+
+
 class Punch(NamedTuple):
     """One raw clock-in record as the terminal stored it.
 

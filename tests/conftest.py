@@ -97,3 +97,29 @@ def server_db(request):
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     admin.dispose()
+
+
+# --- the command line, in this process ---------------------------------------------------------
+
+
+def run_cli(*args: str):
+    """``attendd ARGS`` run in this process, as a :class:`subprocess.CompletedProcess`.
+
+    For tests of what a command prints and stores; a new interpreter per call costs about a
+    second of imports, so the process-level tests (signals, a daemon running, a real
+    terminal's output) keep ``subprocess``. An exception a user mistake should not cause
+    propagates and fails the test, as a traceback would.
+    """
+    import contextlib
+    import io
+    import subprocess
+
+    from daemon.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: a usage error
+            code = exc.code if isinstance(exc.code, int) else 2
+    return subprocess.CompletedProcess(["attendd", *args], code, out.getvalue(), err.getvalue())

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from daemon.cli.context import connect_device
 from daemon.config import Device
-from daemon.push_receiver import make_receiver
+from daemon.ingest import save_batch
 from daemon.store import StoreError
 from daemon.sync import sync_device
 from drivers import Punch
+from drivers.adms.access import DeviceAccess, Upload
 from drivers.adms.protocol import data_query_attlog, handshake_options, parse_attlog_body
 from drivers.adms.server import AdmsServer
 from drivers.adms.simulator import get, push_attlog, push_body
@@ -91,13 +92,23 @@ def test_handshake_block():
 # --- the listener and the store ---------------------------------------------------------------
 
 
-def config(serial: str = SERIAL, **kw):
-    return SimpleNamespace(devices=[Device(name="gate", driver="adms", serial=serial, **kw)])
+ACCESS = {SERIAL: DeviceAccess(SERIAL, "gate", any_address=True)}
+
+
+def storing(store, clock):
+    """An on_upload storing into ``store`` the way the daemon does (one ingest run per batch)."""
+    device = SimpleNamespace(name="gate", installed=None)
+
+    def on_upload(up: Upload):
+        return save_batch(store, device, device_serial=up.serial, source="adms", punches=up.punches,
+                          bad=up.bad, now=clock(), tz=TZ)
+
+    return on_upload
 
 
 @pytest.fixture
 def receiver(store, clock):
-    srv = make_receiver(store, config(), clock, TZ, host="127.0.0.1", port=0).start()
+    srv = AdmsServer("127.0.0.1", 0, ACCESS, storing(store, clock)).start()
     yield srv
     srv.stop()
 
@@ -172,17 +183,15 @@ def test_getrequest_returns_a_queued_command_once(receiver):
 
 
 def test_store_failure_answers_an_error_and_the_retry_stores_everything_once(store, clock):
-    from daemon.push_receiver import make_on_punches
-
-    real = make_on_punches(store, config(), clock, TZ)
+    real = storing(store, clock)
     failing = {"on": True}
 
-    def on_punches(serial, punches, bad):
+    def on_upload(up):
         if failing["on"]:
             raise StoreError("cannot write to the local store: disk I/O error")
-        return real(serial, punches, bad)
+        return real(up)
 
-    with AdmsServer("127.0.0.1", 0, [SERIAL], on_punches) as srv:
+    with AdmsServer("127.0.0.1", 0, ACCESS, on_upload) as srv:
         reply = push_attlog(url(srv), SERIAL, PUNCHES)
         assert reply.status >= 500 and not reply.text.startswith("OK")
         assert store.count_punches() == 0

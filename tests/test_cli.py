@@ -274,7 +274,8 @@ def test_serve_push_receives_a_pushing_terminal(tmp_path):
     cfg.write_text(
         f'[site]\nname = "x"\ntimezone = "Asia/Shanghai"\n[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n'
         f'[daemon]\npush_listen = "127.0.0.1:{port}"\n'
-        '[[devices]]\nname = "face-1"\ndriver = "adms"\nserial = "ADMS0001"\n', encoding="utf-8")
+        '[[devices]]\nname = "face-1"\ndriver = "adms"\nserial = "ADMS0001"\nallow_from = ["127.0.0.1"]\n',
+        encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "daemon", "--config", str(cfg), "serve-push"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.attlog import parse_attlog_lines, read_attlog, read_attlog_file, scan_attlog
-from tests.test_cli import assert_clean_failure, attendd
+from conftest import run_cli as attendd
+from tests.test_cli import assert_clean_failure
 
 SUMMARY = re.compile(r"^read (\d+), new (\d+), duplicate (\d+), quarantined (\d+), rejected (\d+)$", re.M)
 

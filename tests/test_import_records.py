@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,15 +15,12 @@ from daemon.errors import UserError
 from daemon.imports.reader import read_csv_text, read_table
 from daemon.imports.records import KINDS, REQUIRED, parse_file, parse_rows
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def attendd(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "daemon", *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    from conftest import run_cli
+
+    return run_cli(*args)
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from daemon.store import open_store
 from daemon.store.records import dirty_months, put_records
 from drivers import Punch
 from rules import RulesError, WorkCalendar, parse_period
-from tests.test_cli import assert_clean_failure, attendd
+from conftest import run_cli as attendd
+from tests.test_cli import assert_clean_failure
 from tests.test_daemon import TZ, utc
 
 CAL = WorkCalendar()

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import AttenddError, UserError
 from ..sync import PULLED_DRIVERS, sync_all, utc_now
 from .context import Context, connect_device
 from .output import render
@@ -196,13 +196,24 @@ def _receiver(ctx: Context, store, listen: str | None = None):
 
     if not adms_devices(ctx.config) and listen is None:
         return None
+    from ..config import parse_listen
+
     host, port = ctx.config.daemon.push_address()
     if listen:
-        h, _, p = listen.rpartition(":")
-        if not p.isdigit() or not 0 < int(p) < 65536:
-            raise UserError(f"--listen: expected HOST:PORT, got {listen!r}")
-        host, port = h or "0.0.0.0", int(p)
+        try:
+            host, port = parse_listen(listen)
+        except ValueError as exc:
+            raise UserError(f"--listen: {exc}") from None
     return make_receiver(store, ctx.config, utc_now, ctx.tz, host=host, port=port)
+
+
+def _start_receiver(receiver) -> None:
+    """Start the push listener; a port in use (or not ours to bind) is one line, exit 1."""
+    try:
+        receiver.start()
+    except OSError as exc:
+        raise AttenddError(f"push receiver: cannot listen on {receiver.host}:{receiver.port}: "
+                           f"{exc.strerror or exc}") from None
 
 
 def run(args) -> int:
@@ -214,7 +225,7 @@ def run(args) -> int:
     scoring.check()
     receiver = _receiver(ctx, store)
     if receiver is not None:
-        receiver.start()
+        _start_receiver(receiver)
     listener = _serial_listener(ctx, store).start()
     try:
         Daemon(ctx.config, store, scoring, connect_device, utc_now, ctx.tz).serve()
@@ -265,11 +276,16 @@ def serve_push(args) -> int:
     ctx = Context.from_args(args)
     store = ctx.store()
     receiver = _receiver(ctx, store, args.listen or ctx.config.daemon.push_listen)
-    with until_stopped() as stopping, receiver:
-        print(f"ADMS/PUSH receiver on port {receiver.port}: /iclock/cdata, /iclock/getrequest, /iclock/ping "
-              f"(allowed serials: {', '.join(sorted(receiver.allowlist)) or 'none'})", flush=True)
-        while not stopping.wait(0.5):
-            pass
+    with until_stopped() as stopping:
+        _start_receiver(receiver)
+        try:
+            scheme = "https" if ctx.config.daemon.push_tls() else "http"
+            print(f"ADMS/PUSH receiver on port {receiver.port} ({scheme}): /iclock/cdata, /iclock/getrequest, "
+                  f"/iclock/ping (allowed serials: {', '.join(sorted(receiver.allowlist)) or 'none'})", flush=True)
+            while not stopping.wait(0.5):
+                pass
+        finally:
+            receiver.stop()
     return 0
 
 

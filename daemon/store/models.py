@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from drivers._records import PIN_MAX_LEN
+
 
 class Base(DeclarativeBase):
     pass
@@ -45,7 +47,7 @@ class PunchRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_serial: Mapped[str] = mapped_column(String(64))
-    pin: Mapped[str] = mapped_column(String(32))
+    pin: Mapped[str] = mapped_column(String(PIN_MAX_LEN))  # drivers check records against it
     punched_at: Mapped[datetime] = mapped_column(DateTime)
     state: Mapped[int] = mapped_column(Integer, default=0)
     verify: Mapped[int] = mapped_column(Integer, default=0)
@@ -113,6 +115,7 @@ class IngestRunRow(Base):
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
     clock_offset_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    peer: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a push batch: the address it came from
 
 
 class DeviceUserRow(Base):

@@ -1,9 +1,22 @@
 """ZKTeco PUSH / ADMS: terminals that push punches over HTTP (SPEC §4.2 ``adms``).
 
 :mod:`.protocol` parses upload bodies and builds replies (pure, no I/O);
-:mod:`.server` is the HTTP listener; :mod:`.simulator` a pushing terminal for tests.
+:mod:`.access` who may push and the listener's bounds (plain data the daemon builds from
+its config); :mod:`.server` the HTTP listener (Starlette under uvicorn);
+:mod:`.simulator` a pushing terminal for tests.
 """
 
+from .access import DeviceAccess, Limits, OnUpload, Upload, UploadRefused
 from .protocol import handshake_options, parse_attlog_body
 
-__all__ = ["handshake_options", "parse_attlog_body"]
+__all__ = ["AdmsServer", "DeviceAccess", "Limits", "OnUpload", "Upload", "UploadRefused", "handshake_options",
+           "parse_attlog_body"]
+
+
+def __getattr__(name: str):
+    # the listener pulls in uvicorn and Starlette: only when asked for
+    if name == "AdmsServer":
+        from .server import AdmsServer
+
+        return AdmsServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,46 +13,101 @@ firmware. A line that is not a punch becomes a :class:`BadRecord` whose
 
 from __future__ import annotations
 
+import codecs
 import re
 from datetime import datetime
 
-from .._records import BadRecord, Punch
+from .._records import INT_FIELD_MAX, PIN_MAX_LEN, BadRecord, Punch
 
-__all__ = ["decode_body", "handshake_options", "parse_attlog_body"]
+__all__ = ["MAX_RAW_KEPT", "body_encoding", "decode_body", "handshake_options", "parse_attlog_body"]
 
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+_COLUMNS = ((2, "state"), (3, "verify"), (4, "work code"))
+_INT_DIGITS = len(str(INT_FIELD_MAX))
+#: A bad line's raw bytes kept for the quarantine at most (a real line is under 100 bytes;
+#: a megabyte of junk without a line end must not become a megabyte quarantine row).
+MAX_RAW_KEPT = 512
+_CHUNK = 64 * 1024
+
+
+def _valid(body: bytes, encoding: str) -> bool:
+    """Whether ``body`` decodes as ``encoding``, in 64 KB steps (no whole-body copy)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(body)
+    try:
+        for start in range(0, len(body), _CHUNK):
+            decoder.decode(view[start:start + _CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def body_encoding(body: bytes) -> tuple[str, str]:
+    """(encoding, errors) of a whole body: UTF-8, else GBK, else UTF-8 with replacement."""
+    if body.isascii() or _valid(body, "utf-8"):
+        return "utf-8", "strict"
+    if _valid(body, "gbk"):
+        return "gbk", "strict"
+    return "utf-8", "replace"
 
 
 def decode_body(body: bytes) -> str:
     """UTF-8, else GBK, else UTF-8 with replacement characters (never raises)."""
-    for enc in ("utf-8", "gbk"):
-        try:
-            return body.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return body.decode("utf-8", errors="replace")
+    encoding, errors = body_encoding(body)
+    return body.decode(encoding, errors)
 
 
-def _int_column(value: str) -> int:
+def _int_column(value: str, name: str) -> int:
     value = value.strip()
     if not value:
         return 0
     if not value.isascii() or not value.isdigit():
-        raise ValueError(f"non-numeric column {value!r}")
+        raise ValueError(f"{name} {value[:20]!r} is not a number")
+    if len(value) > _INT_DIGITS or int(value) > INT_FIELD_MAX:
+        raise ValueError(f"{name} {value[:20]} is out of range 0..{INT_FIELD_MAX}")
     return int(value)
 
 
-def parse_attlog_body(body: bytes) -> tuple[list[Punch], list[BadRecord]]:
-    """(punches, bad lines) of an ATTLOG upload body; never raises."""
-    text = decode_body(body)
+def _lines(body: bytes):
+    """(1-based line number, raw line without its line end) of every line, lazily."""
+    start, number, size = 0, 0, len(body)
+    while start < size:
+        end = body.find(b"\n", start)
+        if end < 0:
+            end = size
+        number += 1
+        yield number, body[start:end].rstrip(b"\r")
+        start = end + 1
+
+
+def parse_attlog_body(body: bytes, *, max_bad: int | None = None) -> tuple[list[Punch], list[BadRecord]]:
+    """(punches, bad lines) of an ATTLOG upload body; never raises.
+
+    Each line is checked against everything the store enforces: a PIN of at most
+    :data:`PIN_MAX_LEN` printable characters, state, verify and work code integers in
+    0..:data:`INT_FIELD_MAX`, a real date and time. A line that fails becomes a
+    :class:`BadRecord` with its raw bytes (at most :data:`MAX_RAW_KEPT`) and the reason,
+    so one bad line never sinks its batch.
+
+    The body is walked line by line (never split whole), so memory stays within the
+    body plus what is returned: about 150 bytes a punch. ``max_bad``: keep at most this
+    many bad lines (a batch with more is refused anyway by the daemon's daily quarantine
+    cap, so there is no point in building them).
+    """
+    encoding, errors = body_encoding(body)
     punches: list[Punch] = []
     bad: list[BadRecord] = []
-    raw_lines = body.split(b"\n")
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
+    pins: dict[str, str] = {}  # one string per PIN, not one per punch
+    for number, raw in _lines(body):
+        if not raw.strip():
             continue
-        raw = raw_lines[number - 1].rstrip(b"\r") if number - 1 < len(raw_lines) else line.encode("utf-8", "replace")
+        if len(raw) > MAX_RAW_KEPT * 4:
+            if max_bad is None or len(bad) < max_bad:
+                bad.append(BadRecord(index=number, raw=raw[:MAX_RAW_KEPT],
+                                     reason=f"line {number}: a line of {len(raw)} bytes (kept: the first {MAX_RAW_KEPT})"))
+            continue
+        line = raw.decode(encoding, errors)
         cols = line.split("\t")
         pin = cols[0].strip()
         try:
@@ -62,6 +117,8 @@ def parse_attlog_body(body: bytes) -> tuple[list[Punch], list[BadRecord]]:
                 raise ValueError("empty PIN")
             if not pin.isprintable():
                 raise ValueError("PIN is not printable text")
+            if len(pin) > PIN_MAX_LEN:
+                raise ValueError(f"PIN of {len(pin)} characters (at most {PIN_MAX_LEN})")
             when = cols[1].strip()
             if not _TIME.match(when) or not when.isascii():
                 raise ValueError(f"time {when[:40]!r} is not YYYY-MM-DD HH:MM:SS")
@@ -69,10 +126,13 @@ def parse_attlog_body(body: bytes) -> tuple[list[Punch], list[BadRecord]]:
                 ts = datetime.strptime(when, "%Y-%m-%d %H:%M:%S")
             except ValueError:
                 raise ValueError(f"impossible time {when!r}") from None
-            state, verify, work_code = (_int_column(cols[i]) if i < len(cols) else 0 for i in (2, 3, 4))
+            state, verify, work_code = (_int_column(cols[i], name) if i < len(cols) else 0 for i, name in _COLUMNS)
         except ValueError as exc:
-            bad.append(BadRecord(index=number, raw=raw, reason=f"line {number}: {exc}", pin=pin or None))
+            if max_bad is None or len(bad) < max_bad:
+                bad.append(BadRecord(index=number, raw=raw[:MAX_RAW_KEPT], reason=f"line {number}: {exc}",
+                                     pin=(pin[:PIN_MAX_LEN] or None)))
             continue
+        pin = pins.setdefault(pin, pin)
         punches.append(Punch(pin, ts, state, verify, work_code))
     return punches, bad
 
