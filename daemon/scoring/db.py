@@ -154,8 +154,13 @@ class ScoringDB:
         Touches nothing but ``att_*`` tables (and, on PostgreSQL, creates the
         schema if it is missing). Running it again is a no-op.
         """
+        from ..sqlite_ddl import migration_engine
+
+        # SQLite: one transaction for the whole migration (see daemon/sqlite_ddl.py)
+        engine = (migration_engine(self._raw.url, _sqlite_pragmas, connect_args={"timeout": 30})
+                  if self.backend == "sqlite" else self._raw)
         try:
-            with self._raw.begin() as conn:
+            with engine.begin() as conn:
                 before = self.revision(conn)
                 cfg = AlembicConfig()
                 cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -165,6 +170,9 @@ class ScoringDB:
                 return before, self.revision(conn) or ""
         except (SQLAlchemyError, self._dbapi_error) as exc:
             raise ScoringError(f"cannot upgrade the scoring DB {self.display}: {self._reason(exc)}") from None
+        finally:
+            if engine is not self._raw:
+                engine.dispose()
 
     def check(self) -> None:
         """Raise :class:`ScoringError` unless the DB is reachable and migrated to attendd's head."""

@@ -169,13 +169,21 @@ class Store:
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate to the newest schema; returns (revision before, revision now)."""
+        from ..sqlite_ddl import migration_engine
+
+        # SQLite: one transaction for the whole migration (see daemon/sqlite_ddl.py)
+        engine = (migration_engine(self.url, _sqlite_pragmas, connect_args={"timeout": 30}) if self.is_sqlite
+                  else self.engine)
         try:
-            with self.engine.begin() as conn:
+            with engine.begin() as conn:
                 before = self.revision(conn)
                 command.upgrade(self._alembic(conn), "head")
                 return before, self.revision(conn) or ""
         except OperationalError as exc:
             raise StoreError(f"cannot open the local store: {_reason(exc)}") from None
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
 
     @staticmethod
     def revision(conn: Connection) -> str | None:
