@@ -6,4 +6,6 @@ bulletins and the command line. It depends on :mod:`drivers` and
 :mod:`rules`; neither of them depends on it.
 """
 
+#: The one place the version is written: pyproject.toml reads it (``[tool.setuptools.dynamic]``),
+#: so the installed metadata, ``rules_version`` and the bulletin footer always agree.
 __version__ = "0.1.0"

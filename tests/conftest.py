@@ -49,33 +49,11 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 6, 30, 10, 0, tzinfo=timezone.utc))
 
 
-# --- the real database servers (DEVELOPERS.md): PostgreSQL and MariaDB ------------------------
+# --- the real database servers (CONTRIBUTING.md): PostgreSQL and MariaDB ------------------------
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 
-PG_URL = os.environ.get("ATTENDD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-MYSQL_URL = os.environ.get("ATTENDD_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-CI = os.environ.get("CI", "").lower() == "true"
-
-
-def server_engine(url: str, what: str):
-    """An AUTOCOMMIT admin engine on a test server; under CI an unreachable server
-    fails the test, elsewhere it skips with the reason."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    engine = create_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect():
-            pass
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means the same here
-        engine.dispose()
-        reason = f"{what} at {make_url(url).render_as_string(hide_password=True)} is unreachable: {str(exc).splitlines()[0]}"
-        if CI:
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(reason)
-    return engine
+from helpers import CI, MYSQL_URL, PG_URL, run_cli, server_engine  # noqa: E402, F401 - shared with the tests
 
 
 @pytest.fixture(params=["postgresql", "mariadb"])
@@ -97,29 +75,3 @@ def server_db(request):
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     admin.dispose()
-
-
-# --- the command line, in this process ---------------------------------------------------------
-
-
-def run_cli(*args: str):
-    """``attendd ARGS`` run in this process, as a :class:`subprocess.CompletedProcess`.
-
-    For tests of what a command prints and stores; a new interpreter per call costs about a
-    second of imports, so the process-level tests (signals, a daemon running, a real
-    terminal's output) keep ``subprocess``. An exception a user mistake should not cause
-    propagates and fails the test, as a traceback would.
-    """
-    import contextlib
-    import io
-    import subprocess
-
-    from daemon.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: a usage error
-            code = exc.code if isinstance(exc.code, int) else 2
-    return subprocess.CompletedProcess(["attendd", *args], code, out.getvalue(), err.getvalue())

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -35,7 +34,7 @@ from daemon.store import open_store
 from daemon.store.records import put_records
 from drivers import Punch
 from rules import WorkCalendar, parse_period
-from tests.test_daemon_servers import write_config
+from helpers import attendd, standard_slots, write_centre
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -55,11 +54,7 @@ def config(tmp_path, scoring_url=None, schema=None, **bulletin):
                     **({"schema": schema} if schema else {})},
         "devices": [{"name": "hall", "driver": "zk", "host": "127.0.0.1", "serial": "S1"},
                     {"name": "tax", "driver": "zk", "host": "127.0.0.1", "serial": "S2"}],
-        "timetables": {"standard": {"slots": [
-            {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
-            {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-            {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]}]}},
+        "timetables": {"standard": {"slots": standard_slots()}},
         "policies": {"hall": {"preset": "luoshan", "window": {"red_flags": 1}}},
         "windows": [{"code": "gongan", "name": "公安窗口", "timetable": "standard", "policy": "hall",
                      "devices": ["hall"], "ranking_group": "hall"},
@@ -385,12 +380,11 @@ def test_csv_is_utf8_with_bom_and_has_every_part(bulletin, tmp_path):
 
 
 def _attendd(cfg_path: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg_path), "--log-format", "json", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+    return attendd("--log-format", "json", *args, config=cfg_path, cwd=cwd)
 
 
 def test_attendd_bulletin_command(env, tmp_path):
-    cfg_path = write_config(tmp_path, f"sqlite:///{tmp_path / 'scoring.db'}", None)
+    cfg_path = write_centre(tmp_path, scoring_url=f"sqlite:///{tmp_path / 'scoring.db'}")
     out = tmp_path / "out"
     r = _attendd(cfg_path, "bulletin", "--period", "2026-03", "--format", "all", "-o", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr

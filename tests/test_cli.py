@@ -7,55 +7,15 @@ terminals on loopback, and checks what a person would see.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from zk import ZK
 
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, synthetic_punches
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def attendd(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "daemon", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        timeout=timeout,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write_config(tmp_path: Path, devices: list[dict]) -> Path:
-    parts = [
-        '[site]\nname = "测试中心"\ntimezone = "Asia/Shanghai"\n',
-        f'[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n',
-    ]
-    for d in devices:
-        body = "\n".join(f"{k} = {json.dumps(v)}" for k, v in d.items())
-        parts.append(f"[[devices]]\ndriver = \"zk\"\nhost = \"127.0.0.1\"\ntimeout = 2\n{body}\n")
-    path = tmp_path / "attendd.toml"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
-
-
-def assert_clean_failure(proc: subprocess.CompletedProcess, code: int) -> None:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr + proc.stdout
+from helpers import assert_clean_failure, attendd, free_port, spawn
+from helpers import write_devices_config as write_config
 
 
 @pytest.fixture
@@ -200,12 +160,7 @@ def test_state_directory_is_honoured_without_a_config(tmp_path):
 
 def test_simulate_device_serves_pyzk_and_stops_on_sigterm():
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daemon", "simulate-device", "--port", str(port), "--records", "500",
-         "--comm-key", "777"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = spawn("simulate-device", "--port", str(port), "--records", "500", "--comm-key", "777")
     try:
         line = proc.stdout.readline()
         assert f"127.0.0.1:{port}" in line and "500 records" in line and "777" not in line
@@ -223,10 +178,7 @@ def test_simulate_device_serves_pyzk_and_stops_on_sigterm():
 
 def test_simulate_device_serves_the_real_attlog(attlog_path):
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daemon", "simulate-device", "--port", str(port), "--attlog", str(attlog_path)],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = spawn("simulate-device", "--port", str(port), "--attlog", str(attlog_path), stderr=None)
     try:
         assert "11902 records" in proc.stdout.readline()
     finally:
@@ -276,9 +228,7 @@ def test_serve_push_receives_a_pushing_terminal(tmp_path):
         f'[daemon]\npush_listen = "127.0.0.1:{port}"\n'
         '[[devices]]\nname = "face-1"\ndriver = "adms"\nserial = "ADMS0001"\nallow_from = ["127.0.0.1"]\n',
         encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "daemon", "--config", str(cfg), "serve-push"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = spawn("serve-push", config=cfg)
     try:
         assert f"port {port}" in proc.stdout.readline()
         punches = [Punch("7", datetime(2026, 3, 2, 8, 50)), Punch("8", datetime(2026, 3, 2, 8, 55))]

@@ -29,6 +29,8 @@ from daemon.config import (
     load_config,
 )
 from daemon.errors import AttenddError, ConfigError, UserError
+from helpers import config_problems as problems
+from helpers import write_toml as write
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config.example.toml"
@@ -60,22 +62,6 @@ name = "公安窗口"
 timetable = "standard"
 policy = "hall"
 """
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "attendd.toml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def problems(tmp_path: Path, text: str) -> list[str]:
-    """The problems load_config reports for ``text``, without the file name."""
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    prefix = f"{path}: "
-    assert all(p.startswith(prefix) for p in info.value.problems), info.value.problems
-    return [p[len(prefix):] for p in info.value.problems]
 
 
 # --------------------------------------------------------------------------

@@ -5,8 +5,7 @@ embedded SQLite file; PostgreSQL and MariaDB are in test_daemon_servers.py.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -15,11 +14,8 @@ from daemon.outbox import drain, pending, take_snapshot
 from daemon.scheduler import Daemon, job_runs
 from daemon.scoring import ScoringDB
 from daemon.store.records import dirty_months, put_records
-from drivers import Punch
-from rules import WorkCalendar, parse_period
-
-TZ = ZoneInfo("Asia/Shanghai")
-CAL = WorkCalendar()
+from rules import parse_period
+from helpers import TZ, fill, standard_slots, utc
 
 
 def cfg(tmp_path, **daemon):
@@ -28,44 +24,11 @@ def cfg(tmp_path, **daemon):
         "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
         "scoring": {"url": f"sqlite:///{tmp_path / 'scoring.db'}"},
         "daemon": {"pull_times": ["09:10", "17:10"], **daemon},
-        "timetables": {"standard": {"slots": [
-            {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
-            {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-            {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]}]}},
+        "timetables": {"standard": {"slots": standard_slots()}},
         "policies": {"hall": {"preset": "luoshan"}},
         "windows": [{"code": "gongan", "name": "公安窗口", "timetable": "standard", "policy": "hall"},
                     {"code": "shuiwu", "name": "税务窗口", "timetable": "standard", "policy": "hall"}],
     })
-
-
-def utc(y, m, d, hh=0, mm=0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=TZ).astimezone(timezone.utc)
-
-
-def fill(store, month: str = "2026-03", late_on: date | None = None):
-    """Roster of four, a month of punches (one late), a leave."""
-    stamp = datetime(2026, 4, 1)
-    put_records(store, "roster", [
-        {"staff_no": no, "name": name, "window_code": w, "role": role, "active_from": None, "active_to": None, "exempt": False}
-        for no, name, w, role in (("1", "甲", "gongan", "chief"), ("2", "乙", "gongan", "staff"),
-                                  ("3", "丙", "shuiwu", "chief"), ("4", "丁", "shuiwu", "staff"))
-    ], now_utc=stamp)
-    p = parse_period(month)
-    punches = []
-    for d in p.days():
-        if not CAL.is_workday(d):
-            continue
-        for no in "1234":
-            for hhmm in ("08:50", "12:01", "12:55", "17:05"):
-                h, m = map(int, hhmm.split(":"))
-                if no == "2" and d == late_on and hhmm == "08:50":
-                    h, m = 9, 20
-                punches.append(Punch(no, datetime.combine(d, time(h, m))))
-    store.save_punches(device_name="hall", device_serial="S1", source="zk", punches=punches, quarantined=[],
-                       now_utc=stamp)
-    put_records(store, "leaves", [{"ref": "L1", "staff_no": "4", "kind": "personal", "note": "",
-                                   "start": datetime(2026, 3, 4, 8), "end": datetime(2026, 3, 4, 18)}], now_utc=stamp)
 
 
 @pytest.fixture

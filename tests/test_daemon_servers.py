@@ -5,71 +5,64 @@ SIGKILL during a push."""
 from __future__ import annotations
 
 import json
-import os
-import random
 import signal
-import subprocess
-import sys
-import time
 import tomllib
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from test_daemon import TZ, fill, utc
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from daemon.config import config_from_dict
 from daemon.outbox import take_snapshot
 from daemon.scheduler import Daemon, job_runs
 from daemon.scoring import ScoringDB
+from daemon.scoring.locks import lock_name, pg_key
 from daemon.store import open_store
 from daemon.store.records import put_records
 from rules import parse_period
+from helpers import TZ, fill, sigkill, spawn, utc, wait_for, write_centre
+from helpers import attendd as run_attendd
 
-ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("att_staff_day", "att_staff_period", "att_window_period", "att_deduction")
 
 
 def write_config(tmp_path: Path, url: str, schema: str | None) -> Path:
-    path = tmp_path / "attendd.toml"
-    schema_line = f'schema = "{schema}"\n' if schema else ""
-    path.write_text(f"""
-[site]
-name = "测试中心"
-timezone = "Asia/Shanghai"
-[store]
-url = "sqlite:///{tmp_path / 'store.db'}"
-[scoring]
-url = "{url}"
-{schema_line}
-[timetables.standard]
-slots = [
-  {{ name = "am_in",  kind = "in",  at = "09:00", accept = ["07:00", "10:30"] }},
-  {{ name = "am_out", kind = "out", at = "12:00", accept = ["11:00", "12:29"] }},
-  {{ name = "pm_in",  kind = "in",  at = "13:00", accept = ["12:30", "15:00"] }},
-  {{ name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] }},
-]
-[policies.hall]
-preset = "luoshan"
-[[windows]]
-code = "gongan"
-name = "公安窗口"
-timetable = "standard"
-policy = "hall"
-[[windows]]
-code = "shuiwu"
-name = "税务窗口"
-timetable = "standard"
-policy = "hall"
-""", encoding="utf-8")
-    return path
+    return write_centre(tmp_path, scoring_url=url, schema=schema)
 
 
 def attendd(cfg: Path, *args: str, wait: bool = True):
-    cmd = [sys.executable, "-m", "daemon", "--config", str(cfg), "--log-format", "json", *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if wait:
-        return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+        return run_attendd("--log-format", "json", *args, config=cfg, timeout=300)
+    return spawn("--log-format", "json", *args, config=cfg, text=False)
+
+
+def push_lock_holder(admin, url: str, schema: str | None) -> dict | None:
+    """The session holding the scoring DB's push lock, if any, and whether it is writing the slice.
+
+    A session holds the lock only inside ``ScoringDB.push_period``, around the one transaction that
+    replaces the slice and adds the ``att_push_run`` row: PostgreSQL takes it as the transaction's
+    first statement (``pg_advisory_xact_lock``, gone at commit or rollback), MariaDB on the push's
+    connection just before the transaction (``GET_LOCK``, released after it). ``writing``:
+    PostgreSQL has given the transaction an id (it has deleted or copied rows); on MariaDB a
+    ``DELETE`` / ``INSERT`` on a slice table is running in that session.
+    """
+    with admin.connect() as conn:
+        if admin.dialect.name == "postgresql":
+            key = pg_key(lock_name("push", schema or "public", "slices"))
+            row = conn.execute(text(
+                "SELECT l.pid, a.backend_xid IS NOT NULL AS writing FROM pg_locks l JOIN pg_stat_activity a "
+                "USING (pid) WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                "AND l.classid::bigint = :hi AND l.objid::bigint = :lo"),
+                {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF}).first()
+            return None if row is None else {"session": row.pid, "writing": bool(row.writing)}
+        holder = conn.scalar(text("SELECT IS_USED_LOCK(:n)"),
+                             {"n": lock_name("push", make_url(url).database, "slices")})
+        if holder is None:
+            return None
+        info = conn.scalar(text("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = :id"), {"id": holder})
+    return {"session": holder, "writing": (info or "").startswith(("INSERT INTO att_", "DELETE FROM att_"))}
 
 
 def contents(db: ScoringDB) -> dict[str, list]:
@@ -127,6 +120,7 @@ def test_two_daemons_never_run_the_same_job_at_once(tmp_path, server_db):
     store_b.close()
 
 
+@pytest.mark.slow
 def test_sigkill_during_push_then_push_equals_a_clean_recomputation(tmp_path, server_db):
     url, schema = server_db
     cfg = write_config(tmp_path, url, schema)
@@ -138,12 +132,28 @@ def test_sigkill_during_push_then_push_equals_a_clean_recomputation(tmp_path, se
         {"staff_no": str(1000 + i), "name": f"员工{i}", "window_code": "gongan" if i % 2 else "shuiwu",
          "role": "staff", "active_from": None, "active_to": None, "exempt": False} for i in range(400)
     ], now_utc=datetime(2026, 4, 1))
-    rng = random.Random(5)
-    for _ in range(3):
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    db = ScoringDB(url, schema=schema)
+    # Each kill lands inside the push: the first once the push holds the push lock (its
+    # transaction is open), the others once it is writing the slice (about 0.3 s before it
+    # would commit, on an idle machine; longer under load).
+    for writing in (False, True, True):
         proc = attendd(cfg, "push", "--period", "2026-03", wait=False)
-        time.sleep(rng.uniform(1.0, 3.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+
+        def caught(writing=writing):
+            h = push_lock_holder(admin, url, schema)
+            return h if h and (h["writing"] or not writing) else None
+
+        holder = wait_for(caught, "the push writing the slice" if writing else "the push holding the push lock",
+                          proc=proc, timeout=120, poll=0.005)
+        assert sigkill(proc) == -signal.SIGKILL  # killed by the signal, not exited on its own first
+        assert holder["writing"] or not writing
+        # begun but not finished: nothing committed (no att_push_run row), and the server rolls the
+        # killed session's transaction back and frees its lock
+        assert db.push_runs("2026-03") == []
+        wait_for(lambda: push_lock_holder(admin, url, schema) is None, "the killed push's lock freed", timeout=60)
+    admin.dispose()
+    db.close()
     final = attendd(cfg, "push", "--period", "2026-03")
     assert final.returncode == 0, final.stderr
     db = ScoringDB(url, schema=schema)

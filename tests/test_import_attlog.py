@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,23 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.attlog import parse_attlog_lines, read_attlog, read_attlog_file, scan_attlog
-from conftest import run_cli as attendd
-from tests.test_cli import assert_clean_failure
+from helpers import assert_clean_failure
+from helpers import run_cli as attendd
+from helpers import write_devices_config
 
 SUMMARY = re.compile(r"^read (\d+), new (\d+), duplicate (\d+), quarantined (\d+), rejected (\d+)$", re.M)
 
 
 def config(tmp_path: Path, **device) -> Path:
-    body = {"name": "hall", "host": "127.0.0.1", **device}
-    lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in body.items())
-    path = tmp_path / "attendd.toml"
-    path.write_text(
-        '[site]\nname = "测试中心"\ntimezone = "Asia/Shanghai"\n'
-        f'[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n'
-        f'[[devices]]\ndriver = "zk"\ntimeout = 2\n{lines}\n',
-        encoding="utf-8",
-    )
-    return path
+    return write_devices_config(tmp_path, [{"name": "hall", **device}])
 
 
 def summary(proc) -> tuple[int, ...]:

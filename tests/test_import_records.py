@@ -14,23 +14,13 @@ from hypothesis import strategies as st
 from daemon.errors import UserError
 from daemon.imports.reader import read_csv_text, read_table
 from daemon.imports.records import KINDS, REQUIRED, parse_file, parse_rows
-
-
-
-def attendd(*args: str) -> subprocess.CompletedProcess:
-    from conftest import run_cli
-
-    return run_cli(*args)
+from helpers import run_cli as attendd
+from helpers import write_store_config
 
 
 @pytest.fixture
 def cli(tmp_path):
-    cfg = tmp_path / "attendd.toml"
-    cfg.write_text(
-        '[site]\nname = "测试中心"\ntimezone = "Asia/Shanghai"\n'
-        f'[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n',
-        encoding="utf-8",
-    )
+    cfg = write_store_config(tmp_path, site="测试中心")
 
     def run(*args: str) -> subprocess.CompletedProcess:
         proc = attendd("--config", str(cfg), *args)

@@ -24,48 +24,18 @@ from daemon.store import open_store
 from daemon.store.records import dirty_months, put_records
 from drivers import Punch
 from rules import RulesError, WorkCalendar, parse_period
-from conftest import run_cli as attendd
-from tests.test_cli import assert_clean_failure
-from tests.test_daemon import TZ, utc
+from helpers import TWO_WINDOWS, TZ, assert_clean_failure, utc, write_centre
+from helpers import run_cli as attendd
 
 CAL = WorkCalendar()
 KEYED = ("att_staff_period", "att_window_period", "att_deduction", "att_push_run")
 
 
 def write_cfg(tmp_path: Path, since: str = "2026-03-01") -> Path:
-    path = tmp_path / "attendd.toml"
-    path.write_text(f"""
-[site]
-name = "测试中心"
-timezone = "Asia/Shanghai"
-since = {since}
-[store]
-url = "sqlite:///{tmp_path / 'store.db'}"
-[scoring]
-url = "sqlite:///{tmp_path / 'scoring.db'}"
-[bulletin]
-dir = "{tmp_path / 'bulletins'}"
-formats = ["html"]
-[[devices]]
-name = "hall"
-driver = "usb"
-serial = "S1"
-[timetables.standard]
-slots = [
-  {{ name = "am_in",  kind = "in",  at = "09:00", accept = ["07:00", "10:30"] }},
-  {{ name = "am_out", kind = "out", at = "12:00", accept = ["11:00", "12:29"] }},
-  {{ name = "pm_in",  kind = "in",  at = "13:00", accept = ["12:30", "15:00"] }},
-  {{ name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] }},
-]
-[policies.hall]
-preset = "luoshan"
-[[windows]]
-code = "gongan"
-name = "公安窗口"
-timetable = "standard"
-policy = "hall"
-""", encoding="utf-8")
-    return path
+    return write_centre(
+        tmp_path, since=since, scoring_url=f"sqlite:///{tmp_path / 'scoring.db'}", windows=TWO_WINDOWS[:1],
+        extra=f'[bulletin]\ndir = "{tmp_path / "bulletins"}"\nformats = ["html"]\n'
+              '[[devices]]\nname = "hall"\ndriver = "usb"\nserial = "S1"\n')
 
 
 def punches(month: str, skip: tuple[date, ...] = ()) -> list[Punch]:

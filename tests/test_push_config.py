@@ -12,7 +12,8 @@ from daemon.config import load_config, parse_listen
 from daemon.push_receiver import access_of, limits_of, make_on_upload
 from drivers import BadRecord, Punch
 from drivers.adms.access import Upload, UploadRefused
-from test_config import problems, write
+from helpers import config_problems as problems
+from helpers import write_toml as write
 
 TZ = ZoneInfo("Asia/Shanghai")
 SITE = '[site]\nname = "测试中心"\n'

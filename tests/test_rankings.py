@@ -8,7 +8,6 @@ roster, a terminal's USB export and an exemption imported with ``attendd import`
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
@@ -31,16 +30,13 @@ from rules import (
     resolve_policy,
     score_windows,
 )
+from helpers import MARCH_WORKDAYS as WORKDAYS
+from helpers import ON_TIME as TIMES
+from helpers import standard_slots
+from helpers import write_three_windows as write_site
 
 MARCH = parse_period("2026-03")
-WORKDAYS = [d for d in MARCH.days() if chinese_calendar.is_workday(d)]
-TIMES = ("08:50:00", "12:01:00", "12:55:00", "17:05:00")
-TIMETABLE = {"slots": [
-    {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
-    {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
-    {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-    {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]},
-]}
+TIMETABLE = {"slots": standard_slots()}
 
 
 def attlog_lines(pin: str, lates: int, forgot: date | None = None) -> list[str]:
@@ -55,27 +51,6 @@ def attlog_lines(pin: str, lates: int, forgot: date | None = None) -> list[str]:
                 t = "09:20:00"
             out.append(f"{pin:>9}\t{d} {t}\t1\t0\t1\t0")
     return out
-
-
-WINDOWS = (("gongan", "公安窗口", "ls"), ("shuiwu", "税务窗口", "yh"), ("shichang", "市场监管窗口", "c2"))
-
-
-def write_site(tmp_path, scoring_url: str, schema: str | None, groups: str = "") -> str:
-    """A centre of three windows under three presets (luoshan 25, yihuang-staff 30, county-002 10)."""
-    slots = ",\n".join(f'  {{ name = "{x["name"]}", kind = "{x["kind"]}", at = "{x["at"]}", '
-                        f'accept = {json.dumps(x["accept"])} }}' for x in TIMETABLE["slots"])
-    windows = "".join(f'[[windows]]\ncode = "{code}"\nname = "{name}"\ntimetable = "standard"\npolicy = "{policy}"\n'
-                      + ('ranking_group = "hall"\n' if groups else "") for code, name, policy in WINDOWS)
-    cfg = tmp_path / "attendd.toml"
-    cfg.write_text(
-        f'[site]\nname = "测试县政务服务中心"\nsince = "2026-03-01"\n'
-        f'[store]\nurl = "sqlite:///{tmp_path / "store.db"}"\n'
-        f'[scoring]\nurl = "{scoring_url}"\n' + (f'schema = "{schema}"\n' if schema else "")
-        + '[[devices]]\nname = "usb"\ndriver = "usb"\nserial = "USB0001"\n'
-        + f"[timetables.standard]\nslots = [\n{slots}\n]\n"
-        + '[policies.ls]\npreset = "luoshan"\n[policies.yh]\npreset = "yihuang-staff"\n[policies.c2]\npreset = "county-002"\n'
-        + windows + groups, encoding="utf-8")
-    return str(cfg)
 
 
 def cli(*args: str) -> int:

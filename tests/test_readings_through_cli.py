@@ -11,7 +11,9 @@ import json
 from sqlalchemy import create_engine, text
 
 from daemon.cli import main
-from test_rankings import TIMES, WORKDAYS, write_site  # noqa: F401 - the same three-window centre
+from helpers import MARCH_WORKDAYS as WORKDAYS  # the three-window centre of test_rankings
+from helpers import ON_TIME as TIMES
+from helpers import write_three_windows as write_site
 
 D0, D1, D2 = WORKDAYS[0], WORKDAYS[1], WORKDAYS[2]
 

@@ -8,11 +8,8 @@ line quarantined, also when the connection drops mid-line.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -35,6 +32,7 @@ from daemon.serial_listener import (
 from drivers.serial import Backoff
 from drivers.serial.simulator import Faults, PtyTerminal, SimulatedSerialTerminal, TcpTerminal
 from drivers.zk.simulator import synthetic_punches
+from helpers import attendd, free_port, spawn
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,21 +209,6 @@ def test_line_health_is_the_device_state(store, clock):
 # --- the command line -------------------------------------------------------------------------
 
 
-def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _spawn(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "daemon", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env())
-
-
 def _stop(proc: subprocess.Popen) -> tuple[int, str, str]:
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
@@ -233,7 +216,7 @@ def _stop(proc: subprocess.Popen) -> tuple[int, str, str]:
 
 
 def test_listen_serial_stores_what_simulate_device_prints(tmp_path):
-    port = _free_port()
+    port = free_port()
     db = tmp_path / "store.db"
     cfg = tmp_path / "attendd.toml"
     cfg.write_text(
@@ -242,12 +225,12 @@ def test_listen_serial_stores_what_simulate_device_prints(tmp_path):
         '[[devices]]\nname = "hall"\ndriver = "zk"\nhost = "127.0.0.1"\nenabled = false\n',
         encoding="utf-8",
     )
-    sim = _spawn("simulate-device", "--driver", "serial", "--listen", f"127.0.0.1:{port}", "--format", "compact",
+    sim = spawn("simulate-device", "--driver", "serial", "--listen", f"127.0.0.1:{port}", "--format", "compact",
                  "--records", "30", "--encoding", "ascii")
     try:
         line = sim.stdout.readline()
         assert f"socket://127.0.0.1:{port}" in line and "30 records in the compact format" in line
-        listen = _spawn("--config", str(cfg), "listen-serial")
+        listen = spawn("--config", str(cfg), "listen-serial")
         try:
             first = listen.stdout.readline()
             assert f"listening to annex on socket://127.0.0.1:{port}" in first and "serial:annex" in first
@@ -270,26 +253,22 @@ def test_listen_serial_stores_what_simulate_device_prints(tmp_path):
     finally:
         rc, _out, err = _stop(sim)
     assert rc == 0, err
-    listed = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "punches", "--format", "json"],
-                            capture_output=True, text=True, cwd=ROOT, env=_env())
+    listed = attendd("--config", str(cfg), "punches", "--format", "json")
     rows = json.loads(listed.stdout)
     assert len(rows) == 30 and {(r["device_serial"], r["source"]) for r in rows} == {("serial:annex", "serial")}
-    sync = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "sync"],
-                          capture_output=True, text=True, cwd=ROOT, env=_env())
+    sync = attendd("--config", str(cfg), "sync")
     assert sync.returncode == 2 and "serial terminals are listened to, not pulled" in sync.stderr
 
 
 def test_listen_serial_without_serial_devices_says_so(tmp_path):
     cfg = tmp_path / "attendd.toml"
     cfg.write_text(f'[site]\nname = "x"\n[store]\nurl = "sqlite:///{tmp_path / "s.db"}"\n', encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "listen-serial"],
-                          capture_output=True, text=True, cwd=ROOT, env=_env())
+    proc = attendd("--config", str(cfg), "listen-serial")
     assert proc.returncode == 2 and "no serial devices to listen to" in proc.stderr
 
 
 def test_simulate_device_zk_still_needs_a_port():
-    proc = subprocess.run([sys.executable, "-m", "daemon", "simulate-device", "--records", "5"],
-                          capture_output=True, text=True, cwd=ROOT, env=_env())
+    proc = attendd("simulate-device", "--records", "5")
     assert proc.returncode == 2 and "--port: required" in proc.stderr
 
 
@@ -297,7 +276,7 @@ def test_simulate_device_on_a_pty(tmp_path):
     """`--pty` prints the slave's path; a reader opening it as a device path gets the records."""
     from drivers.serial import PRESETS, SerialReader
 
-    sim = _spawn("simulate-device", "--driver", "serial", "--pty", "--format", "csv", "--records", "12")
+    sim = spawn("simulate-device", "--driver", "serial", "--pty", "--format", "csv", "--records", "12")
     got: list = []
     done = threading.Event()
     try:
@@ -329,13 +308,12 @@ def test_attendd_run_listens_to_serial_terminals_and_stops_them(tmp_path):
             f'[[devices]]\nname = "annex"\ndriver = "serial"\nurl = "{srv.url}"\nformat = "adms"\n',
             encoding="utf-8",
         )
-        upgrade = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "db", "upgrade"],
-                                 capture_output=True, text=True, cwd=ROOT, env=_env())
+        upgrade = attendd("--config", str(cfg), "db", "upgrade")
         assert upgrade.returncode == 0, upgrade.stderr
         from daemon.store import open_store
 
         store = open_store(f"sqlite:///{db}", timezone="Asia/Shanghai")
-        proc = _spawn("--config", str(cfg), "--log-format", "json", "run")
+        proc = spawn("--config", str(cfg), "--log-format", "json", "run")
         try:
             wait_until(lambda: store.count_punches() >= 25 or proc.poll() is not None, "25 stored punches")
         finally:

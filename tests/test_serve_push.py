@@ -7,12 +7,9 @@ What is stored is read back from the store the receiver writes.
 from __future__ import annotations
 
 import http.client
-import os
 import random
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timedelta
@@ -24,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from drivers import Punch
 from drivers.adms.protocol import attlog_line
-from tests.test_cli import ROOT, assert_clean_failure, attendd, free_port
+from helpers import assert_clean_failure, attendd, free_port, spawn
 
 SN = "ADMS0001"
 #: The figure bench/bench_push_receiver.py measured, with room (README "Benchmarks").
@@ -49,9 +46,7 @@ def receiver(tmp_path):
     port = free_port()
     cfg = _config(tmp_path, port)
     log = (tmp_path / "serve-push.log").open("w")  # a file, not a pipe nobody reads: a log line a push
-    proc = subprocess.Popen([sys.executable, "-m", "daemon", "--config", str(cfg), "--log-format", "json",
-                             "serve-push"], stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = spawn("--log-format", "json", "serve-push", config=cfg, stderr=log)
     line = proc.stdout.readline()
     assert f"port {port}" in line, (line, (tmp_path / "serve-push.log").read_text())
     yield port, f"sqlite:///{tmp_path / 'store.db'}", proc
@@ -156,6 +151,7 @@ def test_idle_connections_are_closed_by_the_server(receiver):
     assert elapsed < 8, elapsed
 
 
+@pytest.mark.slow
 def test_overlapping_uploads_store_every_punch_once(receiver):
     """20 clients × 200 uploads, each a random slice of one day's 600 punches: every distinct punch
     is stored exactly once."""
@@ -214,9 +210,7 @@ def test_memory_stays_bounded_under_bodies_at_the_limit(tmp_path):
     port = free_port()
     cfg = _config(tmp_path, port, push_max_body=4 * 1024 * 1024, push_body_timeout=30)
     log = (tmp_path / "serve-push.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "daemon", "--config", str(cfg), "--log-format", "json",
-                             "serve-push"], stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = spawn("--log-format", "json", "serve-push", config=cfg, stderr=log)
     try:
         assert f"port {port}" in proc.stdout.readline()
         line = b"junk line without a tab " + b"J" * 100 + b"\n"

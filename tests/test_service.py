@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
 from daemon.notify import notify, watchdog_interval
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, synthetic_punches
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import attendd, spawn
 
 
 def test_notify_speaks_the_protocol(tmp_path):
@@ -44,19 +39,13 @@ host = "127.0.0.1"
 port = {srv.port}
 timeout = 5
 """, encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        upgrade = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "db", "upgrade"],
-                                 capture_output=True, text=True, cwd=ROOT, env=env)
+        upgrade = attendd("--config", str(cfg), "db", "upgrade")
         assert upgrade.returncode == 0, upgrade.stderr
         path = tmp_path / "notify.sock"
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.bind(str(path))
             sock.settimeout(60)
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "daemon", "--config", str(cfg), "--log-format", "json", "run"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                env={**env, "NOTIFY_SOCKET": str(path)},
-            )
+            proc = spawn("--log-format", "json", "run", config=cfg, env={"NOTIFY_SOCKET": str(path)})
             try:
                 assert sock.recv(200).startswith(b"READY=1")
                 proc.send_signal(signal.SIGTERM)
@@ -68,10 +57,8 @@ timeout = 5
         assert proc.returncode == 0, err[-2000:]
         assert "Traceback" not in err, err[-3000:]
         # at start-up the missed pull ran once: the punches are stored and the job recorded
-        status = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "status"],
-                                capture_output=True, text=True, cwd=ROOT, env=env)
+        status = attendd("--config", str(cfg), "status")
         assert status.returncode == 0, status.stderr
         assert "pull" in status.stdout and " ok " in status.stdout
-        punches = subprocess.run([sys.executable, "-m", "daemon", "--config", str(cfg), "punches", "--format", "csv"],
-                                 capture_output=True, text=True, cwd=ROOT, env=env)
+        punches = attendd("--config", str(cfg), "punches", "--format", "csv")
         assert len(punches.stdout.strip().splitlines()) == 301

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from drivers import Punch
 from drivers.attlog import read_attlog
 from drivers.zk import codec
 from drivers.zk.simulator import Faults, SimulatedTerminal, SimulatorServer, make_users, synthetic_punches
+from helpers import free_port
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -51,12 +51,6 @@ def logs():
 
 def events(buf) -> list[dict]:
     return [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_real_attlog_served_and_pulled_stores_every_distinct_punch_once(store, clock, attlog_path):
