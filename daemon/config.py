@@ -553,26 +553,17 @@ class TimetableVariant(_Section):
     to: MonthDay
     slots: list[Slot] = Field(min_length=1)
 
-    def covers(self, day: date) -> bool:
-        """Whether ``day`` falls in this variant's season (``from`` > ``to`` wraps the new year)."""
-        md = f"{day:%m-%d}"
-        if self.from_ <= self.to:
-            return self.from_ <= md <= self.to
-        return md >= self.from_ or md <= self.to
 
 
 class Timetable(_Section):
-    """``[timetables.NAME]``: the day's check slots, plus optional seasonal ``variants``."""
+    """``[timetables.NAME]``: the day's check slots, plus optional seasonal ``variants``.
+
+    Which slots apply on a day is the rules' business (:meth:`rules.Timetable.slots_on`, built
+    by :func:`daemon.evaluate.compile_rules`); the config only validates the tables."""
 
     slots: list[Slot] = Field(min_length=1)
     variants: list[TimetableVariant] = Field(default_factory=list)
 
-    def slots_on(self, day: date) -> list[Slot]:
-        """The slots that apply on ``day``: the first variant covering it, else the base slots."""
-        for variant in self.variants:
-            if variant.covers(day):
-                return variant.slots
-        return self.slots
 
 
 class Policy(BaseModel):

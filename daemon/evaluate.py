@@ -8,9 +8,12 @@ touches the database or the config happens here.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -188,6 +191,24 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
     )
 
 
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a period is evaluated.
+
+    Evaluation allocates millions of small objects and no reference cycles; the collector's
+    passes over the growing heap made a year of 1,000 staff 40% slower and superlinear in
+    staff. Reference counting still frees everything; the collector's previous state is
+    restored. Process-wide state: it lives here, not in the pure ``rules``.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def evaluate(store: Store, config: Config, period: Period, *, as_of: datetime | None = None) -> rules.Evaluation:
     """The rules' results for ``period`` (reads what the counting rules look back on).
 
@@ -198,7 +219,9 @@ def evaluate(store: Store, config: Config, period: Period, *, as_of: datetime | 
     start = min((rules.period.lookback_start(p, period) for p in policies.values()), default=period.start)
     until = last_day_due(config, as_of) if as_of is not None else None
     try:
-        return rules.evaluate_period(build_inputs(store, config, start, period.end, until=until), period)
+        inputs = build_inputs(store, config, start, period.end, until=until)
+        with no_cyclic_gc():
+            return rules.evaluate_period(inputs, period)
     except rules.RulesError as exc:
         raise UserError(str(exc)) from None
 

@@ -29,6 +29,7 @@ from daemon.config import (
     load_config,
 )
 from daemon.errors import AttenddError, ConfigError, UserError
+from daemon.evaluate import compile_rules
 from helpers import config_problems as problems
 from helpers import write_toml as write
 
@@ -86,8 +87,9 @@ def test_example_config_is_valid_and_realistic() -> None:
         ("pm_out", "out", time(17, 0), (time(16, 0), time(20, 0))),
     ]
     assert standard.variants, "a summer timetable"
-    assert standard.slots_on(date(2026, 7, 15)) == standard.variants[0].slots
-    assert standard.slots_on(date(2026, 3, 2)) == standard.slots
+    built = compile_rules(config)[0]["standard"]  # which slots apply on a day: the rules' timetable
+    assert [s.at for s in built.slots_on(date(2026, 7, 15))] == [s.at for s in standard.variants[0].slots]
+    assert [s.at for s in built.slots_on(date(2026, 3, 2))] == [s.at for s in standard.slots]
 
 
 SECTIONS = [Site, Store, Scoring, DaemonSection, LoggingSection, Device, Slot, Timetable, TimetableVariant,
@@ -210,8 +212,10 @@ def test_seasonal_variants(tmp_path: Path) -> None:
         """
     config = load_config(write(tmp_path, BASE + textwrap.dedent(winter)))
     variant = config.timetables["standard"].variants[0]
-    assert variant.covers(date(2026, 12, 31)) and variant.covers(date(2027, 1, 5))
-    assert not variant.covers(date(2026, 3, 1))
+    built = compile_rules(config)[0]["standard"]  # the season wraps the new year
+    assert [s.at for s in built.slots_on(date(2026, 12, 31))] == [s.at for s in variant.slots]
+    assert [s.at for s in built.slots_on(date(2027, 1, 5))] == [s.at for s in variant.slots]
+    assert [s.at for s in built.slots_on(date(2026, 3, 1))] != [s.at for s in variant.slots]
 
     overlapping = winter + winter.replace('"11-01"', '"02-01"').replace('"02-28"', '"03-31"')
     assert problems(tmp_path, BASE + textwrap.dedent(overlapping)) == [
