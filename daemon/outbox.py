@@ -35,6 +35,7 @@ from rules import Period, parse_period
 from .config import Config
 from .errors import AttenddError, UserError
 from .evaluate import evaluate, rules_version, scoring_rows
+from .health import report_failure, report_recovery
 from .store import Store
 from .store.models import ForcedCloseRow, PeriodHoldRow, PunchRow, ReopenRow, SnapshotRow
 
@@ -327,18 +328,15 @@ def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None
                 with store._writing(), store.engine.begin() as conn:
                     conn.execute(update(t).where(t.c.period_key == key).values(
                         attempts=attempts, next_attempt_utc=_naive(now + backoff(attempts)), last_error=str(exc)))
-                if attempts == 1:
-                    log.error("push failed; will retry", error=str(exc))
-                else:
-                    log.debug("push still failing", error=str(exc), attempts=attempts)
+                report_failure(log, "push failed; will retry", "push still failing", failures=attempts,
+                               error=str(exc))
                 out.append(PushOutcome(key, "failed", error=str(exc)))
                 continue
             with store._writing(), store.engine.begin() as conn:
                 conn.execute(update(t).where(t.c.period_key == key, t.c.digest == snap["digest"]).values(
                     pushed_digest=f"{snap['digest']}@{_target(scoring)}", pushed_utc=_naive(now), attempts=0,
                     last_error=None))
-            if snap["attempts"]:
-                log.info("push recovered", attempts=snap["attempts"])
+            report_recovery(log, "push recovered", failures=snap["attempts"])
             log.info("pushed" if written else "scoring DB already had these results", rows=written)
             out.append(PushOutcome(key, "ok" if written else "unchanged", written))
     return out

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from drivers.adms.access import DeviceAccess, Limits, Upload, UploadRefused
 from drivers.adms.server import AdmsServer
 
+from .health import failed_state, ok_state
 from .ingest import save_batch
 from .store import SaveResult, Store, StoreError
 from .store.models import QuarantineRow
@@ -116,9 +117,7 @@ class QuarantineCap:
 def _flag(store: Store, device, serial: str, reason: str, now: datetime) -> None:
     """Mark the device failing (``attendd status``) with one failed ingest run for the day."""
     at = now.astimezone(timezone.utc).replace(tzinfo=None)
-    previous = store.device_state(device.name)
-    state = {"serial": serial, "last_attempt_utc": at, "last_error": reason,
-             "consecutive_failures": (previous.consecutive_failures if previous else 0) + 1}
+    state = failed_state(store.device_state(device.name), reason, at, serial=serial)
     run = {"device_name": device.name, "device_serial": serial, "source": "adms", "started_utc": at,
            "finished_utc": at, "status": "failed", "error": reason}
     try:
@@ -140,8 +139,7 @@ def make_on_upload(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callable
         if upload.bad:
             cap.admit(device, upload.serial, len(upload.bad), now)
         at = now.astimezone(timezone.utc).replace(tzinfo=None)
-        state = {"serial": upload.serial, "last_attempt_utc": at, "last_success_utc": at, "last_error": None,
-                 "consecutive_failures": 0}
+        state = ok_state(at, serial=upload.serial)
         saved = save_batch(store, device, device_serial=upload.serial, source="adms", punches=upload.punches,
                            bad=upload.bad, now=now, tz=tz, state=state, run={"peer": upload.peer})
         cap.add(upload.serial, saved.quarantined_new)

@@ -31,6 +31,7 @@ from drivers import BadRecord, Punch
 from drivers.serial import Backoff, OnBatch, OnHealth, RecordFormat, SerialReader, resolve_format
 
 from .errors import UserError
+from .health import failed_state, ok_state
 from .ingest import save_batch
 from .store import SaveResult, Store, StoreError
 from .sync import Clock
@@ -76,8 +77,7 @@ def make_on_batch(store: Store, device, clock: Clock, tz: ZoneInfo) -> OnBatch:
 
     def on_batch(punches: list[Punch], bad: list[BadRecord]) -> SaveResult:
         now = clock()
-        state = {"serial": serial, "last_attempt_utc": _naive_utc(now), "last_success_utc": _naive_utc(now),
-                 "last_error": None, "consecutive_failures": 0}
+        state = ok_state(_naive_utc(now), serial=serial)
         saved = save_batch(store, device, device_serial=serial, source=SOURCE, punches=punches, bad=bad,
                            now=now, tz=tz, state=state)
         log.info("serial records stored", device=device.name, new=saved.new, duplicate=saved.duplicate,
@@ -97,10 +97,7 @@ def make_on_health(store: Store, device, clock: Clock) -> OnHealth:
         failures = previous.consecutive_failures if previous else 0
         if error is None and previous is not None and not failures:
             return  # already healthy: nothing to record
-        state = {"serial": serial, "last_attempt_utc": now, "last_error": error,
-                 "consecutive_failures": failures + 1 if error else 0}
-        if error is None:
-            state["last_success_utc"] = now
+        state = failed_state(previous, error, now, serial=serial) if error else ok_state(now, serial=serial)
         run = {"device_name": device.name, "device_serial": serial, "source": SOURCE, "started_utc": now,
                "finished_utc": now, "status": "failed" if error else "ok", "error": error}
         try:

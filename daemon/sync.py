@@ -25,6 +25,7 @@ from structlog.contextvars import bound_contextvars
 
 from drivers import Terminal, TerminalError
 
+from .health import failed_state, ok_state, report_failure, report_recovery
 from .ingest import sort_punches
 from .store import Store, StoreError
 
@@ -103,6 +104,7 @@ def sync_device(
                         f"the terminal reports serial {info.serial}, the config expects {expected}"
                     )
                 state = {
+                    **ok_state(_naive_utc(now)),
                     "serial": info.serial,
                     "firmware": info.firmware,
                     "platform": info.platform,
@@ -110,9 +112,6 @@ def sync_device(
                     "user_count": info.user_count,
                     "clock_offset_s": result.clock_offset_s,
                     "last_attempt_utc": _naive_utc(started),
-                    "last_success_utc": _naive_utc(now),
-                    "last_error": None,
-                    "consecutive_failures": 0,
                 }
                 run = {
                     "device_name": device.name,
@@ -174,8 +173,7 @@ def sync_device(
             _record_failure(store, device, result, started, clock, prev_failures)
         result.seconds = round(time.perf_counter() - t0, 3)
         if not result.failed:
-            if prev_failures:
-                log.info("device recovered", failures=prev_failures)
+            report_recovery(log, "device recovered", failures=prev_failures)
             log.info(
                 "sync finished",
                 status=result.status,
@@ -191,15 +189,8 @@ def sync_device(
 
 
 def _record_failure(store, device, result, started, clock, prev_failures) -> None:
-    if prev_failures == 0:
-        log.error("sync failed", error=result.error)
-    else:
-        log.debug("sync still failing", error=result.error, failures=prev_failures + 1)
-    state = {
-        "last_attempt_utc": _naive_utc(started),
-        "last_error": result.error,
-        "consecutive_failures": prev_failures + 1,
-    }
+    report_failure(log, "sync failed", "sync still failing", failures=prev_failures + 1, error=result.error)
+    state = failed_state(store.device_state(device.name), result.error, _naive_utc(started))
     run = {
         "device_name": device.name,
         "device_serial": result.serial,

@@ -17,6 +17,7 @@ from rules import CalendarUnknown, Period
 
 from ..config import Config
 from ..evaluate import compile_rules, rules_version
+from ..health import problem
 from ..store import Store
 from ..store.models import DeviceStateRow, IngestRunRow, PunchRow, QuarantineRow, StaffRow
 from . import labels
@@ -113,7 +114,7 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
                 last_success=_local(state.last_success_utc, tz) if state else None,
                 max_drift_s=max(offsets, key=abs) if offsets else (state.clock_offset_s if state else None),
                 silent_workdays=silent, quarantined=sum(reasons.values()), quarantine_reasons=dict(reasons),
-                last_error=(state.last_error if state and state.consecutive_failures else None),
+                last_error=problem(state),
             ))
     return out
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..errors import AttenddError, UserError
+from ..health import health, problem
 from ..sync import PULLED_DRIVERS, sync_all, utc_now
 from .context import Context, connect_device
 from .output import render
@@ -169,10 +170,9 @@ def status(args) -> int:
             ("error", "error")], title="jobs")
     states = store.device_states()
     render([{"device": d.name, "serial": (states.get(d.name).serial if states.get(d.name) else ""),
-             "health": ("failing" if states.get(d.name) and states[d.name].consecutive_failures else
-                        ("ok" if states.get(d.name) else "never synced")),
+             "health": health(states.get(d.name)),
              "last_sync": _local(states[d.name].last_success_utc, ctx) if states.get(d.name) else "",
-             "error": states[d.name].last_error if states.get(d.name) and states[d.name].consecutive_failures else ""}
+             "error": problem(states.get(d.name)) or ""}
             for d in ctx.config.devices],
            [("device", "device"), ("serial", "serial"), ("health", "health"), ("last_sync", "last sync"),
             ("error", "problem")], title="devices")
@@ -411,7 +411,7 @@ def devices(args) -> int:
         if st:
             row.update(
                 last_sync=_local(st.last_success_utc, ctx),
-                last_error=st.last_error if st.consecutive_failures else "",
+                last_error=problem(st) or "",
             )
         if args.offline or d.driver not in PULLED_DRIVERS or not d.enabled:
             row["reachable"] = "" if not d.enabled else "-"

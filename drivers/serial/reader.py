@@ -31,6 +31,7 @@ from typing import Callable
 import structlog
 
 from .._exceptions import TerminalError
+from .._health import report_failure, report_recovery
 from .._records import BadRecord, Punch
 from .formats import PRESETS, RecordFormat
 from .framing import BadFrame, Framer, LineFramer
@@ -206,11 +207,9 @@ class SerialReader:
                 self.on_batch(punches, bad)
             except Exception as exc:  # noqa: BLE001 - whatever the store raised, keep the batch
                 error = str(exc) or type(exc).__name__
-                if attempt == 0:
-                    log.error("serial records not stored; retrying", device=self.name, punches=len(punches),
-                              bad=len(bad), error=error)
-                else:
-                    log.debug("serial records still not stored", device=self.name, attempts=attempt + 1, error=error)
+                report_failure(log, "serial records not stored; retrying", "serial records still not stored",
+                               failures=attempt + 1, device=self.name, punches=len(punches), bad=len(bad),
+                               error=error)
                 if self._stop.is_set() or self._sleep(self.backoff.delay(attempt, self._rand)):
                     self._stop.set()
                     if not self._last_try(punches, bad):
@@ -219,8 +218,7 @@ class SerialReader:
                 attempt += 1
                 continue
             break
-        if attempt:
-            log.info("serial records stored after retrying", device=self.name, attempts=attempt + 1)
+        report_recovery(log, "serial records stored after retrying", failures=attempt, device=self.name)
         self.stats.punches += len(punches)
         self.stats.bad += len(bad)
 
@@ -244,9 +242,7 @@ class SerialReader:
 
     def _opened(self) -> None:
         self.stats.connections += 1
-        if self.stats.failures:
-            log.info("serial link recovered", device=self.name, failures=self.stats.failures)
-        else:
+        if not report_recovery(log, "serial link recovered", failures=self.stats.failures, device=self.name):
             log.info("serial port open", device=self.name, url=self.url)
         self.stats.failures = 0
         self._health(None)
@@ -254,11 +250,9 @@ class SerialReader:
     def _failed(self, exc: TerminalError) -> None:
         self.stats.failures += 1
         error = str(exc)
-        if self.stats.failures == 1:
-            log.error("serial link down", device=self.name, error=error)
+        if report_failure(log, "serial link down", "serial link still down", failures=self.stats.failures,
+                          device=self.name, error=error):
             self._health(error)
-        else:
-            log.debug("serial link still down", device=self.name, failures=self.stats.failures, error=error)
         delay = self.backoff.delay(self._attempt, self._rand)
         self._attempt += 1
         if not self._stop.is_set() and self._sleep(delay):
