@@ -28,7 +28,7 @@ from rules import parse_period
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, make_users
 
 from .bulletin.publish import publish
-from .cli.output import console_for
+from .console import console_for
 from .config import load_config
 from .errors import AttenddError
 from .outbox import drain, take_snapshot
@@ -261,6 +261,6 @@ def _clerk_records(store, start: date, end: date, now: datetime) -> None:
 
 
 def _connect(device):
-    from .cli.context import connect_device
+    from .devices import connect_device
 
     return connect_device(device)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.cli.context import connect_device
+from daemon.devices import connect_device
 from daemon.config import Device
 from daemon.ingest import save_batch
 from daemon.store import StoreError

@@ -53,7 +53,7 @@ def test_real_export_imports_every_line_and_reimport_adds_nothing(tmp_path, attl
 def test_export_of_a_pulled_terminal_merges_without_duplicates(tmp_path, attlog_path):
     from zoneinfo import ZoneInfo
 
-    from daemon.cli.context import connect_device
+    from daemon.devices import connect_device
     from daemon.config import Device
     from daemon.store import open_store
     from daemon.sync import sync_device, utc_now

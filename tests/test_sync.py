@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.cli.context import connect_device
+from daemon.devices import connect_device
 from daemon.config import Device
 from daemon.logging import clear_secrets, register_secret, setup_logging
 from daemon.sync import sync_all, sync_device

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from drivers import Terminal, UnsupportedOperation
 
 from .. import config as config_mod
+from ..devices import connect_device  # noqa: F401 - re-exported for the commands
 from ..errors import UserError
 from ..logging import register_secret, setup_logging
 from ..store import Store, open_store
@@ -75,19 +75,3 @@ class Context:
             else:
                 self._store = Store(self.store_url, timezone=self.config.site.timezone)
         return self._store
-
-
-def connect_device(device) -> Terminal:
-    """The driver session for one configured device (not yet opened)."""
-    if device.driver == "zk":
-        from drivers.zk import ZKTerminal
-
-        return ZKTerminal(
-            device.host,
-            device.port,
-            protocol=device.protocol,
-            comm_key=device.comm_key.get_secret_value(),
-            encoding=device.encoding,
-            timeout=device.timeout,
-        )
-    raise UnsupportedOperation(f"driver {device.driver!r} is not pulled", device=device.name)

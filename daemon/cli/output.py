@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime
 from typing import Any, Sequence, TextIO
 
-from rich.console import Console
+from ..console import console_for
 from rich.table import Table
 
 
@@ -26,11 +26,6 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (datetime, date)):
         return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat()
     return v
-
-
-def console_for(out: TextIO) -> Console:
-    """On a terminal, fit its width; into a file or pipe, never wrap a row."""
-    return Console(file=out, soft_wrap=False, width=None if out.isatty() else 250)
 
 
 def render(
