@@ -8,13 +8,13 @@ for re-evaluation.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .dirty import clear_dirty, dirty_months, mark_dirty  # noqa: F401 - re-exported
 from .models import (
-    DirtyMonthRow,
     ExemptionRow,
     InspectionRow,
     LeaveRow,
@@ -71,34 +71,6 @@ def put_records(store: Store, kind: str, rows: Sequence[Mapping], *, now_utc: da
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot write {kind} to the local store: {_reason(exc)}") from None
     return len(rows)
-
-
-def mark_dirty(conn, months: Iterable[str], now_utc: datetime) -> None:
-    """Remember months whose inputs changed (idempotent)."""
-    t = DirtyMonthRow.__table__
-    months = sorted(set(months))
-    if not months:
-        return
-    have = set(conn.scalars(select(t.c.month).where(t.c.month.in_(months))))
-    new = [{"month": m, "since_utc": now_utc} for m in months if m not in have]
-    if new:
-        conn.execute(insert(t), new)
-
-
-def dirty_months(store: Store) -> list[str]:
-    t = DirtyMonthRow.__table__
-    with store.engine.connect() as conn:
-        return sorted(conn.scalars(select(t.c.month)))
-
-
-def clear_dirty(store: Store, months: Iterable[str], before_utc: datetime) -> None:
-    """Forget months evaluated after their inputs last changed."""
-    t = DirtyMonthRow.__table__
-    months = list(months)
-    if not months:
-        return
-    with store._writing(), store.engine.begin() as conn:
-        conn.execute(delete(t).where(t.c.month.in_(months), t.c.since_utc <= before_utc))
 
 
 def list_records(store: Store, kind: str) -> list[dict]:

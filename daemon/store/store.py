@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from drivers import DeviceUser, Punch
 
 from ..errors import AttenddError, UserError
+from .dirty import mark_dirty
 from .models import (
     Base,
     DeviceStateRow,
@@ -259,8 +260,6 @@ class Store:
                 before_q = conn.scalar(count_q) or 0
                 result.new = _insert_punches(conn, device_serial, punches, run_id)
                 if result.new:
-                    from .records import mark_dirty
-
                     mark_dirty(conn, _months_of_run(conn, run_id), now_utc)
                 _insert_ignore(conn, qt, qrows)
                 result.quarantined_new = (conn.scalar(count_q) or 0) - before_q

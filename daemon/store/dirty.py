@@ -1,0 +1,48 @@
+"""Months whose inputs changed since they were last evaluated (the daemon re-evaluates them).
+
+Its own module, below both the store and the clerk's records: :meth:`Store.save_punches` marks
+the months of new punches in its transaction, :func:`daemon.store.records.put_records` the
+months of new records, and neither has to import the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterable
+
+from sqlalchemy import delete, insert, select
+
+from .models import DirtyMonthRow
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["clear_dirty", "dirty_months", "mark_dirty"]
+
+
+def mark_dirty(conn, months: Iterable[str], now_utc: datetime) -> None:
+    """Remember months whose inputs changed (idempotent)."""
+    t = DirtyMonthRow.__table__
+    months = sorted(set(months))
+    if not months:
+        return
+    have = set(conn.scalars(select(t.c.month).where(t.c.month.in_(months))))
+    new = [{"month": m, "since_utc": now_utc} for m in months if m not in have]
+    if new:
+        conn.execute(insert(t), new)
+
+
+def dirty_months(store: Store) -> list[str]:
+    t = DirtyMonthRow.__table__
+    with store.engine.connect() as conn:
+        return sorted(conn.scalars(select(t.c.month)))
+
+
+def clear_dirty(store: Store, months: Iterable[str], before_utc: datetime) -> None:
+    """Forget months evaluated after their inputs last changed."""
+    t = DirtyMonthRow.__table__
+    months = list(months)
+    if not months:
+        return
+    with store._writing(), store.engine.begin() as conn:
+        conn.execute(delete(t).where(t.c.month.in_(months), t.c.since_utc <= before_utc))
