@@ -42,7 +42,7 @@ _ENV.filters.update(num=num, pct=_pct, drift=_drift)
 
 def chart_windows(b: Bulletin):
     """Each window's score as a share of its maximum (what the ranking compares)."""
-    bars = [(w.name, round(100 * w.score / w.max_points, 1) if w.max_points else 0.0, w.red_flag) for w in b.ranking]
+    bars = [(w.name, round(w.percent, 1), w.red_flag) for w in b.ranking]
     return charts.hbar(bars, 100.0, title="窗口考勤得分率" + ("（红色：流动红旗）" if b.flags_shown else ""), unit="%")
 
 

@@ -63,7 +63,14 @@ class WindowSection:
     chief_onsite_ratio: float | None
     staff: list[StaffLine] = field(default_factory=list)
     ranking_group: str = ""
-    score_percent: float | None = None
+    score_percent: float | None = None  # as pushed (att_window_period); None in snapshots before it
+
+    @property
+    def percent(self) -> float:
+        """The score as a share of the maximum, in %: what the ranking compares (0 without a maximum)."""
+        if self.score_percent is not None:
+            return float(self.score_percent)
+        return 100 * self.score / self.max_points if self.max_points else 0.0
 
 
 @dataclass(slots=True)

@@ -95,7 +95,7 @@ def _chart(b: Bulletin, font: str) -> Drawing:
     d = Drawing(170 * mm, height)
     c = HorizontalBarChart()
     c.x, c.y, c.width, c.height = 90, 10, 160 * mm - 110, height - 20
-    c.data = [[round(100 * w.score / w.max_points, 1) if w.max_points else 0.0 for w in reversed(ranked)] or [0]]
+    c.data = [[round(w.percent, 1) for w in reversed(ranked)] or [0]]
     c.categoryAxis.categoryNames = [w.name for w in reversed(ranked)] or [""]
     c.categoryAxis.labels.fontName = font
     c.categoryAxis.labels.fontSize = min(8.0, row * 0.8)

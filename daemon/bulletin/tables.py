@@ -39,8 +39,7 @@ def ranking(b: Bulletin) -> Table:
     header += (["流动红旗"] if b.flags_shown else []) + ["首席代表在岗率"]
     rows = []
     for w in b.ranking:
-        pct = w.score_percent if w.score_percent is not None else (
-            round(100 * w.score / w.max_points, 2) if w.max_points else None)
+        pct = w.percent if w.max_points else None
         row = ([b.group_title(w.ranking_group)] if b.grouped else []) + [
             w.rank or None, w.code, w.name, w.staff_count, round(w.score, 4), w.max_points,
             None if pct is None else round(pct, 2)]
