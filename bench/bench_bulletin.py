@@ -42,11 +42,14 @@ def main() -> None:
         with no_cyclic_gc():  # as the daemon evaluates
             rows = scoring_rows(evaluate_period(inputs, period))
         t1 = clock.perf_counter()
-        b = build_bulletin(rows, centre="基准县政务服务中心", period=period, issued=date(2026, 1, 5), names=names,
-                           windows=windows)
+        b = build_bulletin(
+            rows, centre="基准县政务服务中心", period=period, issued=date(2026, 1, 5), names=names, windows=windows
+        )
         t2 = clock.perf_counter()
-        print(f"{key}: rules {t1 - t0:.2f} s, bulletin model {t2 - t1:.2f} s, "
-              f"{len(b.staff)} staff lines, {len(b.annex):,} annex lines")
+        print(
+            f"{key}: rules {t1 - t0:.2f} s, bulletin model {t2 - t1:.2f} s, "
+            f"{len(b.staff)} staff lines, {len(b.annex):,} annex lines"
+        )
         with tempfile.TemporaryDirectory() as tmp:
             for fmt in ("html", "xlsx", "csv", "pdf"):
                 t = clock.perf_counter()

@@ -15,7 +15,7 @@ import argparse
 import sys
 import tempfile
 import time as clock
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,7 +30,7 @@ from drivers import Punch  # noqa: E402
 from rules import parse_period  # noqa: E402
 
 MONTH = parse_period("2026-03")
-NOW = datetime(2026, 4, 3, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 4, 3, 2, 0, tzinfo=UTC)
 
 
 def main() -> None:
@@ -40,40 +40,78 @@ def main() -> None:
     a = ap.parse_args()
     workdays = [d for d in MONTH.days() if chinese_calendar.is_workday(d)]
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = config_from_dict({
-            "site": {"name": "基准中心", "since": "2026-01-01"},
-            "store": {"url": f"sqlite:///{tmp}/store.db"},
-            "devices": [{"name": f"t{i}", "driver": "usb", "serial": f"S{i:04d}"} for i in range(a.terminals)],
-            "timetables": {"standard": {"slots": [
-                {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
-                {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
-                {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-                {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]}]}},
-            "policies": {"hall": {"preset": "luoshan"}},
-            "windows": [{"code": f"w{i}", "name": f"窗口{i}", "timetable": "standard", "policy": "hall",
-                         "devices": [f"t{i}"]} for i in range(a.terminals)],
-        })
+        cfg = config_from_dict(
+            {
+                "site": {"name": "基准中心", "since": "2026-01-01"},
+                "store": {"url": f"sqlite:///{tmp}/store.db"},
+                "devices": [{"name": f"t{i}", "driver": "usb", "serial": f"S{i:04d}"} for i in range(a.terminals)],
+                "timetables": {
+                    "standard": {
+                        "slots": [
+                            {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
+                            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
+                            {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
+                            {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]},
+                        ]
+                    }
+                },
+                "policies": {"hall": {"preset": "luoshan"}},
+                "windows": [
+                    {
+                        "code": f"w{i}",
+                        "name": f"窗口{i}",
+                        "timetable": "standard",
+                        "policy": "hall",
+                        "devices": [f"t{i}"],
+                    }
+                    for i in range(a.terminals)
+                ],
+            }
+        )
         store = open_store(cfg.store_url(), timezone="Asia/Shanghai")
         stamp = datetime(2026, 4, 1)
         roster, total = [], 0
         for i in range(a.terminals):
             pins = [str(10_000 + i * 100 + j) for j in range(a.staff_per_window)]
-            roster += [{"staff_no": p, "name": f"员工{p}", "window_code": f"w{i}", "role": "staff",
-                        "active_from": None, "active_to": None, "exempt": False} for p in pins]
+            roster += [
+                {
+                    "staff_no": p,
+                    "name": f"员工{p}",
+                    "window_code": f"w{i}",
+                    "role": "staff",
+                    "active_from": None,
+                    "active_to": None,
+                    "exempt": False,
+                }
+                for p in pins
+            ]
             days = workdays[:-2] if i == 0 else workdays  # terminal t0 goes silent
-            punches = [Punch(p, datetime.combine(d, time(h, m))) for d in days for p in pins
-                       for h, m in ((8, 50), (12, 1), (12, 55), (17, 5))]
+            punches = [
+                Punch(p, datetime.combine(d, time(h, m)))
+                for d in days
+                for p in pins
+                for h, m in ((8, 50), (12, 1), (12, 55), (17, 5))
+            ]
             total += len(punches)
-            store.save_punches(device_name=f"t{i}", device_serial=f"S{i:04d}", source="usb", punches=punches,
-                               quarantined=[], now_utc=stamp, run={})
+            store.save_punches(
+                device_name=f"t{i}",
+                device_serial=f"S{i:04d}",
+                source="usb",
+                punches=punches,
+                quarantined=[],
+                now_utc=stamp,
+                run={},
+            )
         put_records(store, "roster", roster, now_utc=stamp)
         print(f"{a.terminals} terminals, {len(roster)} staff, {total:,} punches in {MONTH.key}")
 
         t0 = clock.perf_counter()
         reasons = incomplete(store, cfg, MONTH, now=NOW)
         t1 = clock.perf_counter()
-        print(f"completeness check: {t1 - t0:.3f} s ({(t1 - t0) / a.terminals * 1000:.1f} ms per terminal): "
-              f"{'; '.join(reasons)}")
+        print(
+            f"completeness check: {t1 - t0:.3f} s ({(t1 - t0) / a.terminals * 1000:.1f} ms per terminal): "
+            f"{'; '.join(reasons)}"
+        )
         try:
             close_period(store, cfg, MONTH, now=NOW)
         except PeriodIncomplete:

@@ -58,7 +58,9 @@ def main() -> None:
 
     serve = subprocess.Popen(
         [sys.executable, "-c", SERVE % {"root": str(ROOT), "devices": args.devices, "records": args.records}],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     ports = json.loads(serve.stdout.readline())
     try:
@@ -72,7 +74,7 @@ def main() -> None:
             for i, port in enumerate(ports):
                 lines.append(
                     f'[[devices]]\nname = "t{i:02d}"\ndriver = "zk"\nhost = "127.0.0.1"\n'
-                    f"port = {port}\nprotocol = \"tcp\"\ntimeout = 30\n"
+                    f'port = {port}\nprotocol = "tcp"\ntimeout = 30\n'
                 )
             cfg.write_text("\n".join(lines), encoding="utf-8")
             cmd = [str(ROOT / ".venv" / "bin" / "attendd"), "--config", str(cfg), "--log-level", "warning", "sync"]

@@ -18,7 +18,7 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -61,13 +61,19 @@ def main() -> None:
 
     root = str(Path(__file__).resolve().parent.parent)
     serve = subprocess.Popen(
-        [sys.executable, "-c", SERVE % {"root": root, "records": args.records, "pins": args.pins,
-                                         "size": args.record_size}],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            SERVE % {"root": root, "records": args.records, "pins": args.pins, "size": args.record_size},
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     port = int(serve.stdout.readline())
-    print(f"simulated terminal: {args.records:,} records ({args.record_size}-byte layout), "
-          f"{args.pins} PINs, port {port}")
+    print(
+        f"simulated terminal: {args.records:,} records ({args.record_size}-byte layout), {args.pins} PINs, port {port}"
+    )
     try:
 
         def raw():
@@ -94,15 +100,23 @@ def main() -> None:
         print(f"pyzk get_attendance: {pyzk_t:.3f} s for {n:,} records")
 
         with tempfile.TemporaryDirectory() as tmp:
-            device = SimpleNamespace(name="bench", driver="zk", host="127.0.0.1", port=port,
-                                     protocol="tcp", encoding="gbk", timeout=30, installed=None,
-                                     serial=None)
+            device = SimpleNamespace(
+                name="bench",
+                driver="zk",
+                host="127.0.0.1",
+                port=port,
+                protocol="tcp",
+                encoding="gbk",
+                timeout=30,
+                installed=None,
+                serial=None,
+            )
 
             def connect(d):
                 return ZKTerminal(d.host, d.port, protocol=d.protocol, encoding=d.encoding, timeout=d.timeout)
 
             def clock():
-                return datetime.now(timezone.utc)
+                return datetime.now(UTC)
 
             tz = ZoneInfo("Asia/Shanghai")
             runs = []
@@ -113,8 +127,10 @@ def main() -> None:
                 runs.append(t)
             ours_t = sorted(runs)[1]
             print(f"attendd first pulls: {', '.join(f'{r:.3f}' for r in runs)} s")
-            print(f"attendd full pull into the store (median): {ours_t:.3f} s ({res.new:,} new, "
-                  f"{res.quarantined} quarantined)")
+            print(
+                f"attendd full pull into the store (median): {ours_t:.3f} s ({res.new:,} new, "
+                f"{res.quarantined} quarantined)"
+            )
             again_t, res2 = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz))
             assert res2.status == "unchanged", res2
             print(f"attendd unchanged re-pull: {again_t * 1000:.1f} ms")

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -66,46 +66,109 @@ def build(n_staff: int, n_days: int, seed: int = 7) -> dict[str, list[dict]]:
                 if status == "late":
                     late, late_min = late + 1, late_min + minutes
                 detail.append({"slot": slot, "status": status, "punch": punch.isoformat(sep=" "), "minutes": minutes})
-            staff_days.append({
-                "staff_no": no, "work_date": d, "window_code": window, "day_kind": "workday",
-                "status": "late" if late else "ok", "late_count": late, "late_minutes": late_min,
-                "early_count": 0, "early_minutes": 0, "missing_punches": 0, "excused_punches": 0,
-                "absent_days": 0.0, "leave_kind": None, "leave_days": 0.0, "off_post_count": 0,
-                "deduction_points": 3.0 * late,
-                "first_punch": datetime.fromisoformat(detail[0]["punch"]),
-                "last_punch": datetime.fromisoformat(detail[-1]["punch"]),
-                "detail": detail,
-            })
+            staff_days.append(
+                {
+                    "staff_no": no,
+                    "work_date": d,
+                    "window_code": window,
+                    "day_kind": "workday",
+                    "status": "late" if late else "ok",
+                    "late_count": late,
+                    "late_minutes": late_min,
+                    "early_count": 0,
+                    "early_minutes": 0,
+                    "missing_punches": 0,
+                    "excused_punches": 0,
+                    "absent_days": 0.0,
+                    "leave_kind": None,
+                    "leave_days": 0.0,
+                    "off_post_count": 0,
+                    "deduction_points": 3.0 * late,
+                    "first_punch": datetime.fromisoformat(detail[0]["punch"]),
+                    "last_punch": datetime.fromisoformat(detail[-1]["punch"]),
+                    "detail": detail,
+                }
+            )
             for s in detail:
                 if s["status"] == "late":
-                    deductions.append({
-                        "period_kind": "year", "period_key": str(YEAR), "staff_no": no, "rule": "late",
-                        "ref": f"{d}/{s['slot']}", "work_date": d, "slot": s["slot"], "points": 3.0,
-                        "evidence": f"{s['punch']} 人脸识别", "note": "",
-                    })
-    staff_periods = [{
-        "period_kind": "year", "period_key": str(YEAR), "staff_no": no, "window_code": window, "policy": "hall",
-        "scheduled_days": n_days, "present_days": n_days, "late_count": 20, "early_count": 0, "missing_punches": 0,
-        "absent_days": 0.0, "personal_leave_days": 1.0, "sick_leave_days": 0.5, "other_leave_days": 0.0,
-        "midday_leave_count": 2, "off_post_count": 0, "deduction_points": 25.0, "max_points": 25.0,
-        "attendance_score": 0.0, "grade": "称职", "disqualified": True,
-        "disqualify_reasons": ["迟到早退缺卡累计 8 次以上"], "is_final": False,
-    } for no, window in staff]
-    window_periods = [{
-        "period_kind": "year", "period_key": str(YEAR), "window_code": f"w{i:03d}", "window_name": f"窗口{i}",
-        "staff_count": 12, "attendance_score": 20.5, "max_points": 25.0, "rank": i + 1, "red_flag": i < 5,
-        "chief_onsite_ratio": 0.9, "is_final": False,
-    } for i in range(n_windows)]
-    return {"staff_days": staff_days, "staff_periods": staff_periods, "window_periods": window_periods,
-            "deductions": deductions}
+                    deductions.append(
+                        {
+                            "period_kind": "year",
+                            "period_key": str(YEAR),
+                            "staff_no": no,
+                            "rule": "late",
+                            "ref": f"{d}/{s['slot']}",
+                            "work_date": d,
+                            "slot": s["slot"],
+                            "points": 3.0,
+                            "evidence": f"{s['punch']} 人脸识别",
+                            "note": "",
+                        }
+                    )
+    staff_periods = [
+        {
+            "period_kind": "year",
+            "period_key": str(YEAR),
+            "staff_no": no,
+            "window_code": window,
+            "policy": "hall",
+            "scheduled_days": n_days,
+            "present_days": n_days,
+            "late_count": 20,
+            "early_count": 0,
+            "missing_punches": 0,
+            "absent_days": 0.0,
+            "personal_leave_days": 1.0,
+            "sick_leave_days": 0.5,
+            "other_leave_days": 0.0,
+            "midday_leave_count": 2,
+            "off_post_count": 0,
+            "deduction_points": 25.0,
+            "max_points": 25.0,
+            "attendance_score": 0.0,
+            "grade": "称职",
+            "disqualified": True,
+            "disqualify_reasons": ["迟到早退缺卡累计 8 次以上"],
+            "is_final": False,
+        }
+        for no, window in staff
+    ]
+    window_periods = [
+        {
+            "period_kind": "year",
+            "period_key": str(YEAR),
+            "window_code": f"w{i:03d}",
+            "window_name": f"窗口{i}",
+            "staff_count": 12,
+            "attendance_score": 20.5,
+            "max_points": 25.0,
+            "rank": i + 1,
+            "red_flag": i < 5,
+            "chief_onsite_ratio": 0.9,
+            "is_final": False,
+        }
+        for i in range(n_windows)
+    ]
+    return {
+        "staff_days": staff_days,
+        "staff_periods": staff_periods,
+        "window_periods": window_periods,
+        "deductions": deductions,
+    }
 
 
 def timed(db: ScoringDB, rows: dict, **kw) -> tuple[float, int]:
     t0 = time.perf_counter()
     n = db.push_period(
-        period_kind="year", period_key=str(YEAR), start=date(YEAR, 1, 1), end=date(YEAR + 1, 1, 1),
-        rules_version="0.1.0+bench", computed_at=datetime(YEAR + 1, 1, 3, 2, 0, tzinfo=timezone.utc),
-        run_id=uuid.uuid4().hex, **rows, **kw,
+        period_kind="year",
+        period_key=str(YEAR),
+        start=date(YEAR, 1, 1),
+        end=date(YEAR + 1, 1, 1),
+        rules_version="0.1.0+bench",
+        computed_at=datetime(YEAR + 1, 1, 3, 2, 0, tzinfo=UTC),
+        run_id=uuid.uuid4().hex,
+        **rows,
+        **kw,
     )
     return time.perf_counter() - t0, n
 
@@ -125,9 +188,11 @@ def run(name: str, url: str, schema: str | None, rows: dict, total: int) -> None
         changed_rows["staff_days"][0] = {**rows["staff_days"][0], "late_minutes": 99}
         changed, n_changed = timed(db, changed_rows)
         forced, _ = timed(db, changed_rows, force=True)
-        print(f"{name:10s} first {first:6.2f} s ({total / first:7,.0f} rows/s) · same {same:5.2f} s · "
-              f"same+ {same_caller:5.2f} s · changed {changed:6.2f} s ({n_changed / changed:7,.0f} rows/s) · "
-              f"forced {forced:6.2f} s")
+        print(
+            f"{name:10s} first {first:6.2f} s ({total / first:7,.0f} rows/s) · same {same:5.2f} s · "
+            f"same+ {same_caller:5.2f} s · changed {changed:6.2f} s ({n_changed / changed:7,.0f} rows/s) · "
+            f"forced {forced:6.2f} s"
+        )
     finally:
         db.close()
 
@@ -136,15 +201,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--staff", type=int, default=1000)
     ap.add_argument("--days", type=int, default=250)
-    ap.add_argument("--only", nargs="+", default=["postgresql", "mariadb"],
-                    choices=["postgresql", "mariadb", "sqlite"])
+    ap.add_argument("--only", nargs="+", default=["postgresql", "mariadb"], choices=["postgresql", "mariadb", "sqlite"])
     args = ap.parse_args()
     t0 = time.perf_counter()
     rows = build(args.staff, args.days)
     total = sum(len(v) for v in rows.values())
-    print(f"{args.staff} staff × {args.days} days: {len(rows['staff_days']):,} staff days, "
-          f"{len(rows['staff_periods']):,} staff periods, {len(rows['window_periods']):,} window periods, "
-          f"{len(rows['deductions']):,} deductions = {total:,} rows (built in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{args.staff} staff × {args.days} days: {len(rows['staff_days']):,} staff days, "
+        f"{len(rows['staff_periods']):,} staff periods, {len(rows['window_periods']):,} window periods, "
+        f"{len(rows['deductions']):,} deductions = {total:,} rows (built in {time.perf_counter() - t0:.1f} s)"
+    )
     suffix = uuid.uuid4().hex[:8]
     if "postgresql" in args.only:
         schema = f"att_bench_{suffix}"
@@ -161,8 +227,13 @@ def main() -> None:
         with admin.connect() as c:
             c.exec_driver_sql(f"CREATE DATABASE `{name}`")
         try:
-            run("mariadb", make_url(MYSQL_URL).set(database=name).render_as_string(hide_password=False),
-                None, rows, total)
+            run(
+                "mariadb",
+                make_url(MYSQL_URL).set(database=name).render_as_string(hide_password=False),
+                None,
+                rows,
+                total,
+            )
         finally:
             with admin.connect() as c:
                 c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")

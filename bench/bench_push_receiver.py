@@ -94,8 +94,9 @@ srv.stop()
 
 
 def old_source(path: str) -> str:
-    return subprocess.run(["git", "show", f"{OLD_COMMIT}:{path}"], cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "show", f"{OLD_COMMIT}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def vm_hwm_mib(pid: int) -> float:
@@ -109,16 +110,28 @@ class Server:
     def __init__(self, impl: str, sink: str, serials: list[str], tmp: str) -> None:
         store_url = f"sqlite:///{tmp}/{impl}-store.db"
         script = SERVE % {
-            "root": str(ROOT), "impl": impl, "sink": sink, "store_url": store_url, "serials": serials,
-            "commit": OLD_COMMIT, "old_server": old_source("drivers/adms/server.py"),
+            "root": str(ROOT),
+            "impl": impl,
+            "sink": sink,
+            "store_url": store_url,
+            "serials": serials,
+            "commit": OLD_COMMIT,
+            "old_server": old_source("drivers/adms/server.py"),
             "old_protocol": old_source("drivers/adms/protocol.py"),
         }
         if sink == "store":  # the schema first, outside the timed part
-            subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-                            f"from daemon.store import open_store; open_store({store_url!r}, timezone='Asia/Shanghai').close()"],
-                           check=True)
-        self.proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+                    f"from daemon.store import open_store; open_store({store_url!r}, timezone='Asia/Shanghai').close()",
+                ],
+                check=True,
+            )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         info = json.loads(self.proc.stdout.readline())
         self.port, self.pid = info["port"], info["pid"]
 
@@ -138,8 +151,12 @@ class Server:
 def _post(port: int, path: str, body: bytes | None) -> tuple[int, str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("POST" if body is not None else "GET", path, body=body,
-                     headers={"Content-Type": "text/plain"} if body is not None else {})
+        conn.request(
+            "POST" if body is not None else "GET",
+            path,
+            body=body,
+            headers={"Content-Type": "text/plain"} if body is not None else {},
+        )
         resp = conn.getresponse()
         return resp.status, resp.read().decode("utf-8", "replace")
     finally:
@@ -151,14 +168,17 @@ def _terminal(port: int, serial: str, seed: int, batch: int, until: float, out: 
     day = datetime(2025, 1, 1) + timedelta(days=seed % 7)
     _post(port, f"/iclock/cdata?SN={serial}&options=all&pushver=2.4.1", None)
     while time.time() < until:
-        lines = [f"{pin}\t{day + timedelta(hours=h, minutes=(pin * 7 + seed) % 50, seconds=pin % 60):%Y-%m-%d %H:%M:%S}"
-                 f"\t{k % 2}\t15\t0\t0\t0\n"
-                 for k, h in enumerate((8, 12, 13, 17)) for pin in range(1, 201)]
+        lines = [
+            f"{pin}\t{day + timedelta(hours=h, minutes=(pin * 7 + seed) % 50, seconds=pin % 60):%Y-%m-%d %H:%M:%S}"
+            f"\t{k % 2}\t15\t0\t0\t0\n"
+            for k, h in enumerate((8, 12, 13, 17))
+            for pin in range(1, 201)
+        ]
         lines.sort(key=lambda l: l.split("\t")[1])
         for i in range(0, len(lines), batch):
             if time.time() >= until:
                 break
-            body = "".join(lines[i:i + batch]).encode()
+            body = "".join(lines[i : i + batch]).encode()
             try:
                 status, text = _post(port, f"/iclock/cdata?SN={serial}&table=ATTLOG&Stamp=9999", body)
             except OSError:
@@ -175,8 +195,7 @@ def _terminal(port: int, serial: str, seed: int, batch: int, until: float, out: 
 
 def _client_proc(port: int, serials: list[str], batch: int, until: float, q) -> None:
     out: list = []
-    threads = [threading.Thread(target=_terminal, args=(port, s, n, batch, until, out))
-               for n, s in enumerate(serials)]
+    threads = [threading.Thread(target=_terminal, args=(port, s, n, batch, until, out)) for n, s in enumerate(serials)]
     for t in threads:
         t.start()
     for t in threads:
@@ -211,8 +230,10 @@ def throughput(impl: str, args, tmp: str) -> dict:
         q = ctx.Queue()
         until = time.time() + args.duration
         per = -(-len(serials) // args.client_procs)
-        procs = [ctx.Process(target=_client_proc, args=(srv.port, serials[i:i + per], args.batch, until, q))
-                 for i in range(0, len(serials), per)]
+        procs = [
+            ctx.Process(target=_client_proc, args=(srv.port, serials[i : i + per], args.batch, until, q))
+            for i in range(0, len(serials), per)
+        ]
         t0 = time.perf_counter()
         for p in procs:
             p.start()
@@ -226,9 +247,17 @@ def throughput(impl: str, args, tmp: str) -> dict:
         srv.close()
     uploads = sum(r[0] for r in results)
     punches = sum(r[1] for r in results)
-    return {"impl": impl, "wall": wall, "uploads": uploads, "punches": punches,
-            "failed": sum(r[2] for r in results), "server_uploads": counts["uploads"],
-            "uploads_s": uploads / wall, "punches_s": punches / wall, "rss": rss}
+    return {
+        "impl": impl,
+        "wall": wall,
+        "uploads": uploads,
+        "punches": punches,
+        "failed": sum(r[2] for r in results),
+        "server_uploads": counts["uploads"],
+        "uploads_s": uploads / wall,
+        "punches_s": punches / wall,
+        "rss": rss,
+    }
 
 
 def memory(impl: str, args, tmp: str) -> dict:
@@ -242,8 +271,10 @@ def memory(impl: str, args, tmp: str) -> dict:
         ctx = mp.get_context("fork")
         q = ctx.Queue()
         until = time.time() + args.memory_duration
-        procs = [ctx.Process(target=_big_client, args=(srv.port, serials[0], n, max_body, until, q))
-                 for n in range(args.memory_clients)]
+        procs = [
+            ctx.Process(target=_big_client, args=(srv.port, serials[0], n, max_body, until, q))
+            for n in range(args.memory_clients)
+        ]
         for p in procs:
             p.start()
         results = [q.get() for _ in procs]
@@ -252,8 +283,14 @@ def memory(impl: str, args, tmp: str) -> dict:
         rss = vm_hwm_mib(srv.pid)
     finally:
         srv.close()
-    return {"impl": impl, "base": base, "rss": rss, "sent": sum(r[0] for r in results),
-            "refused": sum(r[1] for r in results), "max_body": max_body}
+    return {
+        "impl": impl,
+        "base": base,
+        "rss": rss,
+        "sent": sum(r[0] for r in results),
+        "refused": sum(r[1] for r in results),
+        "max_body": max_body,
+    }
 
 
 def main() -> None:
@@ -268,20 +305,29 @@ def main() -> None:
     ap.add_argument("--memory-clients", type=int, default=8)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="attendd-bench-push-") as tmp:
-        print(f"{args.terminals} terminals, batches of {args.batch} lines, {args.duration:g} s each, "
-              f"sink={args.sink} ({os.cpu_count()} cores)")
+        print(
+            f"{args.terminals} terminals, batches of {args.batch} lines, {args.duration:g} s each, "
+            f"sink={args.sink} ({os.cpu_count()} cores)"
+        )
         for impl in args.only:
             r = throughput(impl, args, tmp)
-            print(f"  {impl}: {r['uploads']} uploads in {r['wall']:.1f} s = {r['uploads_s']:.0f} uploads/s, "
-                  f"{r['punches_s']:.0f} punches/s, {r['failed']} failed; server peak RSS {r['rss']:.0f} MiB",
-                  flush=True)
+            print(
+                f"  {impl}: {r['uploads']} uploads in {r['wall']:.1f} s = {r['uploads_s']:.0f} uploads/s, "
+                f"{r['punches_s']:.0f} punches/s, {r['failed']} failed; server peak RSS {r['rss']:.0f} MiB",
+                flush=True,
+            )
         if args.memory_duration > 0:
-            print(f"memory: {args.memory_clients} clients pushing ~4 MB bodies (valid and junk lines) for "
-                  f"{args.memory_duration:g} s, sink=count")
+            print(
+                f"memory: {args.memory_clients} clients pushing ~4 MB bodies (valid and junk lines) for "
+                f"{args.memory_duration:g} s, sink=count"
+            )
             for impl in args.only:
                 m = memory(impl, args, tmp)
-                print(f"  {impl}: {m['sent']} bodies answered 200, {m['refused']} refused/failed; server peak RSS "
-                      f"{m['rss']:.0f} MiB (idle {m['base']:.0f} MiB)", flush=True)
+                print(
+                    f"  {impl}: {m['sent']} bodies answered 200, {m['refused']} refused/failed; server peak RSS "
+                    f"{m['rss']:.0f} MiB (idle {m['base']:.0f} MiB)",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

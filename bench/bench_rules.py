@@ -41,8 +41,10 @@ def build(n_staff: int, seed: int = 7) -> tuple[Inputs, int]:
     tt = build_timetable("luoshan", policy.timetable)
     n_windows = max(1, n_staff // 12)
     windows = {f"w{i:03d}": f"窗口{i}" for i in range(n_windows)}
-    staff = [Staff(str(1000 + i), f"员工{i}", f"w{i % n_windows:03d}", "chief" if i < n_windows else "staff")
-             for i in range(n_staff)]
+    staff = [
+        Staff(str(1000 + i), f"员工{i}", f"w{i % n_windows:03d}", "chief" if i < n_windows else "staff")
+        for i in range(n_staff)
+    ]
     cal = WorkCalendar()
     workdays = [date(YEAR, 1, 1) + timedelta(days=i) for i in range(365)]
     workdays = [d for d in workdays if cal.is_workday(d)]
@@ -54,8 +56,15 @@ def build(n_staff: int, seed: int = 7) -> tuple[Inputs, int]:
         for d in workdays:
             r = rng.random()
             if r < 0.01:
-                leaves.append(Leave(s.staff_no, rng.choice(["personal", "sick", "annual"]),
-                                    datetime.combine(d, time(8)), datetime.combine(d, time(18)), f"L{len(leaves)}"))
+                leaves.append(
+                    Leave(
+                        s.staff_no,
+                        rng.choice(["personal", "sick", "annual"]),
+                        datetime.combine(d, time(8)),
+                        datetime.combine(d, time(18)),
+                        f"L{len(leaves)}",
+                    )
+                )
                 continue
             if r < 0.012:
                 continue  # absent
@@ -64,18 +73,37 @@ def build(n_staff: int, seed: int = 7) -> tuple[Inputs, int]:
                     continue
                 t = datetime.combine(d, base) + timedelta(minutes=rng.randint(0, spread), seconds=rng.randint(0, 59))
                 if rng.random() < 0.03:
-                    t += timedelta(minutes=rng.randint(5, 40)) if base.hour in (8, 12) and base.minute > 30 else -timedelta(minutes=rng.randint(5, 40))
+                    t += (
+                        timedelta(minutes=rng.randint(5, 40))
+                        if base.hour in (8, 12) and base.minute > 30
+                        else -timedelta(minutes=rng.randint(5, 40))
+                    )
                 mine.append(t)
                 if rng.random() < 0.02:
                     mine.append(t + timedelta(seconds=rng.randint(2, 30)))
             if rng.random() < 0.005:
-                inspections.append(Inspection(s.staff_no, datetime.combine(d, time(10, 20)), "off_post", rng.randint(10, 150), "", f"I{len(inspections)}"))
+                inspections.append(
+                    Inspection(
+                        s.staff_no,
+                        datetime.combine(d, time(10, 20)),
+                        "off_post",
+                        rng.randint(10, 150),
+                        "",
+                        f"I{len(inspections)}",
+                    )
+                )
         punches[s.staff_no] = mine
         total += len(mine)
     inputs = Inputs(
-        staff=staff, punches=punches, windows=windows, policies={w: policy for w in windows},
-        timetables={"luoshan": tt}, window_timetable={w: "luoshan" for w in windows}, calendar=cal,
-        leaves=leaves, inspections=inspections,
+        staff=staff,
+        punches=punches,
+        windows=windows,
+        policies={w: policy for w in windows},
+        timetables={"luoshan": tt},
+        window_timetable={w: "luoshan" for w in windows},
+        calendar=cal,
+        leaves=leaves,
+        inspections=inspections,
     )
     return inputs, total
 
@@ -92,8 +120,10 @@ def main() -> None:
             ev = evaluate_period(inputs, parse_period(str(YEAR)))
         dt = clock.perf_counter() - t0
         staff_days = sum(len(v) for v in ev.days.values())
-        print(f"{n:5d} staff, {punches:9,d} punches: {dt:6.2f} s, {staff_days / dt:9,.0f} staff-days/s, "
-              f"{dt / n * 1000:.2f} ms per staff (goal for 1,000 staff: < 10 s)")
+        print(
+            f"{n:5d} staff, {punches:9,d} punches: {dt:6.2f} s, {staff_days / dt:9,.0f} staff-days/s, "
+            f"{dt / n * 1000:.2f} ms per staff (goal for 1,000 staff: < 10 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import argparse
 import sys
 import tempfile
 import time as clock
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,13 +36,22 @@ def main() -> None:
     punches = [Punch(str(1000 + i % 500), start + timedelta(seconds=7 * i)) for i in range(args.records)]
     server = TcpTerminal(SimulatedSerialTerminal(punches, format="attlog")).start()
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = config_from_dict({
-            "site": {"name": "基准"},
-            "devices": [{"name": "rs485", "driver": "serial", "url": f"socket://127.0.0.1:{server.port}",
-                         "format": "attlog", "serial": "BENCH1"}],
-        })
+        cfg = config_from_dict(
+            {
+                "site": {"name": "基准"},
+                "devices": [
+                    {
+                        "name": "rs485",
+                        "driver": "serial",
+                        "url": f"socket://127.0.0.1:{server.port}",
+                        "format": "attlog",
+                        "serial": "BENCH1",
+                    }
+                ],
+            }
+        )
         store = open_store(f"sqlite:///{tmp}/store.db", timezone="Asia/Shanghai")
-        now = lambda: datetime(2026, 12, 31, tzinfo=timezone.utc)  # noqa: E731 - after every record
+        now = lambda: datetime(2026, 12, 31, tzinfo=UTC)  # noqa: E731 - after every record
         t0 = clock.perf_counter()
         listener = SerialListener(make_readers(store, cfg, now, ZoneInfo("Asia/Shanghai"))).start()
         while store.count_punches() < args.records:
@@ -50,8 +59,10 @@ def main() -> None:
         dt = clock.perf_counter() - t0
         listener.stop()
         runs = len(store.ingest_runs("rs485"))
-        print(f"{args.records:,} lines over socket:// into SQLite: {dt:.2f} s ({args.records / dt:,.0f} lines/s), "
-              f"{runs:,} store batches ({args.records / max(runs, 1):.0f} lines per batch)")
+        print(
+            f"{args.records:,} lines over socket:// into SQLite: {dt:.2f} s ({args.records / dt:,.0f} lines/s), "
+            f"{runs:,} store batches ({args.records / max(runs, 1):.0f} lines per batch)"
+        )
         store.close()
     server.stop()
 

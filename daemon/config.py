@@ -375,8 +375,16 @@ class DaemonSection(_Section):
     def _tls_pair(self) -> DaemonSection:
         if (self.push_tls_cert is None) != (self.push_tls_key is None):
             missing = "push_tls_key" if self.push_tls_key is None else "push_tls_cert"
-            raise _located("DaemonSection", [((missing,), "required with the other push_tls_* key: "
-                                                          "HTTPS needs both a certificate and its key", None)])
+            raise _located(
+                "DaemonSection",
+                [
+                    (
+                        (missing,),
+                        "required with the other push_tls_* key: HTTPS needs both a certificate and its key",
+                        None,
+                    )
+                ],
+            )
         return self
 
     @field_validator("state_dir")
@@ -453,7 +461,9 @@ class Device(_Section):
             try:
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
-                raise _problem(f"{_show(item)} is not an IP address or CIDR range (e.g. 10.0.3.21 or 10.0.3.0/24)") from None
+                raise _problem(
+                    f"{_show(item)} is not an IP address or CIDR range (e.g. 10.0.3.21 or 10.0.3.0/24)"
+                ) from None
         return value
 
     def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -494,17 +504,28 @@ class Device(_Section):
 
     @model_validator(mode="after")
     def _driver_needs(self) -> Device:
-        needs = {"zk": ("host", "the terminal's IP address or host name"),
-                 "serial": ("url", "a serial device such as /dev/ttyS0 or a pyserial URL such as socket://host:port"),
-                 "adms": ("serial", "the terminal's serial number, which the push listener allow-lists")}
+        needs = {
+            "zk": ("host", "the terminal's IP address or host name"),
+            "serial": ("url", "a serial device such as /dev/ttyS0 or a pyserial URL such as socket://host:port"),
+            "adms": ("serial", "the terminal's serial number, which the push listener allow-lists"),
+        }
         if self.driver in needs:
             key, what = needs[self.driver]
             if getattr(self, key) is None:
                 raise _located("Device", [((key,), f'required for driver "{self.driver}": {what}', None)])
         if self.driver == "adms" and not self.allow_from and not self.allow_any_address:
-            raise _located("Device", [(("allow_from",), 'required for driver "adms": the addresses or CIDR ranges '
-                                       "the terminal pushes from (its serial number is printed on its label and "
-                                       "sent in clear, so it proves nothing); or allow_any_address = true", None)])
+            raise _located(
+                "Device",
+                [
+                    (
+                        ("allow_from",),
+                        'required for driver "adms": the addresses or CIDR ranges '
+                        "the terminal pushes from (its serial number is printed on its label and "
+                        "sent in clear, so it proves nothing); or allow_any_address = true",
+                        None,
+                    )
+                ],
+            )
         if self.driver != "adms" and (self.allow_from is not None or self.allow_any_address):
             key = "allow_from" if self.allow_from is not None else "allow_any_address"
             raise _located("Device", [((key,), 'only for driver "adms" (pushing terminals)', None)])
@@ -554,7 +575,6 @@ class TimetableVariant(_Section):
     slots: list[Slot] = Field(min_length=1)
 
 
-
 class Timetable(_Section):
     """``[timetables.NAME]``: the day's check slots, plus optional seasonal ``variants``.
 
@@ -563,7 +583,6 @@ class Timetable(_Section):
 
     slots: list[Slot] = Field(min_length=1)
     variants: list[TimetableVariant] = Field(default_factory=list)
-
 
 
 class Policy(BaseModel):
@@ -618,9 +637,20 @@ class RankingGroupSection(_Section):
     ties: Literal["exclude", "share"] = "exclude"
 
 
-_SECTION_ORDER = ("site", "store", "scoring", "daemon", "logging", "devices", "timetables", "policies", "windows",
-                  "ranking_groups",
-                  "calendar", "bulletin")
+_SECTION_ORDER = (
+    "site",
+    "store",
+    "scoring",
+    "daemon",
+    "logging",
+    "devices",
+    "timetables",
+    "policies",
+    "windows",
+    "ranking_groups",
+    "calendar",
+    "bulletin",
+)
 
 BULLETIN_FORMATS = ("html", "xlsx", "pdf", "csv")
 
@@ -638,7 +668,8 @@ class BulletinSection(_Section):
     """Where bulletins go; default ``bulletins/`` in the state directory. Relative: to the config file."""
     formats: list[Literal[BULLETIN_FORMATS]] = Field(default_factory=lambda: list(BULLETIN_FORMATS))
     periods: list[Literal["week", "month", "quarter", "half", "year"]] = Field(
-        default_factory=lambda: ["month", "quarter", "half", "year"])
+        default_factory=lambda: ["month", "quarter", "half", "year"]
+    )
     font: Path | None = None
     """A TrueType CJK font to embed in PDFs; default: the first one found (e.g. fonts-wqy-microhei)."""
     footer: Text | None = None
@@ -764,8 +795,11 @@ def parse_listen(value: str) -> tuple[str, int]:
         try:
             ipaddress.ip_address(host)
         except ValueError:
-            if not re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*", host):
+            if not re.fullmatch(
+                r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+                host,
+            ):
                 raise _problem(f"{_show(host)} is not an IP address or a host name") from None
     return host or "0.0.0.0", int(port)
 
@@ -814,8 +848,11 @@ def _cross_reference_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     for i, d in enumerate(devices if isinstance(devices, list) else []):
         if isinstance(d, Mapping) and d.get("driver") == "adms" and isinstance(d.get("serial"), str):
             if d["serial"] in pushing:  # the serial is how a push says whose it is
-                err(("devices", i, "serial"), f'duplicate adms serial "{d["serial"]}" (also devices[{pushing[d["serial"]]}])',
-                    d["serial"])
+                err(
+                    ("devices", i, "serial"),
+                    f'duplicate adms serial "{d["serial"]}" (also devices[{pushing[d["serial"]]}])',
+                    d["serial"],
+                )
             pushing.setdefault(d["serial"], i)
     names_in("windows", "code", "window code")
 
@@ -917,14 +954,22 @@ def _known_keys(tp: Any) -> list[str]:
 _OWN_MESSAGES = {"attendd", "clock_time", "month_day", "name", "encoding", "db_url", "timezone"}
 
 _MESSAGES = {
-    "int_parsing": "expected an integer", "int_type": "expected an integer",
-    "int_from_float": "expected an integer", "float_parsing": "expected a number",
-    "float_type": "expected a number", "bool_parsing": "expected true or false",
-    "bool_type": "expected true or false", "string_type": "expected a string",
-    "list_type": "expected a list", "tuple_type": "expected a list",
-    "dict_type": "expected a table", "model_type": "expected a table",
-    "model_attributes_type": "expected a table", "date_parsing": 'expected a date "YYYY-MM-DD"',
-    "date_type": 'expected a date "YYYY-MM-DD"', "date_from_datetime_parsing": 'expected a date "YYYY-MM-DD"',
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+    "dict_type": "expected a table",
+    "model_type": "expected a table",
+    "model_attributes_type": "expected a table",
+    "date_parsing": 'expected a date "YYYY-MM-DD"',
+    "date_type": 'expected a date "YYYY-MM-DD"',
+    "date_from_datetime_parsing": 'expected a date "YYYY-MM-DD"',
     "date_from_datetime_inexact": 'expected a date "YYYY-MM-DD" without a time',
     "path_type": "expected a path",
 }
@@ -956,8 +1001,12 @@ def _message(error: Mapping[str, Any]) -> str:
     if kind == "too_long":
         return f"takes at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length')}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bound = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
-                 "greater_than": ("more than", "gt"), "less_than": ("less than", "lt")}[kind]
+        bound = {
+            "greater_than_equal": ("at least", "ge"),
+            "less_than_equal": ("at most", "le"),
+            "greater_than": ("more than", "gt"),
+            "less_than": ("less than", "lt"),
+        }[kind]
         limit = ctx.get(bound[1])
         if isinstance(limit, float) and limit.is_integer():
             limit = int(limit)
@@ -1062,22 +1111,28 @@ def config_warnings(config: Config, source: str = "<config>") -> list[str]:
         if threshold is None:
             continue
         base = f"timetables.{window.timetable}"
-        for where, slots in [(base, tt.slots)] + [(f"{base}.variants[{j}]", v.slots) for j, v in enumerate(tt.variants)]:
+        for where, slots in [(base, tt.slots)] + [
+            (f"{base}.variants[{j}]", v.slots) for j, v in enumerate(tt.variants)
+        ]:
             for i in range(0, len(slots) - 1, 2):
                 first, last = slots[i], slots[i + 1]
                 span = last.at_min - first.at_min
                 if span - 1 > threshold:
                     continue
-                for k, slot, what, word in ((i, first, "a late arrival", "late"), (i + 1, last, "an early departure", "early")):
+                for k, slot, what, word in (
+                    (i, first, "a late arrival", "late"),
+                    (i + 1, last, "an early departure", "early"),
+                ):
                     key = (where, slot.name, window.policy)
                     if key in seen:
                         continue
                     seen.add(key)
                     out.append(
-                        f"{source}: {where}.slots[{k}]: policy \"{window.policy}\" counts {what} of more than "
+                        f'{source}: {where}.slots[{k}]: policy "{window.policy}" counts {what} of more than '
                         f"{threshold} minutes as absence (day.absence_after_minutes), but {slot.name}'s session runs "
                         f"{first.at:%H:%M}–{last.at:%H:%M} ({span} minutes), so no punch for {slot.name} can be that "
-                        f"{word}: the rule never applies to this slot")
+                        f"{word}: the rule never applies to this slot"
+                    )
     return out
 
 

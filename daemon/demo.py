@@ -17,25 +17,25 @@ from __future__ import annotations
 import random
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.table import Table
 
 from drivers import Punch
-from rules import parse_period
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, make_users
+from rules import parse_period
 
 from .bulletin.publish import publish
-from .console import console_for
 from .config import load_config
+from .console import console_for
 from .errors import AttenddError
+from .logging import setup_logging
 from .outbox import drain, take_snapshot
 from .scoring import ScoringDB
-from .store.records import put_records
-from .logging import setup_logging
 from .store import open_store
+from .store.records import put_records
 from .sync import sync_all, utc_now
 
 TZ_NAME = "Asia/Shanghai"
@@ -171,7 +171,10 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
         for i, w in enumerate(WINDOWS):
             punches = month_of_punches(w.pins, start, end, seed=i + 1)
             term = SimulatedTerminal(
-                serial=w.serial, punches=punches, users=make_users(w.pins), encoding="gbk",
+                serial=w.serial,
+                punches=punches,
+                users=make_users(w.pins),
+                encoding="gbk",
                 clock=lambda: utc_now().astimezone(tz).replace(tzinfo=None),  # set to site time
             )
             servers.append((w, term, SimulatorServer(term).start()))
@@ -188,8 +191,16 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     for col in ("window", "device", "serial", "records", "new", "duplicate", "quarantined", "status"):
         table.add_column(col)
     for (w, term, _), r in zip(servers, results):
-        table.add_row(w.name, r.device, r.serial or "", str(r.record_count or 0), str(r.new),
-                      str(r.duplicate), str(r.quarantined), r.status if not r.error else r.error)
+        table.add_row(
+            w.name,
+            r.device,
+            r.serial or "",
+            str(r.record_count or 0),
+            str(r.new),
+            str(r.duplicate),
+            str(r.quarantined),
+            r.status if not r.error else r.error,
+        )
     console.print(table)
 
     # The clerk's records: roster, the leave the first person of each window took, one exemption.
@@ -199,15 +210,22 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     scoring = ScoringDB(cfg.scoring_url())
     scoring.upgrade()
     pushed = drain(store, scoring, now=now, only=[period.key], force=True)
-    ranking = Table(title=f"{period.key} 考勤排名 (attendance ranking; preset luoshan: 出勤值勤, 25 points)",
-                    caption="ranked on the share of the maximum; ties share a rank (1, 1, 3). No 红旗: the "
-                            "documents award it on the whole assessment, not on attendance alone",
-                    header_style="bold")
+    ranking = Table(
+        title=f"{period.key} 考勤排名 (attendance ranking; preset luoshan: 出勤值勤, 25 points)",
+        caption="ranked on the share of the maximum; ties share a rank (1, 1, 3). No 红旗: the "
+        "documents award it on the whole assessment, not on attendance alone",
+        header_style="bold",
+    )
     for col in ("rank", "window", "staff", "score", "of max"):
         ranking.add_column(col)
     for w in sorted(snap.rows["window_periods"], key=lambda r: (r["rank"], r["window_code"])):
-        ranking.add_row(str(w["rank"]), w["window_name"], str(w["staff_count"]), f"{w['attendance_score']:.2f}",
-                        f"{w['score_percent']:.1f}%")
+        ranking.add_row(
+            str(w["rank"]),
+            w["window_name"],
+            str(w["staff_count"]),
+            f"{w['attendance_score']:.2f}",
+            f"{w['score_percent']:.1f}%",
+        )
     console.print(ranking)
     kinds: dict[str, int] = {}
     for d in snap.rows["deductions"]:
@@ -239,25 +257,55 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
 
 
 def _clerk_records(store, start: date, end: date, now: datetime) -> None:
-    stamp = now.astimezone(timezone.utc).replace(tzinfo=None)
+    stamp = now.astimezone(UTC).replace(tzinfo=None)
     roster = []
     for w in WINDOWS:
         names = make_users(w.pins)
         for i, u in enumerate(names):
-            roster.append({"staff_no": u.pin, "name": u.name, "window_code": w.code,
-                           "role": "chief" if i == 0 else "staff", "active_from": None, "active_to": None,
-                           "exempt": False})
+            roster.append(
+                {
+                    "staff_no": u.pin,
+                    "name": u.name,
+                    "window_code": w.code,
+                    "role": "chief" if i == 0 else "staff",
+                    "active_from": None,
+                    "active_to": None,
+                    "exempt": False,
+                }
+            )
     put_records(store, "roster", roster, now_utc=stamp)
     days = leave_days(start, end)
-    put_records(store, "leaves", [
-        {"ref": f"DEMO-L{n}", "staff_no": w.pins[0], "kind": "personal" if n % 2 else "sick",
-         "start": datetime.combine(d, time(8)), "end": datetime.combine(d, time(18)), "note": "演示"}
-        for n, (w, d) in enumerate((w, d) for w in WINDOWS for d in days)
-    ], now_utc=stamp)
+    put_records(
+        store,
+        "leaves",
+        [
+            {
+                "ref": f"DEMO-L{n}",
+                "staff_no": w.pins[0],
+                "kind": "personal" if n % 2 else "sick",
+                "start": datetime.combine(d, time(8)),
+                "end": datetime.combine(d, time(18)),
+                "note": "演示",
+            }
+            for n, (w, d) in enumerate((w, d) for w in WINDOWS for d in days)
+        ],
+        now_utc=stamp,
+    )
     first = next(d for d in (start + timedelta(days=i) for i in range(31)) if is_workday(d))
-    put_records(store, "exemptions", [
-        {"ref": "DEMO-E1", "staff_no": WINDOWS[1].pins[1], "day": first, "slot": "all", "reason": "外出办事（有证明）"},
-    ], now_utc=stamp)
+    put_records(
+        store,
+        "exemptions",
+        [
+            {
+                "ref": "DEMO-E1",
+                "staff_no": WINDOWS[1].pins[1],
+                "day": first,
+                "slot": "all",
+                "reason": "外出办事（有证明）",
+            },
+        ],
+        now_utc=stamp,
+    )
 
 
 def _connect(device):

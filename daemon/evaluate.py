@@ -52,10 +52,7 @@ def compile_rules(config: Config) -> tuple[dict, dict, dict, rules.WorkCalendar]
     if not config.windows:
         raise UserError("the config has no [[windows]]: add the service windows to evaluate")
     timetables = {name: rules.build_timetable(name, _timetable_table(tt)) for name, tt in config.timetables.items()}
-    by_name = {
-        name: rules.resolve_policy(name, p.preset, p.overrides)
-        for name, p in config.policies.items()
-    }
+    by_name = {name: rules.resolve_policy(name, p.preset, p.overrides) for name, p in config.policies.items()}
     policies = {w.code: by_name[w.policy] for w in config.windows}
     names = {w.code: w.name for w in config.windows}
     cal = config.calendar
@@ -80,12 +77,16 @@ def ranking_groups(config: Config, policies: dict) -> dict[str, rules.RankingGro
         if section is not None and section.flags_on == "attendance" and count is None:
             counts = sorted({policies[c].window.red_flags for c in codes})
             if len(counts) > 1:
-                raise UserError(f"ranking_groups.{name}.red_flags: the windows of this group have policies with "
-                                f"different red flag counts ({', '.join(map(str, counts))}); say how many here")
+                raise UserError(
+                    f"ranking_groups.{name}.red_flags: the windows of this group have policies with "
+                    f"different red flag counts ({', '.join(map(str, counts))}); say how many here"
+                )
             count = counts[0]
         group = rules.RankingGroup(
-            name=name, title=(section.title if section and section.title else name),
-            flags_on=section.flags_on if section else "none", red_flags=count,
+            name=name,
+            title=(section.title if section and section.title else name),
+            flags_on=section.flags_on if section else "none",
+            red_flags=count,
             ties=section.ties if section else "exclude",
         )
         for c in codes:
@@ -118,8 +119,12 @@ def last_day_due(config: Config, as_of: datetime) -> date:
     provisional result shows today's lates from that evening on.
     """
     local = as_of.astimezone(config.site.tz)
-    ends = [s.accept[1] for tt in config.timetables.values()
-            for slots in [tt.slots, *(v.slots for v in tt.variants)] for s in slots]
+    ends = [
+        s.accept[1]
+        for tt in config.timetables.values()
+        for slots in [tt.slots, *(v.slots for v in tt.variants)]
+        for s in slots
+    ]
     done_today = bool(ends) and local.time().replace(tzinfo=None) >= max(ends)
     return local.date() if done_today else local.date() - timedelta(days=1)
 
@@ -138,23 +143,39 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
             raise UserError("the roster is empty: import it with `attendd import roster FILE` first")
         unknown = sorted({r["window_code"] for r in staff_rows} - set(names))
         if unknown:
-            raise UserError(f"the roster names windows the config lacks: {', '.join(unknown)} (add them under [[windows]])")
+            raise UserError(
+                f"the roster names windows the config lacks: {', '.join(unknown)} (add them under [[windows]])"
+            )
         since = config.site.since
         staff = [
-            rules.Staff(r["staff_no"], r["name"], r["window_code"], r["role"] if r["role"] in ("chief", "staff") else "staff",
-                        max(filter(None, (r["active_from"], since)), default=None),
-                        min(filter(None, (r["active_to"], until)), default=None), bool(r["exempt"]))
+            rules.Staff(
+                r["staff_no"],
+                r["name"],
+                r["window_code"],
+                r["role"] if r["role"] in ("chief", "staff") else "staff",
+                max(filter(None, (r["active_from"], since)), default=None),
+                min(filter(None, (r["active_to"], until)), default=None),
+                bool(r["exempt"]),
+            )
             for r in staff_rows
         ]
         lt, et, it, st = LeaveRow.__table__, ExemptionRow.__table__, InspectionRow.__table__, SubstitutionRow.__table__
-        leaves = [rules.Leave(r["staff_no"], r["kind"], r["start"], r["end"], r["ref"], r["note"] or "")
-                  for r in conn.execute(select(lt).where(lt.c.end >= lo, lt.c.start < hi)).mappings()]
-        exemptions = [rules.Exemption(r["staff_no"], r["day"], r["slot"], r["reason"] or "", r["ref"])
-                      for r in conn.execute(select(et).where(et.c.day >= start, et.c.day < end)).mappings()]
-        inspections = [rules.Inspection(r["staff_no"], r["at"], r["kind"], r["minutes"] or 0, r["note"] or "", r["ref"])
-                       for r in conn.execute(select(it).where(it.c.at >= lo, it.c.at < hi)).mappings()]
-        substitutions = [rules.Substitution(r["substitute_no"], r["covered_no"], r["start_date"], r["end_date"], r["ref"])
-                         for r in conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings()]
+        leaves = [
+            rules.Leave(r["staff_no"], r["kind"], r["start"], r["end"], r["ref"], r["note"] or "")
+            for r in conn.execute(select(lt).where(lt.c.end >= lo, lt.c.start < hi)).mappings()
+        ]
+        exemptions = [
+            rules.Exemption(r["staff_no"], r["day"], r["slot"], r["reason"] or "", r["ref"])
+            for r in conn.execute(select(et).where(et.c.day >= start, et.c.day < end)).mappings()
+        ]
+        inspections = [
+            rules.Inspection(r["staff_no"], r["at"], r["kind"], r["minutes"] or 0, r["note"] or "", r["ref"])
+            for r in conn.execute(select(it).where(it.c.at >= lo, it.c.at < hi)).mappings()
+        ]
+        substitutions = [
+            rules.Substitution(r["substitute_no"], r["covered_no"], r["start_date"], r["end_date"], r["ref"])
+            for r in conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings()
+        ]
         serial_of = {r.device_name: r.serial for r in conn.execute(select(DeviceStateRow.__table__)).all() if r.serial}
         pt = PunchRow.__table__
         rows = conn.execute(
@@ -164,8 +185,10 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
     allowed: dict[str, set[str] | None] = {}
     for w in config.windows:
         if w.devices:
-            allowed[w.code] = {serial_of.get(d) or next((x.serial for x in config.devices if x.name == d and x.serial), d)
-                               for d in w.devices}
+            allowed[w.code] = {
+                serial_of.get(d) or next((x.serial for x in config.devices if x.name == d and x.serial), d)
+                for d in w.devices
+            }
         else:
             allowed[w.code] = None
     window_of = {s.staff_no: s.window for s in staff}
@@ -275,59 +298,111 @@ def scoring_rows(ev: rules.Evaluation, is_final: bool = False) -> dict[str, list
         for d in days:
             late = [e for e in d.events if e.kind in _LATE]
             early = [e for e in d.events if e.kind == "early"]
-            staff_days.append({
-                "staff_no": no,
-                "work_date": d.day,
-                "window_code": d.window,
-                "day_kind": d.day_kind,
-                "status": _day_status(d),
-                "late_count": len(late),
-                "late_minutes": sum(e.minutes for e in late),
-                "early_count": len(early),
-                "early_minutes": sum(e.minutes for e in early),
-                # 缺卡: a missing punch priced on its own, or one that made its session 旷工 (罗山 视同旷工)
-                "missing_punches": sum(1 for e in d.events if e.kind == "missing_punch"
-                                       or (e.kind == "punch_absence" and e.tag == "missing_punch")),
-                "excused_punches": sum(1 for e in d.events if e.kind == "excused_punch"),
-                "absent_days": d.absent_days,
-                "leave_kind": d.leave_kind,
-                "leave_days": d.leave_days,
-                "off_post_count": sum(1 for e in d.events if e.kind == "off_post"),
-                "deduction_points": round(points_by_day.get((no, d.day), 0.0), 4),
-                "first_punch": d.first_punch,
-                "last_punch": d.last_punch,
-                "detail": [{"slot": s.slot, "status": s.status, "punch": _iso(s.punch), "minutes": s.minutes}
-                           for s in d.slots],
-            })
-    staff_periods = [{
-        "period_kind": period.kind, "period_key": period.key, "staff_no": r.staff_no, "window_code": r.window,
-        "policy": r.policy, "scheduled_days": r.scheduled_days, "present_days": r.present_days,
-        "late_count": r.late_count, "early_count": r.early_count, "missing_punches": r.missing_punches,
-        "absent_days": r.absent_days, "personal_leave_days": r.personal_leave_days,
-        "sick_leave_days": r.sick_leave_days, "other_leave_days": r.other_leave_days,
-        "midday_leave_count": r.midday_leave_count, "off_post_count": r.off_post_count,
-        "deduction_points": r.deduction_points, "max_points": r.max_points,
-        "attendance_score": r.attendance_score, "grade": r.grade, "disqualified": r.disqualified,
-        "disqualify_reasons": r.disqualify_reasons + r.no_excellent_reasons, "is_final": is_final,
-        "excused_punches": r.excused_punches, "grade_note": r.grade_note,
-    } for r in assessed]
+            staff_days.append(
+                {
+                    "staff_no": no,
+                    "work_date": d.day,
+                    "window_code": d.window,
+                    "day_kind": d.day_kind,
+                    "status": _day_status(d),
+                    "late_count": len(late),
+                    "late_minutes": sum(e.minutes for e in late),
+                    "early_count": len(early),
+                    "early_minutes": sum(e.minutes for e in early),
+                    # 缺卡: a missing punch priced on its own, or one that made its session 旷工 (罗山 视同旷工)
+                    "missing_punches": sum(
+                        1
+                        for e in d.events
+                        if e.kind == "missing_punch" or (e.kind == "punch_absence" and e.tag == "missing_punch")
+                    ),
+                    "excused_punches": sum(1 for e in d.events if e.kind == "excused_punch"),
+                    "absent_days": d.absent_days,
+                    "leave_kind": d.leave_kind,
+                    "leave_days": d.leave_days,
+                    "off_post_count": sum(1 for e in d.events if e.kind == "off_post"),
+                    "deduction_points": round(points_by_day.get((no, d.day), 0.0), 4),
+                    "first_punch": d.first_punch,
+                    "last_punch": d.last_punch,
+                    "detail": [
+                        {"slot": s.slot, "status": s.status, "punch": _iso(s.punch), "minutes": s.minutes}
+                        for s in d.slots
+                    ],
+                }
+            )
+    staff_periods = [
+        {
+            "period_kind": period.kind,
+            "period_key": period.key,
+            "staff_no": r.staff_no,
+            "window_code": r.window,
+            "policy": r.policy,
+            "scheduled_days": r.scheduled_days,
+            "present_days": r.present_days,
+            "late_count": r.late_count,
+            "early_count": r.early_count,
+            "missing_punches": r.missing_punches,
+            "absent_days": r.absent_days,
+            "personal_leave_days": r.personal_leave_days,
+            "sick_leave_days": r.sick_leave_days,
+            "other_leave_days": r.other_leave_days,
+            "midday_leave_count": r.midday_leave_count,
+            "off_post_count": r.off_post_count,
+            "deduction_points": r.deduction_points,
+            "max_points": r.max_points,
+            "attendance_score": r.attendance_score,
+            "grade": r.grade,
+            "disqualified": r.disqualified,
+            "disqualify_reasons": r.disqualify_reasons + r.no_excellent_reasons,
+            "is_final": is_final,
+            "excused_punches": r.excused_punches,
+            "grade_note": r.grade_note,
+        }
+        for r in assessed
+    ]
     # Not a scoring-DB table: who is not assessed and why, for the bulletin's list apart.
-    not_assessed = [{"staff_no": r.staff_no, "window_code": r.window, "reason": r.not_assessed}
-                    for r in ev.staff if not r.in_assessment]
-    window_periods = [{
-        "period_kind": period.kind, "period_key": period.key, "window_code": w.window, "window_name": w.window_name,
-        "staff_count": w.staff_count, "attendance_score": w.attendance_score, "max_points": w.max_points,
-        "rank": w.rank, "red_flag": w.red_flag, "chief_onsite_ratio": w.chief_onsite_ratio, "is_final": is_final,
-        "ranking_group": w.ranking_group, "score_percent": round(100 * w.score_ratio, 4),
-    } for w in ev.windows]
-    return {"staff_days": staff_days, "staff_periods": staff_periods, "window_periods": window_periods,
-            "deductions": deductions, "not_assessed": not_assessed}
+    not_assessed = [
+        {"staff_no": r.staff_no, "window_code": r.window, "reason": r.not_assessed}
+        for r in ev.staff
+        if not r.in_assessment
+    ]
+    window_periods = [
+        {
+            "period_kind": period.kind,
+            "period_key": period.key,
+            "window_code": w.window,
+            "window_name": w.window_name,
+            "staff_count": w.staff_count,
+            "attendance_score": w.attendance_score,
+            "max_points": w.max_points,
+            "rank": w.rank,
+            "red_flag": w.red_flag,
+            "chief_onsite_ratio": w.chief_onsite_ratio,
+            "is_final": is_final,
+            "ranking_group": w.ranking_group,
+            "score_percent": round(100 * w.score_ratio, 4),
+        }
+        for w in ev.windows
+    ]
+    return {
+        "staff_days": staff_days,
+        "staff_periods": staff_periods,
+        "window_periods": window_periods,
+        "deductions": deductions,
+        "not_assessed": not_assessed,
+    }
 
 
 def _deduction_row(period: Period, x: rules.Deduction) -> dict[str, Any]:
     return {
-        "period_kind": period.kind, "period_key": period.key, "staff_no": x.staff_no, "rule": x.rule,
-        "ref": x.ref, "work_date": x.day, "slot": x.slot, "points": x.points, "evidence": x.evidence,
+        "period_kind": period.kind,
+        "period_key": period.key,
+        "staff_no": x.staff_no,
+        "rule": x.rule,
+        "ref": x.ref,
+        "work_date": x.day,
+        "slot": x.slot,
+        "points": x.points,
+        "evidence": x.evidence,
         "note": x.note,
     }
 

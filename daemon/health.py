@@ -15,8 +15,17 @@ from typing import Any
 
 from drivers._health import report_failure, report_recovery
 
-__all__ = ["FAILING", "NEVER", "OK", "failed_state", "health", "ok_state", "problem", "report_failure",
-           "report_recovery"]
+__all__ = [
+    "FAILING",
+    "NEVER",
+    "OK",
+    "failed_state",
+    "health",
+    "ok_state",
+    "problem",
+    "report_failure",
+    "report_recovery",
+]
 
 OK, FAILING, NEVER = "ok", "failing", "never synced"
 
@@ -41,5 +50,10 @@ def failed_state(previous: Any | None, error: str, at_utc: datetime, **extra: An
 
 def ok_state(at_utc: datetime, **extra: Any) -> dict[str, Any]:
     """The state update for a success at ``at_utc`` (naive UTC): the outage, if any, is over."""
-    return {"last_attempt_utc": at_utc, "last_success_utc": at_utc, "last_error": None,
-            "consecutive_failures": 0, **extra}
+    return {
+        "last_attempt_utc": at_utc,
+        "last_success_utc": at_utc,
+        "last_error": None,
+        "consecutive_failures": 0,
+        **extra,
+    }

@@ -8,8 +8,8 @@ reason, never scored and never silently dropped (SPEC §4.2).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from drivers import BadRecord, Punch
@@ -102,7 +102,7 @@ def save_batch(
     peer address). Raises StoreError.
     """
     now_local = now.astimezone(tz).replace(tzinfo=None)
-    now_utc = now.astimezone(timezone.utc).replace(tzinfo=None)
+    now_utc = now.astimezone(UTC).replace(tzinfo=None)
     good, aside = sort_punches(punches, bad, now_local=now_local, installed=getattr(device, "installed", None))
     return store.save_punches(
         device_name=device.name,

@@ -42,8 +42,13 @@ MASK = "***"
 _SECRET_KEY = re.compile(r"comm_?key|passw(or)?d|pwd|secret|token|api_?key", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*):(?P<pw>[^\s/]*)@")
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-           "error": logging.ERROR, "critical": logging.CRITICAL}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 
 #: Libraries whose INFO is noise at the daemon's default level (SQLAlchemy logs every statement).
 # SQLAlchemy logs every statement at INFO; Alembic announces its dialect on every open.
@@ -134,8 +139,7 @@ def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Ev
     with :func:`register_secret` becomes ``***`` in any string or number.
     """
     return {
-        key: (MASK if _is_secret_key(key) and value is not None else _scrub(value))
-        for key, value in event_dict.items()
+        key: (MASK if _is_secret_key(key) and value is not None else _scrub(value)) for key, value in event_dict.items()
     }
 
 

@@ -23,7 +23,7 @@ import json
 import uuid
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import structlog
@@ -46,7 +46,7 @@ BACKOFF_MAX = timedelta(hours=1)
 
 
 def _naive(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def _encode(rows: dict[str, list[dict]]) -> bytes:
@@ -103,16 +103,25 @@ def check_go_live(config: Config, period: Period) -> None:
     """UserError (exit 2) for a period wholly before the go-live month."""
     if before_go_live(config, period):
         since = config.site.since
-        raise UserError(f"--period {period.key}: before go-live ([site] since = {since.isoformat()}): "
-                        f"nothing before {since:%Y-%m} is evaluated, pushed, closed or published")
+        raise UserError(
+            f"--period {period.key}: before go-live ([site] since = {since.isoformat()}): "
+            f"nothing before {since:%Y-%m} is evaluated, pushed, closed or published"
+        )
 
 
 # --- snapshots -------------------------------------------------------------------------
 
 
 def take_snapshot(
-    store: Store, config: Config, period: Period, *, now: datetime, final: bool = False, queue: bool = True,
-    reopen_by: str | None = None, reopen_reason: str | None = None,
+    store: Store,
+    config: Config,
+    period: Period,
+    *,
+    now: datetime,
+    final: bool = False,
+    queue: bool = True,
+    reopen_by: str | None = None,
+    reopen_reason: str | None = None,
 ) -> Snapshot:
     """Evaluate ``period``; with ``queue`` keep its rows in the outbox for the scoring DB.
 
@@ -145,17 +154,33 @@ def take_snapshot(
         return Snapshot(period, changed, False, digest, rows, None)
     revision = 1 if old is None else old["revision"] + (1 if changed else 0)
     values = {
-        "period_kind": period.kind, "computed_utc": _naive(now), "rules_version": rules_version(config),
-        "is_final": final, "digest": digest, "payload": payload, "attempts": 0,
-        "next_attempt_utc": _naive(now), "last_error": None, "queued": True, "revision": revision,
+        "period_kind": period.kind,
+        "computed_utc": _naive(now),
+        "rules_version": rules_version(config),
+        "is_final": final,
+        "digest": digest,
+        "payload": payload,
+        "attempts": 0,
+        "next_attempt_utc": _naive(now),
+        "last_error": None,
+        "queued": True,
+        "revision": revision,
     }
     with store._writing(), store.engine.begin() as conn:
         if reopen_by:
-            conn.execute(insert(ReopenRow.__table__), {"period_key": period.key, "by": reopen_by,
-                                                       "reason": reopen_reason or "", "at_utc": _naive(now),
-                                                       "revision": revision})
-            log.warning("final period reopened", period=period.key, by=reopen_by, reason=reopen_reason,
-                        revision=revision)
+            conn.execute(
+                insert(ReopenRow.__table__),
+                {
+                    "period_key": period.key,
+                    "by": reopen_by,
+                    "reason": reopen_reason or "",
+                    "at_utc": _naive(now),
+                    "revision": revision,
+                },
+            )
+            log.warning(
+                "final period reopened", period=period.key, by=reopen_by, reason=reopen_reason, revision=revision
+            )
         if old is None:
             conn.execute(insert(t), {"period_key": period.key, **values})
         elif changed or not old["queued"]:
@@ -171,9 +196,11 @@ class PeriodIncomplete(UserError):
 
     def __init__(self, period: Period, reasons: list[str]) -> None:
         self.period, self.reasons = period, reasons
-        super().__init__(f"{period.key}: data incomplete, not closed: {'; '.join(reasons)} "
-                         f"(close it anyway: attendd evaluate --period {period.key} --final --force "
-                         "--by NAME --reason TEXT)")
+        super().__init__(
+            f"{period.key}: data incomplete, not closed: {'; '.join(reasons)} "
+            f"(close it anyway: attendd evaluate --period {period.key} --final --force "
+            "--by NAME --reason TEXT)"
+        )
 
 
 def incomplete(store: Store, config: Config, period: Period, *, now: datetime) -> list[str]:
@@ -198,14 +225,21 @@ def incomplete(store: Store, config: Config, period: Period, *, now: datetime) -
             reasons.append(f"no punches stored for {period.key}")
     for h in device_health(store, config, period, today=today):
         if h.silent_workdays:
-            days = ", ".join(d.isoformat() for d in h.silent_workdays[:5]) + (" …" if len(h.silent_workdays) > 5 else "")
+            days = ", ".join(d.isoformat() for d in h.silent_workdays[:5]) + (
+                " …" if len(h.silent_workdays) > 5 else ""
+            )
             reasons.append(f"terminal {h.name} stored nothing on {len(h.silent_workdays)} workday(s): {days}")
     return reasons
 
 
 def close_period(
-    store: Store, config: Config, period: Period, *, now: datetime,
-    force_by: str | None = None, force_reason: str | None = None,
+    store: Store,
+    config: Config,
+    period: Period,
+    *,
+    now: datetime,
+    force_by: str | None = None,
+    force_reason: str | None = None,
 ) -> Snapshot:
     """Make ``period`` final (the month close, ``attendd evaluate --final``) and queue it.
 
@@ -225,14 +259,26 @@ def close_period(
     snap = take_snapshot(store, config, period, now=now, final=True)
     with store._writing(), store.engine.begin() as conn:
         if force_by:
-            conn.execute(insert(ForcedCloseRow.__table__), {
-                "period_key": period.key, "by": force_by, "reason": force_reason or "", "at_utc": _naive(now),
-                "incomplete": "\n".join(reasons), "revision": snap.revision})
-            log.warning("period closed by force", period=period.key, by=force_by, reason=force_reason,
-                        incomplete=reasons)
+            conn.execute(
+                insert(ForcedCloseRow.__table__),
+                {
+                    "period_key": period.key,
+                    "by": force_by,
+                    "reason": force_reason or "",
+                    "at_utc": _naive(now),
+                    "incomplete": "\n".join(reasons),
+                    "revision": snap.revision,
+                },
+            )
+            log.warning(
+                "period closed by force", period=period.key, by=force_by, reason=force_reason, incomplete=reasons
+            )
         h = PeriodHoldRow.__table__
-        conn.execute(update(h).where(h.c.period_key == period.key, h.c.released_utc.is_(None)).values(
-            released_utc=_naive(now), released_by=force_by or "(data complete)"))
+        conn.execute(
+            update(h)
+            .where(h.c.period_key == period.key, h.c.released_utc.is_(None))
+            .values(released_utc=_naive(now), released_by=force_by or "(data complete)")
+        )
     return snap
 
 
@@ -254,8 +300,10 @@ def held_periods(store: Store) -> list[dict]:
     """Periods held open (not closed since), oldest first."""
     h = PeriodHoldRow.__table__
     with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(
-            select(h).where(h.c.released_utc.is_(None)).order_by(h.c.period_key)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(select(h).where(h.c.released_utc.is_(None)).order_by(h.c.period_key)).mappings()
+        ]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -280,10 +328,23 @@ def pending(store: Store, scoring=None, *, since: date | None = None) -> list[di
     last went to); none of a period before the go-live month of ``since``."""
     t = SnapshotRow.__table__
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(t.c.period_key, t.c.period_kind, t.c.attempts, t.c.next_attempt_utc, t.c.last_error,
-                   t.c.digest, t.c.pushed_digest).where(t.c.queued.is_(True)).order_by(t.c.period_key)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(
+                    t.c.period_key,
+                    t.c.period_kind,
+                    t.c.attempts,
+                    t.c.next_attempt_utc,
+                    t.c.last_error,
+                    t.c.digest,
+                    t.c.pushed_digest,
+                )
+                .where(t.c.queued.is_(True))
+                .order_by(t.c.period_key)
+            )
+            .mappings()
+            .all()
+        )
     go_live = go_live_month(since)
     out = []
     for r in rows:
@@ -295,8 +356,15 @@ def pending(store: Store, scoring=None, *, since: date | None = None) -> list[di
     return out
 
 
-def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None, force: bool = False,
-          since: date | None = None) -> list[PushOutcome]:
+def drain(
+    store: Store,
+    scoring,
+    *,
+    now: datetime,
+    only: list[str] | None = None,
+    force: bool = False,
+    since: date | None = None,
+) -> list[PushOutcome]:
     """Push queued snapshots (those due, or all of ``only`` when ``force``); never a
     period before the go-live month of ``since`` (``[site] since``)."""
     t = SnapshotRow.__table__
@@ -315,27 +383,43 @@ def drain(store: Store, scoring, *, now: datetime, only: list[str] | None = None
         with bound_contextvars(job="push", period=key):
             try:
                 written = scoring.push_period(  # period.key: canonical, whatever the stored key
-                    period_kind=period.kind, period_key=period.key, start=period.start, end=period.end,
-                    staff_days=rows["staff_days"], staff_periods=rows["staff_periods"],
-                    window_periods=rows["window_periods"], deductions=rows["deductions"],
+                    period_kind=period.kind,
+                    period_key=period.key,
+                    start=period.start,
+                    end=period.end,
+                    staff_days=rows["staff_days"],
+                    staff_periods=rows["staff_periods"],
+                    window_periods=rows["window_periods"],
+                    deductions=rows["deductions"],
                     rules_version=snap["rules_version"],
-                    computed_at=snap["computed_utc"].replace(tzinfo=timezone.utc),
+                    computed_at=snap["computed_utc"].replace(tzinfo=UTC),
                     run_id=uuid.uuid4().hex,
                     content_hash=snap["digest"],
                 )
             except AttenddError as exc:
                 attempts = snap["attempts"] + 1
                 with store._writing(), store.engine.begin() as conn:
-                    conn.execute(update(t).where(t.c.period_key == key).values(
-                        attempts=attempts, next_attempt_utc=_naive(now + backoff(attempts)), last_error=str(exc)))
-                report_failure(log, "push failed; will retry", "push still failing", failures=attempts,
-                               error=str(exc))
+                    conn.execute(
+                        update(t)
+                        .where(t.c.period_key == key)
+                        .values(
+                            attempts=attempts, next_attempt_utc=_naive(now + backoff(attempts)), last_error=str(exc)
+                        )
+                    )
+                report_failure(log, "push failed; will retry", "push still failing", failures=attempts, error=str(exc))
                 out.append(PushOutcome(key, "failed", error=str(exc)))
                 continue
             with store._writing(), store.engine.begin() as conn:
-                conn.execute(update(t).where(t.c.period_key == key, t.c.digest == snap["digest"]).values(
-                    pushed_digest=f"{snap['digest']}@{_target(scoring)}", pushed_utc=_naive(now), attempts=0,
-                    last_error=None))
+                conn.execute(
+                    update(t)
+                    .where(t.c.period_key == key, t.c.digest == snap["digest"])
+                    .values(
+                        pushed_digest=f"{snap['digest']}@{_target(scoring)}",
+                        pushed_utc=_naive(now),
+                        attempts=0,
+                        last_error=None,
+                    )
+                )
             report_recovery(log, "push recovered", failures=snap["attempts"])
             log.info("pushed" if written else "scoring DB already had these results", rows=written)
             out.append(PushOutcome(key, "ok" if written else "unchanged", written))

@@ -18,8 +18,8 @@ store failure propagates the same way: nothing is lost, the terminal sends the u
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, time, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -42,17 +42,15 @@ DEFAULT_PORT = 8081
 
 def adms_devices(config) -> dict[str, object]:
     """The enabled ``adms`` devices by serial number."""
-    return {
-        d.serial: d
-        for d in config.devices
-        if d.driver == "adms" and getattr(d, "enabled", True) and d.serial
-    }
+    return {d.serial: d for d in config.devices if d.driver == "adms" and getattr(d, "enabled", True) and d.serial}
 
 
 def access_of(config) -> dict[str, DeviceAccess]:
     """Who may push: each enabled ``adms`` device's serial and the networks it pushes from."""
-    return {serial: DeviceAccess(serial, d.name, d.networks(), bool(d.allow_any_address))
-            for serial, d in adms_devices(config).items()}
+    return {
+        serial: DeviceAccess(serial, d.name, d.networks(), bool(d.allow_any_address))
+        for serial, d in adms_devices(config).items()
+    }
 
 
 def _daemon_section(config):
@@ -63,10 +61,15 @@ def _daemon_section(config):
 
 def limits_of(config) -> Limits:
     d = _daemon_section(config)
-    return Limits(max_body=d.push_max_body, max_connections=d.push_max_connections,
-                  idle_timeout=d.push_idle_timeout, header_timeout=d.push_header_timeout,
-                  body_timeout=d.push_body_timeout, rate_per_minute=d.push_rate_per_minute,
-                  quarantine_per_day=d.push_quarantine_per_day)
+    return Limits(
+        max_body=d.push_max_body,
+        max_connections=d.push_max_connections,
+        idle_timeout=d.push_idle_timeout,
+        header_timeout=d.push_header_timeout,
+        body_timeout=d.push_body_timeout,
+        rate_per_minute=d.push_rate_per_minute,
+        quarantine_per_day=d.push_quarantine_per_day,
+    )
 
 
 class QuarantineCap:
@@ -86,11 +89,17 @@ class QuarantineCap:
     def _today(self, device, serial: str, now: datetime) -> int:
         today = now.astimezone(self.tz).date()
         if self._day.get(serial) != today:
-            start = datetime.combine(today, time(), self.tz).astimezone(timezone.utc).replace(tzinfo=None)
+            start = datetime.combine(today, time(), self.tz).astimezone(UTC).replace(tzinfo=None)
             qt = QuarantineRow.__table__
             with self.store.engine.connect() as conn:
-                n = conn.scalar(select(func.count()).select_from(qt).where(
-                    qt.c.device_serial == serial, qt.c.first_seen_utc >= start)) or 0
+                n = (
+                    conn.scalar(
+                        select(func.count())
+                        .select_from(qt)
+                        .where(qt.c.device_serial == serial, qt.c.first_seen_utc >= start)
+                    )
+                    or 0
+                )
             self._day[serial], self._count[serial] = today, n
         return self._count[serial]
 
@@ -102,8 +111,10 @@ class QuarantineCap:
             day = self._day[serial]
             first = (serial, day) not in self._flagged
             self._flagged.add((serial, day))
-        reason = (f"{used} lines quarantined today, this batch brings {bad} more: over the daily cap of "
-                  f"{self.cap} (daemon.push_quarantine_per_day); batches are refused until tomorrow")
+        reason = (
+            f"{used} lines quarantined today, this batch brings {bad} more: over the daily cap of "
+            f"{self.cap} (daemon.push_quarantine_per_day); batches are refused until tomorrow"
+        )
         if first:
             _flag(self.store, device, serial, reason, now)
         raise UploadRefused(reason)
@@ -116,16 +127,27 @@ class QuarantineCap:
 
 def _flag(store: Store, device, serial: str, reason: str, now: datetime) -> None:
     """Mark the device failing (``attendd status``) with one failed ingest run for the day."""
-    at = now.astimezone(timezone.utc).replace(tzinfo=None)
+    at = now.astimezone(UTC).replace(tzinfo=None)
     state = failed_state(store.device_state(device.name), reason, at, serial=serial)
-    run = {"device_name": device.name, "device_serial": serial, "source": "adms", "started_utc": at,
-           "finished_utc": at, "status": "failed", "error": reason}
+    run = {
+        "device_name": device.name,
+        "device_serial": serial,
+        "source": "adms",
+        "started_utc": at,
+        "finished_utc": at,
+        "status": "failed",
+        "error": reason,
+    }
     try:
         store.record_run(device.name, state, run)
     except StoreError as exc:
         log.error("cannot flag the pushing device", device=device.name, error=str(exc))
-    log.error("pushing device over its daily quarantine cap: batches refused", device=device.name,
-              serial=serial, reason=reason)
+    log.error(
+        "pushing device over its daily quarantine cap: batches refused",
+        device=device.name,
+        serial=serial,
+        reason=reason,
+    )
 
 
 def make_on_upload(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callable[[Upload], SaveResult]:
@@ -138,13 +160,30 @@ def make_on_upload(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callable
         now = clock()
         if upload.bad:
             cap.admit(device, upload.serial, len(upload.bad), now)
-        at = now.astimezone(timezone.utc).replace(tzinfo=None)
+        at = now.astimezone(UTC).replace(tzinfo=None)
         state = ok_state(at, serial=upload.serial)
-        saved = save_batch(store, device, device_serial=upload.serial, source="adms", punches=upload.punches,
-                           bad=upload.bad, now=now, tz=tz, state=state, run={"peer": upload.peer})
+        saved = save_batch(
+            store,
+            device,
+            device_serial=upload.serial,
+            source="adms",
+            punches=upload.punches,
+            bad=upload.bad,
+            now=now,
+            tz=tz,
+            state=state,
+            run={"peer": upload.peer},
+        )
         cap.add(upload.serial, saved.quarantined_new)
-        log.info("push stored", device=device.name, serial=upload.serial, peer=upload.peer, new=saved.new,
-                 duplicate=saved.duplicate, quarantined=saved.quarantined_new)
+        log.info(
+            "push stored",
+            device=device.name,
+            serial=upload.serial,
+            peer=upload.peer,
+            new=saved.new,
+            duplicate=saved.duplicate,
+            quarantined=saved.quarantined_new,
+        )
         return saved
 
     return on_upload
@@ -160,5 +199,11 @@ def make_receiver(
     port: int = DEFAULT_PORT,
 ) -> AdmsServer:
     """The (not yet started) listener for the configuration's ``adms`` devices."""
-    return AdmsServer(host, port, access_of(config), make_on_upload(store, config, clock, tz),
-                      limits=limits_of(config), tls=_daemon_section(config).push_tls())
+    return AdmsServer(
+        host,
+        port,
+        access_of(config),
+        make_on_upload(store, config, clock, tz),
+        limits=limits_of(config),
+        tls=_daemon_section(config).push_tls(),
+    )

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -55,7 +55,7 @@ log = structlog.get_logger("attendd.scheduler")
 
 
 def _naive(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def latest_fire(trigger, now: datetime, *, horizon: timedelta = timedelta(days=40)) -> datetime | None:
@@ -81,13 +81,16 @@ class Daemon:
     def __post_init__(self) -> None:
         d = self.config.daemon
         # One pull job with every pull time: after an outage one catch-up pull is enough.
-        self.triggers["pull"] = OrTrigger([CronTrigger(hour=t.hour, minute=t.minute, timezone=self.tz)
-                                           for t in d.pull_times])
-        self.triggers["close"] = CronTrigger(day=d.close_day, hour=d.close_time.hour, minute=d.close_time.minute,
-                                             timezone=self.tz)
+        self.triggers["pull"] = OrTrigger(
+            [CronTrigger(hour=t.hour, minute=t.minute, timezone=self.tz) for t in d.pull_times]
+        )
+        self.triggers["close"] = CronTrigger(
+            day=d.close_day, hour=d.close_time.hour, minute=d.close_time.minute, timezone=self.tz
+        )
         if "week" in self.config.bulletin.periods:
-            self.triggers["week"] = CronTrigger(day_of_week="mon", hour=d.close_time.hour,
-                                                minute=d.close_time.minute, timezone=self.tz)
+            self.triggers["week"] = CronTrigger(
+                day_of_week="mon", hour=d.close_time.hour, minute=d.close_time.minute, timezone=self.tz
+            )
 
     # --- the job-run table ----------------------------------------------------------------
 
@@ -95,25 +98,40 @@ class Daemon:
         """Record that ``job`` runs for ``slot``; False when that slot is already done."""
         t = JobRunRow.__table__
         with self.store._writing(), self.store.engine.begin() as conn:
-            row = conn.execute(select(t).where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot))).mappings().first()
+            row = (
+                conn.execute(select(t).where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot))).mappings().first()
+            )
             if row is not None and row["status"] == "ok":
                 return False
             if row is None:
                 try:
-                    conn.execute(insert(t), {"job": job, "scheduled_for_utc": _naive(slot), "started_utc": _naive(now),
-                                             "status": "running"})
+                    conn.execute(
+                        insert(t),
+                        {
+                            "job": job,
+                            "scheduled_for_utc": _naive(slot),
+                            "started_utc": _naive(now),
+                            "status": "running",
+                        },
+                    )
                 except IntegrityError:
                     return False
             else:  # failed, or crashed while running: run it again
-                conn.execute(update(t).where(t.c.id == row["id"]).values(started_utc=_naive(now), status="running",
-                                                                           error=None, finished_utc=None))
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == row["id"])
+                    .values(started_utc=_naive(now), status="running", error=None, finished_utc=None)
+                )
         return True
 
     def _finish(self, job: str, slot: datetime, status: str, error: str | None = None) -> None:
         t = JobRunRow.__table__
         with self.store._writing(), self.store.engine.begin() as conn:
-            conn.execute(update(t).where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot)).values(
-                status=status, error=error, finished_utc=_naive(self.clock())))
+            conn.execute(
+                update(t)
+                .where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot))
+                .values(status=status, error=error, finished_utc=_naive(self.clock()))
+            )
 
     def execute(self, job: str, slot: datetime) -> bool:
         """Run ``job`` for its scheduled ``slot`` once; False if it was already done."""
@@ -168,8 +186,14 @@ class Daemon:
     def pull_and_push(self) -> None:
         devices = [d for d in self.config.devices if d.enabled and d.driver in PULLED_DRIVERS]
         if devices:
-            sync_all(self.store, devices, connect=self.connect, clock=self.clock, tz=self.tz,
-                     workers=self.config.daemon.sync_workers)
+            sync_all(
+                self.store,
+                devices,
+                connect=self.connect,
+                clock=self.clock,
+                tz=self.tz,
+                workers=self.config.daemon.sync_workers,
+            )
         if not self.config.windows:
             log.info("no [[windows]] in the config: punches are pulled, nothing is evaluated")
             return
@@ -274,12 +298,17 @@ class Daemon:
         ran = self.catch_up()
         if ran:
             log.info("caught up on missed jobs", jobs=ran)
-        sched = BackgroundScheduler(timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1,
-                                                                   "misfire_grace_time": 3600})
+        sched = BackgroundScheduler(
+            timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+        )
         for job, trigger in self.triggers.items():
             sched.add_job(self._fire, trigger, args=[job], id=job, name=job)
-        sched.add_job(self.drain, IntervalTrigger(minutes=self.config.daemon.drain_minutes, timezone=self.tz),
-                      id="drain", name="drain")
+        sched.add_job(
+            self.drain,
+            IntervalTrigger(minutes=self.config.daemon.drain_minutes, timezone=self.tz),
+            id="drain",
+            name="drain",
+        )
         interval = watchdog_interval()
         if interval:
             sched.add_job(lambda: notify("WATCHDOG=1"), IntervalTrigger(seconds=interval), id="watchdog")

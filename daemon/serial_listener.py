@@ -21,8 +21,8 @@ port reopens; a stored batch counts as a successful sync.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -63,12 +63,13 @@ def device_serial(device) -> str:
 
 def record_format(device) -> RecordFormat:
     """The line format the device's config describes (validated when the config was loaded)."""
-    return resolve_format(device.format, pattern=device.pattern, time_format=device.time_format,
-                          encoding=device.encoding)
+    return resolve_format(
+        device.format, pattern=device.pattern, time_format=device.time_format, encoding=device.encoding
+    )
 
 
 def _naive_utc(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def make_on_batch(store: Store, device, clock: Clock, tz: ZoneInfo) -> OnBatch:
@@ -78,10 +79,16 @@ def make_on_batch(store: Store, device, clock: Clock, tz: ZoneInfo) -> OnBatch:
     def on_batch(punches: list[Punch], bad: list[BadRecord]) -> SaveResult:
         now = clock()
         state = ok_state(_naive_utc(now), serial=serial)
-        saved = save_batch(store, device, device_serial=serial, source=SOURCE, punches=punches, bad=bad,
-                           now=now, tz=tz, state=state)
-        log.info("serial records stored", device=device.name, new=saved.new, duplicate=saved.duplicate,
-                 quarantined=saved.quarantined_new)
+        saved = save_batch(
+            store, device, device_serial=serial, source=SOURCE, punches=punches, bad=bad, now=now, tz=tz, state=state
+        )
+        log.info(
+            "serial records stored",
+            device=device.name,
+            new=saved.new,
+            duplicate=saved.duplicate,
+            quarantined=saved.quarantined_new,
+        )
         return saved
 
     return on_batch
@@ -98,8 +105,15 @@ def make_on_health(store: Store, device, clock: Clock) -> OnHealth:
         if error is None and previous is not None and not failures:
             return  # already healthy: nothing to record
         state = failed_state(previous, error, now, serial=serial) if error else ok_state(now, serial=serial)
-        run = {"device_name": device.name, "device_serial": serial, "source": SOURCE, "started_utc": now,
-               "finished_utc": now, "status": "failed" if error else "ok", "error": error}
+        run = {
+            "device_name": device.name,
+            "device_serial": serial,
+            "source": SOURCE,
+            "started_utc": now,
+            "finished_utc": now,
+            "status": "failed" if error else "ok",
+            "error": error,
+        }
         try:
             store.record_run(device.name, state, run)
         except StoreError as exc:

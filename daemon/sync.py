@@ -14,10 +14,11 @@ first failure at error level, silence while it persists, the recovery once.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -45,7 +46,7 @@ class DeviceConfig(Protocol):
 
 def utc_now() -> datetime:
     """The real clock; everything else takes a clock as an argument."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -71,7 +72,7 @@ class DeviceSyncResult:
 
 
 def _naive_utc(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def sync_device(
@@ -100,9 +101,7 @@ def sync_device(
                     result.clock_offset_s = round((info.clock - now_local).total_seconds(), 1)
                 expected = getattr(device, "serial", None)
                 if expected and expected != info.serial:
-                    raise TerminalError(
-                        f"the terminal reports serial {info.serial}, the config expects {expected}"
-                    )
+                    raise TerminalError(f"the terminal reports serial {info.serial}, the config expects {expected}")
                 state = {
                     **ok_state(_naive_utc(now)),
                     "serial": info.serial,
@@ -161,9 +160,7 @@ def sync_device(
                         run=run,
                     )
                     enrolled = {u.pin for u in users}
-                    result.unknown_pins = sorted(
-                        {p.pin for p in good} - enrolled, key=lambda s: (len(s), s)
-                    )
+                    result.unknown_pins = sorted({p.pin for p in good} - enrolled, key=lambda s: (len(s), s))
                     result.status = "ok"
                     result.new, result.duplicate = saved.new, saved.duplicate
                     result.quarantined = saved.quarantined_new
@@ -229,10 +226,7 @@ def sync_all(
     results: dict[str, DeviceSyncResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(devices))), thread_name_prefix="sync") as pool:
         futures = {
-            pool.submit(
-                sync_device, store, d, connect=connect, clock=clock, tz=tz, force=force
-            ): d
-            for d in devices
+            pool.submit(sync_device, store, d, connect=connect, clock=clock, tz=tz, force=force): d for d in devices
         }
         for fut in as_completed(futures):
             d = futures[fut]

@@ -16,7 +16,7 @@ from ._exceptions import (
     TransferInterrupted,
     UnsupportedOperation,
 )
-from ._records import AttendanceLog, BadRecord, DeviceInfo, DeviceUser, Punch
+from ._records import PIN_MAX_LEN, AttendanceLog, BadRecord, DeviceInfo, DeviceUser, Punch
 from ._terminal import Terminal
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "BadRecord",
     "DeviceInfo",
     "DeviceUser",
+    "PIN_MAX_LEN",
     "ProtocolError",
     "Punch",
     "Terminal",

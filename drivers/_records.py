@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-
 #: What the store holds of a punch, so that every driver can check a record before it
 #: reaches the store: a PIN of at most this many printable characters, and state,
 #: verify and work code as non-negative 32-bit integers (the store's columns).

@@ -41,9 +41,10 @@ all (an encrypted or binary export) with :class:`AttlogNotText`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from os import PathLike
-from typing import Iterable, Iterator, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from ._records import BadRecord, Punch
 

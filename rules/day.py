@@ -17,8 +17,8 @@ findings add their own events. Every event carries its evidence.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Iterable, Sequence
 
 from .model import DayResult, Event, Exemption, Inspection, Leave, SlotResult, Staff
 from .policy import DayRules
@@ -92,8 +92,15 @@ def evaluate_day(
     first = punches[0] if punches else None
     last = punches[-1] if punches else None
     if not scheduled or not slots or staff.exempt:
-        return DayResult(staff.staff_no, day, day_kind, staff.window, scheduled and bool(slots) and not staff.exempt,
-                         first_punch=first, last_punch=last)
+        return DayResult(
+            staff.staff_no,
+            day,
+            day_kind,
+            staff.window,
+            scheduled and bool(slots) and not staff.exempt,
+            first_punch=first,
+            last_punch=last,
+        )
 
     plan = _plan(slots)
     session_days, table, is_in = plan.session_days, plan.table, plan.is_in
@@ -133,9 +140,18 @@ def evaluate_day(
                 break
         else:
             return DayResult(
-                staff.staff_no, day, day_kind, staff.window, True,
+                staff.staff_no,
+                day,
+                day_kind,
+                staff.window,
+                True,
                 tuple(SlotResult(s.name, "ok", p) for s, p in zip(slots, chosen)),
-                (), None, 0.0, 0.0, first, last,
+                (),
+                None,
+                0.0,
+                0.0,
+                first,
+                last,
             )
     key = day.isoformat()
 
@@ -163,7 +179,9 @@ def evaluate_day(
         if p is None:
             if excused:
                 statuses.append(SlotResult(s.name, "excused"))
-                events.append(Event("excused_punch", day, s.name, evidence=f"补卡/说明 {_ex(exemption_ref, s.name)}", ref=ref))
+                events.append(
+                    Event("excused_punch", day, s.name, evidence=f"补卡/说明 {_ex(exemption_ref, s.name)}", ref=ref)
+                )
                 continue
             statuses.append(SlotResult(s.name, "missing"))
             why = f"{s.name} 无打卡（{_hm(s.accept_from)}–{_hm(s.accept_to)}）"
@@ -181,8 +199,16 @@ def evaluate_day(
             continue
         if excused:
             statuses.append(SlotResult(s.name, "excused", p, off))
-            events.append(Event("excused_punch", day, s.name, minutes=off,
-                                evidence=f"打卡 {_hms(p)} 已补卡/说明 {_ex(exemption_ref, s.name)}", ref=ref))
+            events.append(
+                Event(
+                    "excused_punch",
+                    day,
+                    s.name,
+                    minutes=off,
+                    evidence=f"打卡 {_hms(p)} 已补卡/说明 {_ex(exemption_ref, s.name)}",
+                    ref=ref,
+                )
+            )
             continue
         word = "迟到" if s.kind == "in" else "早退"
         evidence = f"打卡 {_hms(p)}（应 {_hm(s.at)}，{word} {off} 分钟）"
@@ -209,7 +235,11 @@ def evaluate_day(
 
     for ins in inspections:
         ref = ins.ref or f"{key}/{ins.kind}@{_hm(ins.at)}"
-        evidence = f"巡查 {_hm(ins.at)} {ins.kind}" + (f" {ins.minutes} 分钟" if ins.minutes else "") + (f"：{ins.note}" if ins.note else "")
+        evidence = (
+            f"巡查 {_hm(ins.at)} {ins.kind}"
+            + (f" {ins.minutes} 分钟" if ins.minutes else "")
+            + (f"：{ins.note}" if ins.note else "")
+        )
         if (
             ins.kind == "off_post"
             and rules.off_post_absence_after_minutes is not None
@@ -230,11 +260,28 @@ def evaluate_day(
         if each and sess in by_punch:
             # 视同旷工, priced per occurrence: one session, however many of its punches are missing
             none = all(statuses[i].status == "missing" for i in plan.members[sess])
-            events.append(Event("punch_absence", day, name, count=1.0, evidence=f"{absent_sessions[sess]}，视同旷工",
-                                ref=f"{key}/absence-{sess + 1}", tag="no_punch" if none else "missing_punch"))
+            events.append(
+                Event(
+                    "punch_absence",
+                    day,
+                    name,
+                    count=1.0,
+                    evidence=f"{absent_sessions[sess]}，视同旷工",
+                    ref=f"{key}/absence-{sess + 1}",
+                    tag="no_punch" if none else "missing_punch",
+                )
+            )
         else:
-            events.append(Event("absence_day", day, name, count=session_days,
-                                evidence=absent_sessions[sess], ref=f"{key}/absence-{sess + 1}"))
+            events.append(
+                Event(
+                    "absence_day",
+                    day,
+                    name,
+                    count=session_days,
+                    evidence=absent_sessions[sess],
+                    ref=f"{key}/absence-{sess + 1}",
+                )
+            )
 
     leave_kind, leave_days = None, 0.0
     by_kind: dict[str, float] = {}
@@ -260,26 +307,53 @@ def evaluate_day(
             ev = f"中途请假 {_hm(lv.start)}–{_hm(lv.end)}（{minutes} 分钟）" + (f" #{lv.ref}" if lv.ref else "")
             events.append(Event("midday_leave", day, None, minutes=minutes, evidence=ev, ref=ref))
             if rules.midday_leave_long_minutes is not None and minutes > rules.midday_leave_long_minutes:
-                events.append(Event("midday_leave_long", day, None, minutes=minutes,
-                                    evidence=f"{ev} 超过 {rules.midday_leave_long_minutes} 分钟", ref=ref))
+                events.append(
+                    Event(
+                        "midday_leave_long",
+                        day,
+                        None,
+                        minutes=minutes,
+                        evidence=f"{ev} 超过 {rules.midday_leave_long_minutes} 分钟",
+                        ref=ref,
+                    )
+                )
     for k, days in by_kind.items():
         lv = next(x for x in leaves if x.kind == k)
         kind = {"personal": "personal_leave_day", "sick": "sick_leave_day"}.get(k, "other_leave_day")
-        evidence = f"{_LEAVE_WORDS.get(k, k)} {lv.start:%m-%d %H:%M}–{lv.end:%m-%d %H:%M}" + (f" #{lv.ref}" if lv.ref else "")
+        evidence = f"{_LEAVE_WORDS.get(k, k)} {lv.start:%m-%d %H:%M}–{lv.end:%m-%d %H:%M}" + (
+            f" #{lv.ref}" if lv.ref else ""
+        )
         events.append(Event(kind, day, None, count=days, evidence=evidence, ref=f"{key}/leave-{k}", tag=k))
         leave_days += days
         if leave_kind is None or days > by_kind.get(leave_kind, 0):
             leave_kind = k
     absent_days = session_days * len(absent_sessions)
     return DayResult(
-        staff.staff_no, day, day_kind, staff.window, True, tuple(statuses), tuple(events),
-        leave_kind, leave_days, absent_days, first, last,
+        staff.staff_no,
+        day,
+        day_kind,
+        staff.window,
+        True,
+        tuple(statuses),
+        tuple(events),
+        leave_kind,
+        leave_days,
+        absent_days,
+        first,
+        last,
     )
 
 
 _LEAVE_WORDS = {
-    "personal": "事假", "sick": "病假", "annual": "年休假", "official": "公假", "marriage": "婚假",
-    "maternity": "产假", "injury": "公伤假", "bereavement": "丧假", "midday": "中途请假",
+    "personal": "事假",
+    "sick": "病假",
+    "annual": "年休假",
+    "official": "公假",
+    "marriage": "婚假",
+    "maternity": "产假",
+    "injury": "公伤假",
+    "bereavement": "丧假",
+    "midday": "中途请假",
 }
 
 
@@ -305,8 +379,9 @@ def _leave_cover(slots: tuple[Slot, ...], day: date, leaves: Sequence[Leave], in
     return out
 
 
-def _fill_from_span(plan: _Plan, slots: tuple[Slot, ...], chosen: list[datetime | None], taken: list[int],
-                    kept: list[datetime]) -> set[int]:
+def _fill_from_span(
+    plan: _Plan, slots: tuple[Slot, ...], chosen: list[datetime | None], taken: list[int], kept: list[datetime]
+) -> set[int]:
     """Let punches no slot took stand in for a session's missing punches (三江 一、1: 迟到早退超过
     1.5小时的按旷工处理 — an acceptance window must not turn such a late into a missing punch).
 

@@ -9,9 +9,9 @@ give the same results.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Mapping, Sequence
 
 from .calendar import WorkCalendar
 from .day import evaluate_day
@@ -170,7 +170,13 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
                 day_punches = own.get(d, empty)
             key = (s.staff_no, d)
             result = evaluate_day(
-                s, d, day_kind, slots, day_punches, rules=rules, scheduled=scheduled,
+                s,
+                d,
+                day_kind,
+                slots,
+                day_punches,
+                rules=rules,
+                scheduled=scheduled,
                 leaves=leaves.get(key, none) if leaves else none,
                 exemptions=exemptions.get(key, none) if exemptions else none,
                 inspections=inspections.get(key, none) if inspections else none,
@@ -205,7 +211,8 @@ def evaluate_period(inputs: Inputs, period: Period) -> Evaluation:
     for s in inputs.staff:
         if s.role == "chief":
             chiefs[s.window] = days[s.staff_no]
-    windows = score_windows(inputs.windows, staff_results, inputs.policies, period, chiefs=chiefs,
-                            groups=inputs.ranking_groups)
+    windows = score_windows(
+        inputs.windows, staff_results, inputs.policies, period, chiefs=chiefs, groups=inputs.ranking_groups
+    )
     in_period = {no: [d for d in ds if d.day in period] for no, ds in days.items()}
     return Evaluation(period, in_period, staff_results, windows)

@@ -15,7 +15,15 @@ LeaveKind = Literal[
     "personal", "sick", "annual", "official", "marriage", "maternity", "injury", "bereavement", "midday"
 ]
 LEAVE_KINDS: tuple[str, ...] = (
-    "personal", "sick", "annual", "official", "marriage", "maternity", "injury", "bereavement", "midday",
+    "personal",
+    "sick",
+    "annual",
+    "official",
+    "marriage",
+    "maternity",
+    "injury",
+    "bereavement",
+    "midday",
 )
 InspectionKind = Literal["off_post", "roaming", "sleeping", "unrelated_activity"]
 INSPECTION_KINDS: tuple[str, ...] = ("off_post", "roaming", "sleeping", "unrelated_activity")

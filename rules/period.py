@@ -20,9 +20,9 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable, Mapping, Sequence
 
 from .errors import RulesError
 from .model import DayResult, Deduction, Event, RankingGroup, Staff, StaffPeriodResult, WindowPeriodResult
@@ -242,11 +242,16 @@ def _derived(days: Sequence[DayResult], policy: Policy) -> tuple[list[Event], li
             counted[w] += 1
             n = counted[w]
             if n % c.every == 0:
-                events.append(Event(
-                    c.to, e.day, e.slot, count=c.amount,
-                    evidence=f"{w} 第 {n} 次{'/'.join(_WORDS.get(k, k) for k in c.from_)}（每 {c.every} 次折 {_amount(c.amount, c.to)}）",
-                    ref=f"{e.day.isoformat()}/{'+'.join(c.from_)}-{n}",
-                ))
+                events.append(
+                    Event(
+                        c.to,
+                        e.day,
+                        e.slot,
+                        count=c.amount,
+                        evidence=f"{w} 第 {n} 次{'/'.join(_WORDS.get(k, k) for k in c.from_)}（每 {c.every} 次折 {_amount(c.amount, c.to)}）",
+                        ref=f"{e.day.isoformat()}/{'+'.join(c.from_)}-{n}",
+                    )
+                )
     for a in policy.allowances:
         counted = defaultdict(int)
         pts = a.points
@@ -255,8 +260,17 @@ def _derived(days: Sequence[DayResult], policy: Policy) -> tuple[list[Event], li
             counted[w] += 1
             n = counted[w]
             if n > a.free and pts > 0:
-                deductions.append(Deduction(staff_no, a.rule, f"{e.ref}/over-{a.free}", pts, e.day, e.slot,
-                                            f"{e.evidence}；{w} 第 {n} 次，超过 {a.free} 次"))
+                deductions.append(
+                    Deduction(
+                        staff_no,
+                        a.rule,
+                        f"{e.ref}/over-{a.free}",
+                        pts,
+                        e.day,
+                        e.slot,
+                        f"{e.evidence}；{w} 第 {n} 次，超过 {a.free} 次",
+                    )
+                )
     for lim in policy.leave_limits:
         total: dict[str, float] = defaultdict(float)
         crossed: set[str] = set()
@@ -269,17 +283,33 @@ def _derived(days: Sequence[DayResult], policy: Policy) -> tuple[list[Event], li
                 if total[w] > lim.over and w not in crossed and lim.points > 0:
                     crossed.add(w)
                     kinds = "+".join(lim.kinds)
-                    deductions.append(Deduction(
-                        staff_no, "leave_over_limit", f"{w}/leave-over-{kinds}", lim.points, e.day, None,
-                        f"{w} {'、'.join(_WORDS.get(k, k) for k in lim.kinds)}累计 {total[w]:g} 天，超过 {lim.over:g} 天",
-                    ))
+                    deductions.append(
+                        Deduction(
+                            staff_no,
+                            "leave_over_limit",
+                            f"{w}/leave-over-{kinds}",
+                            lim.points,
+                            e.day,
+                            None,
+                            f"{w} {'、'.join(_WORDS.get(k, k) for k in lim.kinds)}累计 {total[w]:g} 天，超过 {lim.over:g} 天",
+                        )
+                    )
     return events, deductions
 
 
 _WORDS = {
-    "late": "迟到", "serious_late": "严重迟到", "early": "早退", "missing_punch": "缺卡", "absence_day": "旷工",
-    "personal": "事假", "sick": "病假", "midday_leave": "中途请假", "off_post": "脱岗", "roaming": "串岗",
-    "sleeping": "睡岗", "unrelated_activity": "干与工作无关的事",
+    "late": "迟到",
+    "serious_late": "严重迟到",
+    "early": "早退",
+    "missing_punch": "缺卡",
+    "absence_day": "旷工",
+    "personal": "事假",
+    "sick": "病假",
+    "midday_leave": "中途请假",
+    "off_post": "脱岗",
+    "roaming": "串岗",
+    "sleeping": "睡岗",
+    "unrelated_activity": "干与工作无关的事",
 }
 
 
@@ -310,11 +340,15 @@ def score_staff(staff: Staff, days: Sequence[DayResult], period: Period, policy:
         for e in d.events:
             pts = _event_points(policy, e)
             if pts:
-                deductions.append(Deduction(staff.staff_no, e.kind, e.ref, round(pts * e.count, 4), e.day, e.slot, e.evidence))
+                deductions.append(
+                    Deduction(staff.staff_no, e.kind, e.ref, round(pts * e.count, 4), e.day, e.slot, e.evidence)
+                )
     for e in derived_in:
         pts = _event_points(policy, e)
         if pts:
-            deductions.append(Deduction(staff.staff_no, e.kind, e.ref, round(pts * e.count, 4), e.day, e.slot, e.evidence))
+            deductions.append(
+                Deduction(staff.staff_no, e.kind, e.ref, round(pts * e.count, 4), e.day, e.slot, e.evidence)
+            )
     deductions += [x for x in extra_deductions if x.day is not None and x.day in period]
     deductions.sort(key=lambda x: (x.day or period.start, x.ref, x.rule))
     total = round(sum(x.points for x in deductions), 4)
@@ -329,7 +363,7 @@ def score_staff(staff: Staff, days: Sequence[DayResult], period: Period, policy:
 def _within(days: Sequence[DayResult], period: Period) -> list[DayResult]:
     """The days of ``period`` from a list sorted by day."""
     dates = [d.day for d in days]
-    return list(days[bisect_left(dates, period.start):bisect_left(dates, period.end)])
+    return list(days[bisect_left(dates, period.start) : bisect_left(dates, period.end)])
 
 
 def _score_long(staff: Staff, days: Sequence[DayResult], period: Period, policy: Policy) -> StaffPeriodResult:
@@ -375,8 +409,10 @@ def not_assessed(staff: Staff, in_period: Sequence[DayResult]) -> str | None:
         if any(not staff.active_on(d.day) for d in in_period):
             return "inactive"
         return "no_workday"
-    if all(d.slots and all(s.status == "excused" or (s.status == "leave" and d.leave_kind == "official")
-                           for s in d.slots) for d in scheduled):
+    if all(
+        d.slots and all(s.status == "excused" or (s.status == "leave" and d.leave_kind == "official") for s in d.slots)
+        for d in scheduled
+    ):
         return "exempt_duty"
     return None
 
@@ -417,7 +453,7 @@ def _disqualify(result: StaffPeriodResult, days, derived, period: Period, policy
 
     def measures(start: date, end: date) -> dict[str, float]:
         if (start, end) not in cache:
-            span = days[bisect_left(dates, start):bisect_left(dates, end)]
+            span = days[bisect_left(dates, start) : bisect_left(dates, end)]
             cache[(start, end)] = _measures(span, [e for e in derived if start <= e.day < end])
         return cache[(start, end)]
 
@@ -432,12 +468,14 @@ def _disqualify(result: StaffPeriodResult, days, derived, period: Period, policy
             m = measures(w.start, min(w.end, period.end))
             value = sum(m[x] for x in rule.measure if x != "absence_any_days")
             if "absence_any_days" in rule.measure:
-                span = days[bisect_left(dates, w.start):bisect_left(dates, min(w.end, period.end))]
+                span = days[bisect_left(dates, w.start) : bisect_left(dates, min(w.end, period.end))]
                 value = round(value + _away_days(span, rule.excluded_leave), 4)
             hit = value > rule.value if rule.op == ">" else value >= rule.value
             if hit:
                 reason = f"{rule.reason}（{w.key}：{value:g}）"
-                (result.disqualify_reasons if rule.effect == "disqualified" else result.no_excellent_reasons).append(reason)
+                (result.disqualify_reasons if rule.effect == "disqualified" else result.no_excellent_reasons).append(
+                    reason
+                )
                 break
     result.disqualified = bool(result.disqualify_reasons)
 
@@ -476,8 +514,10 @@ def apply_excellent_quota(results: list[StaffPeriodResult], policy: Policy) -> N
     allowed = math.floor(len(assessed) * policy.excellent_quota_percent / 100 + 1e-9)
     for r in holders[allowed:]:
         r.grade = second
-        r.grade_note = (f"{top}名额不超过参评人数的 {policy.excellent_quota_percent:g}%"
-                        f"（{len(assessed)} 人中 {allowed} 名），按{second}评定")
+        r.grade_note = (
+            f"{top}名额不超过参评人数的 {policy.excellent_quota_percent:g}%"
+            f"（{len(assessed)} 人中 {allowed} 名），按{second}评定"
+        )
 
 
 # --- windows ----------------------------------------------------------------------------
@@ -521,7 +561,9 @@ def score_windows(
             scores = []
             for part in parts:
                 total = sum(x.points for x in wr.deductions if len(parts) == 1 or (x.day is not None and x.day in part))
-                scores.append(policy.max_points - (min(total, policy.max_points) if policy.overflow == "cap" else total))
+                scores.append(
+                    policy.max_points - (min(total, policy.max_points) if policy.overflow == "cap" else total)
+                )
             score = sum(scores) / len(scores)
         else:
             weight = wr.staff_days
@@ -564,11 +606,19 @@ def _chief_onsite(wr: WindowPeriodResult, chief_days: Sequence[DayResult], polic
             charged = round(pts * share, 4)
             cost += pts * share  # unrounded: three thirds of 5 make 5
             note = "" if share == 1 else f"该月扣 {pts:g} 分，{period.key} 按 {len(months)} 个月平均计 {charged:g} 分"
-            wr.deductions.append(Deduction(
-                sched[0].staff_no, "chief_offsite", f"{month.key}/chief-onsite", charged, None, None,
-                f"首席代表 {month.key} 在岗 {onsite}/{len(sched)} 天"
-                f"（{ratio:.0%}），低于 {policy.window.chief_onsite_min:.0%}", note,
-            ))
+            wr.deductions.append(
+                Deduction(
+                    sched[0].staff_no,
+                    "chief_offsite",
+                    f"{month.key}/chief-onsite",
+                    charged,
+                    None,
+                    None,
+                    f"首席代表 {month.key} 在岗 {onsite}/{len(sched)} 天"
+                    f"（{ratio:.0%}），低于 {policy.window.chief_onsite_min:.0%}",
+                    note,
+                )
+            )
     wr.chief_onsite_ratio = round(min(ratios), 4) if ratios else None
     return cost
 

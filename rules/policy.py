@@ -11,7 +11,8 @@ a window's policy names a preset and overrides any value.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -85,7 +86,7 @@ class Points(_Model):
     chief_offsite: float | None = None
 
     @model_validator(mode="after")
-    def _non_negative(self) -> "Points":
+    def _non_negative(self) -> Points:
         for k, v in self.model_dump().items():
             if v is not None and v < 0:
                 raise ValueError(f"{k}: points must be 0 or more")
@@ -226,7 +227,7 @@ class Policy(_Model):
     timetable: dict[str, Any] | None = None  # the document's own hours, for reference and tests
 
     @model_validator(mode="after")
-    def _grades_descending(self) -> "Policy":
+    def _grades_descending(self) -> Policy:
         mins = [g.min_percent for g in self.grades]
         if mins != sorted(mins, reverse=True):
             raise ValueError("grades must be listed from the highest band down")
@@ -269,7 +270,9 @@ def build_policy(data: Mapping[str, Any], path: str = "policy") -> Policy:
         raise RulesError(f"{path}.{where}" if where else path, msg) from None
 
 
-def resolve_policy(name: str, preset: str, overrides: Mapping[str, Any] | None = None, *, path: str | None = None) -> Policy:
+def resolve_policy(
+    name: str, preset: str, overrides: Mapping[str, Any] | None = None, *, path: str | None = None
+) -> Policy:
     """A window's policy: the named preset with ``overrides`` applied over it."""
     from .presets import load_preset
 

@@ -9,9 +9,10 @@ that part of the day.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .errors import RulesError
 
@@ -125,7 +126,9 @@ def build_slots(items: Sequence[Mapping[str, Any]], path: str) -> tuple[Slot, ..
         prev, cur = slots[i - 1], slots[i]
         ref = f'slots[{i - 1}] "{prev.name}"'
         if cur.at <= prev.at:
-            raise RulesError(f"{path}[{i}].at", f"slots must be in time order: {cur.at:%H:%M} is not after {ref} at {prev.at:%H:%M}")
+            raise RulesError(
+                f"{path}[{i}].at", f"slots must be in time order: {cur.at:%H:%M} is not after {ref} at {prev.at:%H:%M}"
+            )
         if cur.accept_from <= prev.at:
             raise RulesError(
                 f"{path}[{i}].accept",
@@ -166,7 +169,11 @@ def build_timetable(name: str, data: Mapping[str, Any], path: str | None = None)
         vp = f"{path}.variants[{i}]"
         start = _month_day(v.get("from"), f"{vp}.from")
         end = _month_day(v.get("to"), f"{vp}.to")
-        variants.append(Variant(str(v.get("name") or f"variant {i + 1}"), start, end, build_slots(v.get("slots") or [], f"{vp}.slots")))
+        variants.append(
+            Variant(
+                str(v.get("name") or f"variant {i + 1}"), start, end, build_slots(v.get("slots") or [], f"{vp}.slots")
+            )
+        )
     leap_year = [date(2000, 1, 1) + timedelta(days=n) for n in range(366)]
     seasons: list[set[date]] = []
     for j, v in enumerate(variants):

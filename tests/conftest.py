@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     # 2026-06-30 18:00 in Shanghai: after every synthetic punch the tests make
-    return FakeClock(datetime(2026, 6, 30, 10, 0, tzinfo=timezone.utc))
+    return FakeClock(datetime(2026, 6, 30, 10, 0, tzinfo=UTC))
 
 
 # --- the real database servers (CONTRIBUTING.md): PostgreSQL and MariaDB ------------------------

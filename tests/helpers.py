@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from datetime import time as day_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,7 +44,9 @@ def server_engine(url: str, what: str):
             pass
     except Exception as exc:  # noqa: BLE001 - any failure to connect means the same here
         engine.dispose()
-        reason = f"{what} at {make_url(url).render_as_string(hide_password=True)} is unreachable: {str(exc).splitlines()[0]}"
+        reason = (
+            f"{what} at {make_url(url).render_as_string(hide_password=True)} is unreachable: {str(exc).splitlines()[0]}"
+        )
         if CI:
             pytest.fail(f"CI=true: {reason}")
         pytest.skip(reason)
@@ -53,7 +55,7 @@ def server_engine(url: str, what: str):
 
 def utc(y, m, d, hh=0, mm=0) -> datetime:
     """A Shanghai wall-clock time as aware UTC."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ).astimezone(timezone.utc)
+    return datetime(y, m, d, hh, mm, tzinfo=TZ).astimezone(UTC)
 
 
 def fill(store, month: str = "2026-03", late_on: date | None = None):
@@ -65,11 +67,28 @@ def fill(store, month: str = "2026-03", late_on: date | None = None):
 
     calendar = WorkCalendar()
     stamp = datetime(2026, 4, 1)
-    put_records(store, "roster", [
-        {"staff_no": no, "name": name, "window_code": w, "role": role, "active_from": None, "active_to": None, "exempt": False}
-        for no, name, w, role in (("1", "甲", "gongan", "chief"), ("2", "乙", "gongan", "staff"),
-                                  ("3", "丙", "shuiwu", "chief"), ("4", "丁", "shuiwu", "staff"))
-    ], now_utc=stamp)
+    put_records(
+        store,
+        "roster",
+        [
+            {
+                "staff_no": no,
+                "name": name,
+                "window_code": w,
+                "role": role,
+                "active_from": None,
+                "active_to": None,
+                "exempt": False,
+            }
+            for no, name, w, role in (
+                ("1", "甲", "gongan", "chief"),
+                ("2", "乙", "gongan", "staff"),
+                ("3", "丙", "shuiwu", "chief"),
+                ("4", "丁", "shuiwu", "staff"),
+            )
+        ],
+        now_utc=stamp,
+    )
     p = parse_period(month)
     punches = []
     for d in p.days():
@@ -81,10 +100,24 @@ def fill(store, month: str = "2026-03", late_on: date | None = None):
                 if no == "2" and d == late_on and hhmm == "08:50":
                     h, m = 9, 20
                 punches.append(Punch(no, datetime.combine(d, day_time(h, m))))
-    store.save_punches(device_name="hall", device_serial="S1", source="zk", punches=punches, quarantined=[],
-                       now_utc=stamp)
-    put_records(store, "leaves", [{"ref": "L1", "staff_no": "4", "kind": "personal", "note": "",
-                                   "start": datetime(2026, 3, 4, 8), "end": datetime(2026, 3, 4, 18)}], now_utc=stamp)
+    store.save_punches(
+        device_name="hall", device_serial="S1", source="zk", punches=punches, quarantined=[], now_utc=stamp
+    )
+    put_records(
+        store,
+        "leaves",
+        [
+            {
+                "ref": "L1",
+                "staff_no": "4",
+                "kind": "personal",
+                "note": "",
+                "start": datetime(2026, 3, 4, 8),
+                "end": datetime(2026, 3, 4, 18),
+            }
+        ],
+        now_utc=stamp,
+    )
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -98,23 +131,36 @@ def _env(env: Mapping[str, str] | None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
 
 
-def attendd(*args: str, config: Path | str | None = None, cwd: Path | None = None,
-            env: Mapping[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def attendd(
+    *args: str,
+    config: Path | str | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
     """``attendd [--config CONFIG] ARGS`` in a new interpreter (this checkout's code), text output.
 
     For what only a process shows: signals, exit codes, a daemon running, start-up. Tests of what a
     command prints and stores use :func:`run_cli`, a second faster per call.
     """
-    return subprocess.run(_command(args, config), capture_output=True, text=True, cwd=cwd or ROOT,
-                          env=_env(env), timeout=timeout)
+    return subprocess.run(
+        _command(args, config), capture_output=True, text=True, cwd=cwd or ROOT, env=_env(env), timeout=timeout
+    )
 
 
-def spawn(*args: str, config: Path | str | None = None, cwd: Path | None = None,
-          env: Mapping[str, str] | None = None, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-          text: bool = True) -> subprocess.Popen:
+def spawn(
+    *args: str,
+    config: Path | str | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text: bool = True,
+) -> subprocess.Popen:
     """``attendd [--config CONFIG] ARGS`` started in the background (the caller stops it)."""
-    return subprocess.Popen(_command(args, config), stdout=stdout, stderr=stderr, text=text, cwd=cwd or ROOT,
-                            env=_env(env))
+    return subprocess.Popen(
+        _command(args, config), stdout=stdout, stderr=stderr, text=text, cwd=cwd or ROOT, env=_env(env)
+    )
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -151,8 +197,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], object], what: str, *, proc: subprocess.Popen | None = None,
-             timeout: float = 60, poll: float = 0.005):
+def wait_for(
+    condition: Callable[[], object],
+    what: str,
+    *,
+    proc: subprocess.Popen | None = None,
+    timeout: float = 60,
+    poll: float = 0.005,
+):
     """Poll until ``condition()`` is truthy and return it; fail if ``proc`` exits first or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
@@ -191,7 +243,8 @@ def timetable_toml(name: str = "standard", slots: Iterable[Mapping] | None = Non
     """``[timetables.NAME]`` with ``slots`` (default: :func:`standard_slots`) as TOML."""
     lines = ",\n".join(
         f'  {{ name = "{s["name"]}", kind = "{s["kind"]}", at = "{s["at"]}", accept = {json.dumps(s["accept"])} }}'
-        for s in (standard_slots() if slots is None else slots))
+        for s in (standard_slots() if slots is None else slots)
+    )
     return f"[timetables.{name}]\nslots = [\n{lines},\n]\n"
 
 
@@ -199,10 +252,19 @@ def timetable_toml(name: str = "standard", slots: Iterable[Mapping] | None = Non
 TWO_WINDOWS = (("gongan", "公安窗口", "hall"), ("shuiwu", "税务窗口", "hall"))
 
 
-def centre_toml(tmp_path: Path, *, site: str = "测试中心", timezone: str | None = "Asia/Shanghai",
-                since: str | None = None, scoring_url: str | None = None, schema: str | None = None,
-                policies: Mapping[str, str] | None = None, windows: Iterable[tuple[str, str, str]] = TWO_WINDOWS,
-                window_extra: str = "", extra: str = "") -> str:
+def centre_toml(
+    tmp_path: Path,
+    *,
+    site: str = "测试中心",
+    timezone: str | None = "Asia/Shanghai",
+    since: str | None = None,
+    scoring_url: str | None = None,
+    schema: str | None = None,
+    policies: Mapping[str, str] | None = None,
+    windows: Iterable[tuple[str, str, str]] = TWO_WINDOWS,
+    window_extra: str = "",
+    extra: str = "",
+) -> str:
     """A centre's config: ``[site]``, the store in ``tmp_path``, ``[scoring]`` if given, the
     standard timetable, ``policies`` (name → preset; default hall → luoshan) and ``windows`` on it.
 
@@ -241,14 +303,15 @@ def write_devices_config(tmp_path: Path, devices: list[dict]) -> Path:
     ]
     for d in devices:
         body = "\n".join(f"{k} = {json.dumps(v)}" for k, v in d.items())
-        parts.append(f"[[devices]]\ndriver = \"zk\"\nhost = \"127.0.0.1\"\ntimeout = 2\n{body}\n")
+        parts.append(f'[[devices]]\ndriver = "zk"\nhost = "127.0.0.1"\ntimeout = 2\n{body}\n')
     path = tmp_path / "attendd.toml"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
 
 
-def write_store_config(tmp_path: Path, extra: str = "", *, site: str = "x", timezone: str | None = "Asia/Shanghai",
-                       db: str = "store.db") -> Path:
+def write_store_config(
+    tmp_path: Path, extra: str = "", *, site: str = "x", timezone: str | None = "Asia/Shanghai", db: str = "store.db"
+) -> Path:
     """``[site]`` and a store in ``tmp_path`` (``db``), then ``extra`` TOML, as ``attendd.toml``."""
     path = tmp_path / "attendd.toml"
     head = f'[site]\nname = "{site}"\n' + (f'timezone = "{timezone}"\n' if timezone else "")
@@ -275,7 +338,7 @@ def config_problems(tmp_path: Path, text: str) -> list[str]:
         load_config(path)
     prefix = f"{path}: "
     assert all(p.startswith(prefix) for p in info.value.problems), info.value.problems
-    return [p[len(prefix):] for p in info.value.problems]
+    return [p[len(prefix) :] for p in info.value.problems]
 
 
 # --- the three-window centre of test_rankings / test_readings_through_cli ------------------------
@@ -298,8 +361,17 @@ THREE_WINDOWS = (("gongan", "公安窗口", "ls"), ("shuiwu", "税务窗口", "y
 def write_three_windows(tmp_path: Path, scoring_url: str, schema: str | None, groups: str = "") -> str:
     """A centre of three windows under three presets (luoshan 25, yihuang-staff 30, county-002 10);
     ``groups`` (``[ranking_groups.*]`` TOML) puts every window in ranking group "hall"."""
-    return str(write_centre(
-        tmp_path, site="测试县政务服务中心", timezone=None, since='"2026-03-01"', scoring_url=scoring_url,
-        schema=schema, policies={"ls": "luoshan", "yh": "yihuang-staff", "c2": "county-002"},
-        windows=THREE_WINDOWS, window_extra='ranking_group = "hall"\n' if groups else "",
-        extra='[[devices]]\nname = "usb"\ndriver = "usb"\nserial = "USB0001"\n' + groups))
+    return str(
+        write_centre(
+            tmp_path,
+            site="测试县政务服务中心",
+            timezone=None,
+            since='"2026-03-01"',
+            scoring_url=scoring_url,
+            schema=schema,
+            policies={"ls": "luoshan", "yh": "yihuang-staff", "c2": "county-002"},
+            windows=THREE_WINDOWS,
+            window_extra='ranking_group = "hall"\n' if groups else "",
+            extra='[[devices]]\nname = "usb"\ndriver = "usb"\nserial = "USB0001"\n' + groups,
+        )
+    )

@@ -1,4 +1,4 @@
-"""Mechanics shared by the preset scenario tests (``tests/test_preset_*.py``).
+"""Mechanics shared by the preset scenario tests (``tests/rules/presets/test_preset_*.py``).
 
 Not a test module: the scenarios themselves (staff, the period's events, the site's hours and
 holiday lists) stay in each test file; this module only turns them into rules inputs —
@@ -151,8 +151,14 @@ class Pattern:
             out.append(at(d, v) if v else jittered(d, slot, due, staff_no) if self.jitter else at(d, due))
         return out
 
-    def on(self, days: Iterable[date], changes: Mapping[date, Change] | None = None,
-           away: Collection[date] = frozenset(), staff_no: str = "0", extra: Iterable[datetime] = ()) -> list[datetime]:
+    def on(
+        self,
+        days: Iterable[date],
+        changes: Mapping[date, Change] | None = None,
+        away: Collection[date] = frozenset(),
+        staff_no: str = "0",
+        extra: Iterable[datetime] = (),
+    ) -> list[datetime]:
         """Punches on each of ``days`` but those ``away`` (no punches at all), ``changes`` mapping a
         day to its :data:`Change`, plus ``extra`` punches as given; sorted."""
         changes = changes or {}
@@ -162,7 +168,14 @@ class Pattern:
                 out += self.day(d, changes.get(d), staff_no)
         return sorted(out)
 
-    def punches(self, staff_no: str, start: date, end: date, changes: Mapping[date, Change] | None = None,
-                away: Collection[date] = frozenset(), extra: Iterable[datetime] = ()) -> list[datetime]:
+    def punches(
+        self,
+        staff_no: str,
+        start: date,
+        end: date,
+        changes: Mapping[date, Change] | None = None,
+        away: Collection[date] = frozenset(),
+        extra: Iterable[datetime] = (),
+    ) -> list[datetime]:
         """:meth:`on` every workday from ``start`` to ``end`` (both inclusive) for ``staff_no``."""
         return self.on(self.workdays(start, end), changes, away, staff_no, extra)

@@ -12,15 +12,25 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..config import BULLETIN_FORMATS as FORMATS
 from .collect import collect, device_health
 from .fonts import FontMissing, find_cjk_font
 from .model import AnnexLine, Bulletin, DeviceHealth, StaffLine, WindowSection, build_bulletin
 
-from ..config import BULLETIN_FORMATS as FORMATS
-
 __all__ = [
-    "FORMATS", "AnnexLine", "Bulletin", "DeviceHealth", "FontMissing", "StaffLine", "WindowSection",
-    "build_bulletin", "collect", "device_health", "find_cjk_font", "outputs", "write_bulletin",
+    "FORMATS",
+    "AnnexLine",
+    "Bulletin",
+    "DeviceHealth",
+    "FontMissing",
+    "StaffLine",
+    "WindowSection",
+    "build_bulletin",
+    "collect",
+    "device_health",
+    "find_cjk_font",
+    "outputs",
+    "write_bulletin",
 ]
 
 

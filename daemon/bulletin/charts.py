@@ -7,7 +7,7 @@ the SVG scales with the page (``viewBox``), so it prints sharp on A4.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
@@ -15,8 +15,7 @@ _FONT = "font-family:inherit;font-size:12px"
 
 
 def _text(x: float, y: float, s: object, anchor: str = "start", extra: str = "") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" style="{_FONT}" {extra}>'
-            f"{escape(str(s))}</text>")
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" style="{_FONT}" {extra}>{escape(str(s))}</text>'
 
 
 def hbar(rows: Sequence[tuple[str, float, bool]], maximum: float, *, title: str, unit: str = "") -> Markup:
@@ -63,7 +62,9 @@ def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int], st
             v = values[i]
             h = plot_h * v / peak
             x = gx + j * col_w
-            parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{col_w - 2:.1f}" height="{h:.1f}" fill="{colour}"/>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{col_w - 2:.1f}" height="{h:.1f}" fill="{colour}"/>'
+            )
             if v:
                 parts.append(_text(x + (col_w - 2) / 2, base - h - 3, v, "middle"))
         parts.append(_text(gx + (group_w - 16) / 2, base + 18, label, "middle"))

@@ -66,13 +66,17 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
             if not device.enabled:
                 continue
             state = states.get(device.name)
-            serials = {s for (s,) in conn.execute(
-                select(rt.c.device_serial).distinct().where(rt.c.device_name == device.name)) if s}
+            serials = {
+                s
+                for (s,) in conn.execute(select(rt.c.device_serial).distinct().where(rt.c.device_name == device.name))
+                if s
+            }
             serials |= {s for s in (device.serial, state.serial if state else None) if s}
             first_run = conn.scalar(select(func.min(rt.c.started_utc)).where(rt.c.device_name == device.name))
             runs = conn.execute(
-                select(rt.c.status, rt.c.clock_offset_s)
-                .where(rt.c.device_name == device.name, rt.c.started_utc >= lo_utc, rt.c.started_utc < hi_utc)
+                select(rt.c.status, rt.c.clock_offset_s).where(
+                    rt.c.device_name == device.name, rt.c.started_utc >= lo_utc, rt.c.started_utc < hi_utc
+                )
             ).all()
             days_with_punches: dict[str, int] = defaultdict(int)
             if serials:
@@ -84,8 +88,9 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
                     days_with_punches[str(day)[:10]] += n
             reasons: dict[str, int] = defaultdict(int)
             for (reason,) in conn.execute(
-                select(qt.c.reason).where(qt.c.device_name == device.name,
-                                          qt.c.first_seen_utc >= lo_utc, qt.c.first_seen_utc < hi_utc)
+                select(qt.c.reason).where(
+                    qt.c.device_name == device.name, qt.c.first_seen_utc >= lo_utc, qt.c.first_seen_utc < hi_utc
+                )
             ):
                 reasons[labels.quarantine(reason)] += 1
             offsets = [o for _, o in runs if o is not None]
@@ -106,16 +111,22 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
                     if workday and not days_with_punches.get(d.isoformat()):
                         silent.append(d)
                     d += timedelta(days=1)
-            out.append(DeviceHealth(
-                name=device.name, driver=device.driver, serial=", ".join(sorted(serials)),
-                punches=sum(days_with_punches.values()),
-                syncs_ok=sum(1 for s, _ in runs if s in ("ok", "unchanged")),
-                syncs_failed=sum(1 for s, _ in runs if s == "failed"),
-                last_success=_local(state.last_success_utc, tz) if state else None,
-                max_drift_s=max(offsets, key=abs) if offsets else (state.clock_offset_s if state else None),
-                silent_workdays=silent, quarantined=sum(reasons.values()), quarantine_reasons=dict(reasons),
-                last_error=problem(state),
-            ))
+            out.append(
+                DeviceHealth(
+                    name=device.name,
+                    driver=device.driver,
+                    serial=", ".join(sorted(serials)),
+                    punches=sum(days_with_punches.values()),
+                    syncs_ok=sum(1 for s, _ in runs if s in ("ok", "unchanged")),
+                    syncs_failed=sum(1 for s, _ in runs if s == "failed"),
+                    last_success=_local(state.last_success_utc, tz) if state else None,
+                    max_drift_s=max(offsets, key=abs) if offsets else (state.clock_offset_s if state else None),
+                    silent_workdays=silent,
+                    quarantined=sum(reasons.values()),
+                    quarantine_reasons=dict(reasons),
+                    last_error=problem(state),
+                )
+            )
     return out
 
 
@@ -132,10 +143,15 @@ def collect(store: Store, config: Config, period: Period, *, now: datetime, queu
     with store.engine.connect() as conn:
         names = {r.staff_no: r.name for r in conn.execute(select(StaffRow.staff_no, StaffRow.name))}
     return build_bulletin(
-        snap.rows, centre=config.site.name, period=period, issued=today, names=names,
+        snap.rows,
+        centre=config.site.name,
+        period=period,
+        issued=today,
+        names=names,
         windows=[(w.code, w.name) for w in config.windows],
         devices=device_health(store, config, period, today=today),
-        final=snap.is_final, rules_version=rules_version(config),
+        final=snap.is_final,
+        rules_version=rules_version(config),
         flag_rules=_flag_rules(config),
         group_titles={name: g.title or name for name, g in config.ranking_groups.items()},
     )

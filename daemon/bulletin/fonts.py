@@ -52,7 +52,7 @@ def _fc_list() -> list[str]:
 
 
 def _loads(path: str) -> bool:
-    from reportlab.pdfbase.ttfonts import TTFont, TTFError
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
     try:
         TTFont(FONT_NAME, path, subfontIndex=0)
@@ -68,14 +68,18 @@ def find_cjk_font(explicit: str | None = None) -> str:
         if not Path(explicit).is_file():
             raise FontSettingBad(f"bulletin.font: {explicit} does not exist")
         if not _loads(explicit):
-            raise FontSettingBad(f"bulletin.font: {explicit} is not a TrueType font reportlab can embed "
-                              "(PostScript-outline fonts such as Noto Sans CJK cannot be embedded)")
+            raise FontSettingBad(
+                f"bulletin.font: {explicit} is not a TrueType font reportlab can embed "
+                "(PostScript-outline fonts such as Noto Sans CJK cannot be embedded)"
+            )
         return explicit
     for path in [*KNOWN, *_fc_list()]:
         if Path(path).is_file() and _loads(path):
             return path
-    raise FontMissing("no Chinese TrueType font to embed in the PDF: install one "
-                      "(Debian/Ubuntu: apt install fonts-wqy-microhei) or set [bulletin] font = PATH")
+    raise FontMissing(
+        "no Chinese TrueType font to embed in the PDF: install one "
+        "(Debian/Ubuntu: apt install fonts-wqy-microhei) or set [bulletin] font = PATH"
+    )
 
 
 def register(path: str) -> str:

@@ -47,17 +47,26 @@ def chart_windows(b: Bulletin):
 
 
 def chart_weekdays(b: Bulletin):
-    return charts.columns(labels.WEEKDAYS, [("迟到", b.lates_by_weekday, "#c0392b"),
-                                             ("早退", b.early_by_weekday, "#e08e0b")],
-                          title="迟到、早退按星期分布")
+    return charts.columns(
+        labels.WEEKDAYS,
+        [("迟到", b.lates_by_weekday, "#c0392b"), ("早退", b.early_by_weekday, "#e08e0b")],
+        title="迟到、早退按星期分布",
+    )
 
 
 def render_html(b: Bulletin, *, footer: str = "") -> str:
     names = {w.code: w.name for w in b.windows}
     return _ENV.get_template("bulletin.html.j2").render(
-        b=b, totals=b.totals(), version=__version__, footer=footer,
+        b=b,
+        totals=b.totals(),
+        version=__version__,
+        footer=footer,
         last_day=b.period.end - timedelta(days=1),
-        chart_windows=chart_windows(b), chart_weekdays=chart_weekdays(b),
-        leave_label=lambda k: labels.LEAVE_KINDS.get(k, k), rule_label=labels.rule, slot_label=labels.slot,
-        window_name=lambda code: names.get(code, code), ranking_notes=tables.ranking_notes(b),
+        chart_windows=chart_windows(b),
+        chart_weekdays=chart_weekdays(b),
+        leave_label=lambda k: labels.LEAVE_KINDS.get(k, k),
+        rule_label=labels.rule,
+        slot_label=labels.slot,
+        window_name=lambda code: names.get(code, code),
+        ranking_notes=tables.ranking_notes(b),
     )

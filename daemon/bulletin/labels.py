@@ -96,8 +96,7 @@ def period(p: Period) -> str:
     if p.kind == "week":
         last = p.end.fromordinal(p.end.toordinal() - 1)
         iso_year, week, _ = p.start.isocalendar()
-        return (f"{iso_year}年第{week}周（{p.start.month}月{p.start.day}日—"
-                f"{last.month}月{last.day}日）")
+        return f"{iso_year}年第{week}周（{p.start.month}月{p.start.day}日—{last.month}月{last.day}日）"
     return f"{year}年度"
 
 

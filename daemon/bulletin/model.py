@@ -10,9 +10,9 @@ prints the same way.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Mapping, Sequence
 
 from rules import Period
 
@@ -118,8 +118,12 @@ class DeviceHealth:
 
     @property
     def healthy(self) -> bool:
-        return not self.silent_workdays and not self.syncs_failed and not self.quarantined and (
-            self.max_drift_s is None or abs(self.max_drift_s) < 60)
+        return (
+            not self.silent_workdays
+            and not self.syncs_failed
+            and not self.quarantined
+            and (self.max_drift_s is None or abs(self.max_drift_s) < 60)
+        )
 
 
 @dataclass(slots=True)
@@ -241,10 +245,15 @@ def build_bulletin(
     for code, name in windows:
         w = window_rows.get(code, {})
         sections[code] = WindowSection(
-            code=code, name=w.get("window_name") or name, rank=int(w.get("rank") or 0),
-            score=float(w.get("attendance_score") or 0.0), max_points=float(w.get("max_points") or 0.0),
-            staff_count=int(w.get("staff_count") or 0), red_flag=bool(w.get("red_flag")),
-            chief_onsite_ratio=w.get("chief_onsite_ratio"), ranking_group=w.get("ranking_group") or "",
+            code=code,
+            name=w.get("window_name") or name,
+            rank=int(w.get("rank") or 0),
+            score=float(w.get("attendance_score") or 0.0),
+            max_points=float(w.get("max_points") or 0.0),
+            staff_count=int(w.get("staff_count") or 0),
+            red_flag=bool(w.get("red_flag")),
+            chief_onsite_ratio=w.get("chief_onsite_ratio"),
+            ranking_group=w.get("ranking_group") or "",
             score_percent=w.get("score_percent"),
         )
     kinds_seen: set[str] = set()
@@ -253,15 +262,26 @@ def build_bulletin(
         by_kind = {k: round(v, 2) for k, v in leave.get(no, {}).items() if k != "midday"}
         kinds_seen |= set(by_kind)
         line = StaffLine(
-            staff_no=no, name=names.get(no, ""), window=r["window_code"],
-            scheduled_days=int(r["scheduled_days"]), present_days=int(r["present_days"]),
-            late=int(r["late_count"]), early=int(r["early_count"]), missing=int(r["missing_punches"]),
-            absent_days=float(r["absent_days"]), leave_days=by_kind,
+            staff_no=no,
+            name=names.get(no, ""),
+            window=r["window_code"],
+            scheduled_days=int(r["scheduled_days"]),
+            present_days=int(r["present_days"]),
+            late=int(r["late_count"]),
+            early=int(r["early_count"]),
+            missing=int(r["missing_punches"]),
+            absent_days=float(r["absent_days"]),
+            leave_days=by_kind,
             midday_leave=int(r["midday_leave_count"]),
-            off_post=int(r["off_post_count"]), deduction=float(r["deduction_points"]),
-            max_points=float(r["max_points"]), score=float(r["attendance_score"]), grade=r.get("grade") or "",
-            disqualified=bool(r["disqualified"]), reasons=list(r.get("disqualify_reasons") or []),
-            excused=int(r.get("excused_punches") or 0), grade_note=r.get("grade_note") or "",
+            off_post=int(r["off_post_count"]),
+            deduction=float(r["deduction_points"]),
+            max_points=float(r["max_points"]),
+            score=float(r["attendance_score"]),
+            grade=r.get("grade") or "",
+            disqualified=bool(r["disqualified"]),
+            reasons=list(r.get("disqualify_reasons") or []),
+            excused=int(r.get("excused_punches") or 0),
+            grade_note=r.get("grade_note") or "",
         )
         section = sections.get(line.window)
         if section is None:  # a window the config no longer lists: keep its people visible
@@ -271,28 +291,47 @@ def build_bulletin(
     window_name = {code: sec.name for code, sec in sections.items()}
     annex = [
         AnnexLine(
-            staff_no=x["staff_no"], name=names.get(x["staff_no"], ""),
+            staff_no=x["staff_no"],
+            name=names.get(x["staff_no"], ""),
             window=window_name.get(window_of.get(x["staff_no"], ""), window_of.get(x["staff_no"], "")),
-            day=x.get("work_date"), slot=x.get("slot"), rule=x["rule"], points=float(x["points"]),
-            evidence=x.get("evidence") or "", ref=x["ref"], note=x.get("note") or "",
+            day=x.get("work_date"),
+            slot=x.get("slot"),
+            rule=x["rule"],
+            points=float(x["points"]),
+            evidence=x.get("evidence") or "",
+            ref=x["ref"],
+            note=x.get("note") or "",
         )
         for x in rows.get("deductions", ())
     ]
     order = {sec.name: i for i, sec in enumerate(sections.values())}  # the config's window order
-    annex.sort(key=lambda a: (order.get(a.window, len(order)), a.window, a.staff_no, a.day or date.min,
-                              a.slot or "", a.ref))
+    annex.sort(
+        key=lambda a: (order.get(a.window, len(order)), a.window, a.staff_no, a.day or date.min, a.slot or "", a.ref)
+    )
     return Bulletin(
-        centre=centre, period=period, issued=issued, final=final,
-        windows=list(sections.values()), annex=annex, devices=list(devices),
+        centre=centre,
+        period=period,
+        issued=issued,
+        final=final,
+        windows=list(sections.values()),
+        annex=annex,
+        devices=list(devices),
         leave_kinds=[k for k in labels.LEAVE_KINDS if k in kinds_seen] + sorted(kinds_seen - set(labels.LEAVE_KINDS)),
         lates_by_weekday=_by_weekday(staff_days, "late_count"),
         early_by_weekday=_by_weekday(staff_days, "early_count"),
         rules_version=rules_version,
         not_assessed=[
-            NotAssessedLine(x["staff_no"], names.get(x["staff_no"], ""),
-                            window_name.get(x["window_code"], x["window_code"]), labels.not_assessed(x["reason"]))
-            for x in sorted(rows.get("not_assessed", ()), key=lambda x: (order.get(window_name.get(
-                x["window_code"], ""), len(order)), x["staff_no"]))
+            NotAssessedLine(
+                x["staff_no"],
+                names.get(x["staff_no"], ""),
+                window_name.get(x["window_code"], x["window_code"]),
+                labels.not_assessed(x["reason"]),
+            )
+            for x in sorted(
+                rows.get("not_assessed", ()),
+                key=lambda x: (order.get(window_name.get(x["window_code"], ""), len(order)), x["staff_no"]),
+            )
         ],
-        flag_rules=dict(flag_rules or {}), group_titles=dict(group_titles or {}),
+        flag_rules=dict(flag_rules or {}),
+        group_titles=dict(group_titles or {}),
     )

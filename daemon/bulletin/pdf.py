@@ -30,8 +30,15 @@ from .model import Bulletin
 def _styles(font: str) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
     return {
-        "title": ParagraphStyle("title", base, fontSize=18, leading=24, alignment=TA_CENTER,
-                                textColor=colors.HexColor("#bb0000"), spaceAfter=4),
+        "title": ParagraphStyle(
+            "title",
+            base,
+            fontSize=18,
+            leading=24,
+            alignment=TA_CENTER,
+            textColor=colors.HexColor("#bb0000"),
+            spaceAfter=4,
+        ),
         "meta": ParagraphStyle("meta", base, alignment=TA_CENTER, textColor=colors.HexColor("#444444")),
         "h2": ParagraphStyle("h2", base, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4),
         "h3": ParagraphStyle("h3", base, fontSize=11, leading=15, spaceBefore=6, spaceAfter=3),
@@ -67,24 +74,32 @@ def _fmt(v: Any) -> str:
 CHUNK = 120
 
 
-def _table(header: list[str], rows: list[list[Any]], st: dict, widths: list[float] | None = None,
-           wrap: set[int] = frozenset()) -> list[Table]:
+def _table(
+    header: list[str], rows: list[list[Any]], st: dict, widths: list[float] | None = None, wrap: set[int] = frozenset()
+) -> list[Table]:
     """The table as consecutive chunks, each with the header row (repeated on every page)."""
     cell = st["cell"]
     head = [Paragraph(_esc(h), cell) for h in header]
     body = [[Paragraph(_esc(_fmt(v)), cell) if i in wrap else _fmt(v) for i, v in enumerate(row)] for row in rows]
-    return [_styled(Table([head] + body[i:i + CHUNK], colWidths=widths, repeatRows=1), cell.fontName)
-            for i in range(0, max(len(body), 1), CHUNK)]
+    return [
+        _styled(Table([head] + body[i : i + CHUNK], colWidths=widths, repeatRows=1), cell.fontName)
+        for i in range(0, max(len(body), 1), CHUNK)
+    ]
 
 
 def _styled(t: Table, font: str) -> Table:
-    t.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), font, 7.5),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), font, 7.5),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#888888")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     return t
 
 
@@ -117,16 +132,27 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     last = b.period.end - timedelta(days=1)
     story: list[Any] = [
         Paragraph(_esc(b.title), st["title"]),
-        Paragraph(_esc(f"统计期间：{b.period.start.isoformat()} 至 {last.isoformat()}　　发布日期：{b.issued.isoformat()}　　"
-                       + ("定稿" if b.final else "未定稿（数据可能变化）")), st["meta"]),
+        Paragraph(
+            _esc(
+                f"统计期间：{b.period.start.isoformat()} 至 {last.isoformat()}　　发布日期：{b.issued.isoformat()}　　"
+                + ("定稿" if b.final else "未定稿（数据可能变化）")
+            ),
+            st["meta"],
+        ),
         Spacer(1, 4 * mm),
         Paragraph("概况", st["h2"]),
     ]
     t = b.totals()
-    story.append(Paragraph(_esc(
-        f"参评 {t['staff']} 人" + (f"（未参评 {t['not_assessed']} 人）" if t["not_assessed"] else "") + "；"
-        f"迟到 {t['late']} 次，早退 {t['early']} 次，缺卡 {t['missing']} 次，旷工 {num(t['absent_days'])} 天；"
-        f"扣分 {t['deductions']} 项，共 {num(t['points'])} 分；取消评优资格 {t['disqualified']} 人。"), st["body"]))
+    story.append(
+        Paragraph(
+            _esc(
+                f"参评 {t['staff']} 人" + (f"（未参评 {t['not_assessed']} 人）" if t["not_assessed"] else "") + "；"
+                f"迟到 {t['late']} 次，早退 {t['early']} 次，缺卡 {t['missing']} 次，旷工 {num(t['absent_days'])} 天；"
+                f"扣分 {t['deductions']} 项，共 {num(t['points'])} 分；取消评优资格 {t['disqualified']} 人。"
+            ),
+            st["body"],
+        )
+    )
     story.append(_chart(b, font))
     story.append(Paragraph("一、考勤排名", st["h2"]))
     story += _table(*tables.ranking(b), st)
@@ -140,17 +166,26 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
         header, rows = tables.staff(b, w)
         keep = [i for i, h in enumerate(header) if h not in _NOT_IN_WINDOW_PAGES]
         cols = [header[i] for i in keep]
-        story += (_table(cols, [[r[i] for i in keep] for r in rows], st, wrap={1, len(cols) - 1}) if rows
-                  else [Paragraph("本期无参评人员。", st["body"])])
+        story += (
+            _table(cols, [[r[i] for i in keep] for r in rows], st, wrap={1, len(cols) - 1})
+            if rows
+            else [Paragraph("本期无参评人员。", st["body"])]
+        )
     story.append(PageBreak())
     story.append(Paragraph("三、取消评优资格及不得评优人员", st["h2"]))
     dq = tables.disqualified(b)
-    story += (_table(*dq, st, widths=[28 * mm, 16 * mm, 20 * mm, 22 * mm, 96 * mm], wrap={0, 2, 4})
-              if dq[1] else [Paragraph("本期无。", st["body"])])
+    story += (
+        _table(*dq, st, widths=[28 * mm, 16 * mm, 20 * mm, 22 * mm, 96 * mm], wrap={0, 2, 4})
+        if dq[1]
+        else [Paragraph("本期无。", st["body"])]
+    )
     story.append(Paragraph("四、未参评人员", st["h2"]))
     na = tables.not_assessed(b)
-    story += (_table(*na, st, widths=[40 * mm, 20 * mm, 24 * mm, 98 * mm], wrap={0, 2, 3})
-              if na[1] else [Paragraph("本期无。", st["body"])])
+    story += (
+        _table(*na, st, widths=[40 * mm, 20 * mm, 24 * mm, 98 * mm], wrap={0, 2, 3})
+        if na[1]
+        else [Paragraph("本期无。", st["body"])]
+    )
     story.append(Paragraph("五、考勤设备同步情况", st["h2"]))
     dh, drows = tables.devices(b)
     keep = [0, 1, 3, 4, 5, 6, 7, 8, 10]
@@ -161,9 +196,13 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     if b.annex:
         ah, arows = tables.annex(b)
         keep = [0, 1, 2, 3, 4, 5, 7, 8]
-        story += _table([ah[i] for i in keep], [[r[i] for i in keep] for r in arows], st,
-                        widths=[24 * mm, 14 * mm, 16 * mm, 18 * mm, 16 * mm, 16 * mm, 11 * mm, 71 * mm],
-                        wrap={0, 2, 7})
+        story += _table(
+            [ah[i] for i in keep],
+            [[r[i] for i in keep] for r in arows],
+            st,
+            widths=[24 * mm, 14 * mm, 16 * mm, 18 * mm, 16 * mm, 16 * mm, 11 * mm, 71 * mm],
+            wrap={0, 2, 7},
+        )
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph(_esc(f"由 attendd 生成；规则版本 {b.rules_version}。{footer}"), st["cell"]))
 
@@ -173,6 +212,15 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
         canvas.drawCentredString(A4[0] / 2, 8 * mm, f"{b.title}　第 {doc.page} 页")
         canvas.restoreState()
 
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=14 * mm,
-                            bottomMargin=14 * mm, title=b.title, author="attendd", subject=labels.period(b.period))
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=14 * mm,
+        bottomMargin=14 * mm,
+        title=b.title,
+        author="attendd",
+        subject=labels.period(b.period),
+    )
     doc.build(story, onFirstPage=page, onLaterPages=page)

@@ -53,9 +53,13 @@ def publish(store: Store, config: Config, period: Period, *, now: datetime) -> l
     failures: list[str] = []
     for fmt in config.bulletin.formats:
         try:
-            written += write_bulletin(b, fmt, folder / file_name(period, fmt),
-                                      font=str(config.bulletin.font) if config.bulletin.font else None,
-                                      footer=config.bulletin.footer or "")
+            written += write_bulletin(
+                b,
+                fmt,
+                folder / file_name(period, fmt),
+                font=str(config.bulletin.font) if config.bulletin.font else None,
+                footer=config.bulletin.footer or "",
+            )
         except (AttenddError, OSError) as exc:
             log.error("bulletin not written", format=fmt, error=str(exc))
             failures.append(f"{fmt}: {exc}")

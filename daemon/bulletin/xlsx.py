@@ -19,14 +19,24 @@ from .tables import PARTS
 
 def display_width(value: object) -> int:
     """Width in Latin-digit units: East Asian wide and full-width characters count two."""
-    text = value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime) else (
-        value.isoformat() if isinstance(value, date) else ("" if value is None else str(value)))
+    text = (
+        value.isoformat(sep=" ", timespec="minutes")
+        if isinstance(value, datetime)
+        else (value.isoformat() if isinstance(value, date) else ("" if value is None else str(value)))
+    )
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def write_xlsx(b: Bulletin, path: Path) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
     wb.set_properties({"title": b.title, "subject": b.period.key, "author": "attendd", "company": b.centre})
     head = wb.add_format({"bold": True, "bg_color": "#F1F1F1", "border": 1, "text_wrap": True, "valign": "top"})
     cell = wb.add_format({"border": 1, "valign": "top"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..config import BULLETIN_FORMATS
 from ..errors import AttenddError, ConfigError, UserError
@@ -25,8 +25,15 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="attendd", description="Attendance integration daemon for government service centres.")
-    p.add_argument("--config", metavar="PATH", help="config file (default /etc/attendd/attendd.toml, then ./attendd.toml)")
-    p.add_argument("--log-format", choices=("auto", "json", "console"), default=None, help="log format (default: console on a terminal, JSON otherwise)")
+    p.add_argument(
+        "--config", metavar="PATH", help="config file (default /etc/attendd/attendd.toml, then ./attendd.toml)"
+    )
+    p.add_argument(
+        "--log-format",
+        choices=("auto", "json", "console"),
+        default=None,
+        help="log format (default: console on a terminal, JSON otherwise)",
+    )
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=None)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -43,22 +50,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bulletin", help="write the attendance bulletin (考勤通报) for a period")
     s.add_argument("--period", required=True, help="2026-03, 2026-Q1, 2026-H1, 2026 or 2026-W12")
-    s.add_argument("--format", choices=(*BULLETIN_FORMATS, "all"), default="html",
-                   help="html (default), xlsx, pdf, csv, or all of them (then -o is a directory)")
-    s.add_argument("-o", "--output", metavar="PATH",
-                   help="file to write (default: 考勤通报-PERIOD.FORMAT in the current directory)")
+    s.add_argument(
+        "--format",
+        choices=(*BULLETIN_FORMATS, "all"),
+        default="html",
+        help="html (default), xlsx, pdf, csv, or all of them (then -o is a directory)",
+    )
+    s.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="file to write (default: 考勤通报-PERIOD.FORMAT in the current directory)",
+    )
     s.set_defaults(func=commands.bulletin)
 
-    s = sub.add_parser("evaluate", help="compute and show results for a period (2026-03, 2026-Q1, 2026-H1, 2026, "
-                                        "2026-W12); queues nothing for the scoring DB unless --final or --reopen")
+    s = sub.add_parser(
+        "evaluate",
+        help="compute and show results for a period (2026-03, 2026-Q1, 2026-H1, 2026, "
+        "2026-W12); queues nothing for the scoring DB unless --final or --reopen",
+    )
     s.add_argument("--period", required=True)
-    s.add_argument("--final", action="store_true",
-                   help="close the period: final results, queued for the scoring DB (what the month close does); "
-                        "refused while its data is incomplete")
-    s.add_argument("--force", action="store_true",
-                   help="with --final: close it although its data is incomplete (needs --by and --reason; recorded)")
-    s.add_argument("--reopen", action="store_true",
-                   help="recompute a final period, final again as a new revision (needs --by and --reason; recorded)")
+    s.add_argument(
+        "--final",
+        action="store_true",
+        help="close the period: final results, queued for the scoring DB (what the month close does); "
+        "refused while its data is incomplete",
+    )
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="with --final: close it although its data is incomplete (needs --by and --reason; recorded)",
+    )
+    s.add_argument(
+        "--reopen",
+        action="store_true",
+        help="recompute a final period, final again as a new revision (needs --by and --reason; recorded)",
+    )
     s.add_argument("--by", metavar="NAME", help="who reopens or force-closes (recorded)")
     s.add_argument("--reason", metavar="TEXT", help="why (recorded)")
     s.set_defaults(func=commands.evaluate)
@@ -86,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--offline", action="store_true", help="do not contact the devices; show only what the store knows")
     s.set_defaults(func=commands.devices)
     dsub = s.add_subparsers(dest="devices_command", metavar="ACTION", parser_class=_Parser)
-    u = dsub.add_parser("users", help="roster vs terminals: PINs enrolled but not in the roster, staff enrolled nowhere")
+    u = dsub.add_parser(
+        "users", help="roster vs terminals: PINs enrolled but not in the roster, staff enrolled nowhere"
+    )
     u.add_argument("--format", choices=("table", "csv", "json"), default="table")
     u.set_defaults(func=commands.device_users)
 
@@ -100,15 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=commands.punches)
 
     s = sub.add_parser("simulate-device", help="run a simulated terminal: ZKTeco (TCP and UDP on one port) or serial")
-    s.add_argument("--driver", choices=("zk", "serial"), default="zk",
-                   help="zk (default), or serial: text lines on a TCP port (socket://) or a pty")
+    s.add_argument(
+        "--driver",
+        choices=("zk", "serial"),
+        default="zk",
+        help="zk (default), or serial: text lines on a TCP port (socket://) or a pty",
+    )
     s.add_argument("--port", type=int, help="required for zk")
     s.add_argument("--host", default="127.0.0.1")
     src = s.add_mutually_exclusive_group()
     src.add_argument("--records", type=int, metavar="N", help="N synthetic four-punch-a-day records")
     src.add_argument("--attlog", metavar="FILE", help="serve the punches of a USB attlog export")
     s.add_argument("--comm-key", type=int, default=0, metavar="K")
-    s.add_argument("--users", type=int, default=None, metavar="N", help="number of enrolled users (default: one per PIN)")
+    s.add_argument(
+        "--users", type=int, default=None, metavar="N", help="number of enrolled users (default: one per PIN)"
+    )
     s.add_argument("--serial", default="SIM00000001")
     s.add_argument("--record-size", type=int, choices=(8, 16, 40, 49), default=40)
     s.add_argument("--encoding", default="gbk")
@@ -119,8 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     from drivers.serial import PRESETS
 
     serial.add_argument("--format", choices=tuple(PRESETS), default="attlog", help="line format (default attlog)")
-    serial.add_argument("--interval", type=float, default=0.0, metavar="SECONDS",
-                        help="print one record every SECONDS, as people punch (default: all at once)")
+    serial.add_argument(
+        "--interval",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="print one record every SECONDS, as people punch (default: all at once)",
+    )
     s.set_defaults(func=commands.simulate_device)
 
     s = sub.add_parser("listen-serial", help="only the serial readers, in the foreground (to try a serial terminal)")
@@ -143,8 +183,12 @@ def _add_import(sub) -> argparse._SubParsersAction:
     s = sub.add_parser("import", help="import a file: attlog (USB export), roster, leaves, …")
     isub = s.add_subparsers(dest="import_kind", metavar="KIND", parser_class=_Parser)
     isub.required = True
-    a = isub.add_parser("attlog", help="a ZKTeco USB attendance export (1_attlog.dat)",
-                        description=imports.ATTLOG_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = isub.add_parser(
+        "attlog",
+        help="a ZKTeco USB attendance export (1_attlog.dat)",
+        description=imports.ATTLOG_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     a.add_argument("file", metavar="FILE")
     a.add_argument("--device", metavar="NAME", required=True, help="the configured device the export came from")
     a.add_argument("--skip-bad", action="store_true", help="store the good lines even when some are rejected")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import AttenddError, UserError
@@ -76,26 +76,46 @@ def evaluate(args) -> int:
     if args.reopen:
         snap = take_snapshot(store, ctx.config, period, now=now, reopen_by=args.by, reopen_reason=args.reason)
     elif args.final:
-        snap = close_period(store, ctx.config, period, now=now, force_by=args.by if args.force else None,
-                            force_reason=args.reason if args.force else None)
+        snap = close_period(
+            store,
+            ctx.config,
+            period,
+            now=now,
+            force_by=args.by if args.force else None,
+            force_reason=args.reason if args.force else None,
+        )
     else:
         snap = take_snapshot(store, ctx.config, period, now=now, queue=False)
     if snap.is_final and not snap.changed and not args.reopen and not args.final:
         print(f"{period.key} is final: results kept as published (recompute with --reopen --by NAME --reason TEXT)")
     rows = snap.rows["window_periods"]
-    render(sorted(rows, key=lambda r: (r["rank"], r["window_code"])),
-           [("rank", "rank"), ("window_code", "window"), ("window_name", "name"), ("staff_count", "staff"),
-            ("attendance_score", "score"), ("max_points", "max"), ("score_percent", "% of max"),
-            ("ranking_group", "group"), ("red_flag", "red flag"),
-            ("chief_onsite_ratio", "chief on site")],
-           title=f"{period.key}: {len(snap.rows['staff_periods'])} staff, {len(snap.rows['deductions'])} deductions"
-                 + (" (final)" if snap.is_final else ""))
+    render(
+        sorted(rows, key=lambda r: (r["rank"], r["window_code"])),
+        [
+            ("rank", "rank"),
+            ("window_code", "window"),
+            ("window_name", "name"),
+            ("staff_count", "staff"),
+            ("attendance_score", "score"),
+            ("max_points", "max"),
+            ("score_percent", "% of max"),
+            ("ranking_group", "group"),
+            ("red_flag", "red flag"),
+            ("chief_onsite_ratio", "chief on site"),
+        ],
+        title=f"{period.key}: {len(snap.rows['staff_periods'])} staff, {len(snap.rows['deductions'])} deductions"
+        + (" (final)" if snap.is_final else ""),
+    )
     if args.final or args.reopen:
-        print(f"{period.key}: final, revision {snap.revision}: queued for the scoring DB "
-              f"(the daemon's next drain, or now: attendd push --period {period.key})")
+        print(
+            f"{period.key}: final, revision {snap.revision}: queued for the scoring DB "
+            f"(the daemon's next drain, or now: attendd push --period {period.key})"
+        )
     elif not snap.is_final:
-        print(f"{period.key}: computed to look at, not queued for the scoring DB "
-              f"(attendd push --period {period.key} sends it)")
+        print(
+            f"{period.key}: computed to look at, not queued for the scoring DB "
+            f"(attendd push --period {period.key} sends it)"
+        )
     return 0
 
 
@@ -103,7 +123,6 @@ def bulletin(args) -> int:
     from ..bulletin import FORMATS, write_bulletin
     from ..bulletin import collect as collect_bulletin
     from ..bulletin.publish import file_name
-
     from ..outbox import check_go_live
 
     ctx = Context.from_args(args)
@@ -128,8 +147,10 @@ def bulletin(args) -> int:
         for path in written:
             print(f"{period.key}: wrote {path}")
     t = b.totals()
-    print(f"{b.title}: {t['staff']} staff, {t['deductions']} deductions ({t['points']:g} points), "
-          + ("final" if b.final else "provisional: the period is not closed"))
+    print(
+        f"{b.title}: {t['staff']} staff, {t['deductions']} deductions ({t['points']:g} points), "
+        + ("final" if b.final else "provisional: the period is not closed")
+    )
     return 0
 
 
@@ -164,29 +185,63 @@ def status(args) -> int:
     ctx = Context.from_args(args)
     store = ctx.store()
     jobs = job_runs(store)
-    render([{**j, "scheduled": _local(j["scheduled_for_utc"], ctx), "finished": _local(j["finished_utc"], ctx)}
-            for j in jobs],
-           [("job", "job"), ("scheduled", "scheduled for"), ("status", "status"), ("finished", "finished"),
-            ("error", "error")], title="jobs")
+    render(
+        [
+            {**j, "scheduled": _local(j["scheduled_for_utc"], ctx), "finished": _local(j["finished_utc"], ctx)}
+            for j in jobs
+        ],
+        [
+            ("job", "job"),
+            ("scheduled", "scheduled for"),
+            ("status", "status"),
+            ("finished", "finished"),
+            ("error", "error"),
+        ],
+        title="jobs",
+    )
     states = store.device_states()
-    render([{"device": d.name, "serial": (states.get(d.name).serial if states.get(d.name) else ""),
-             "health": health(states.get(d.name)),
-             "last_sync": _local(states[d.name].last_success_utc, ctx) if states.get(d.name) else "",
-             "error": problem(states.get(d.name)) or ""}
-            for d in ctx.config.devices],
-           [("device", "device"), ("serial", "serial"), ("health", "health"), ("last_sync", "last sync"),
-            ("error", "problem")], title="devices")
+    render(
+        [
+            {
+                "device": d.name,
+                "serial": (states.get(d.name).serial if states.get(d.name) else ""),
+                "health": health(states.get(d.name)),
+                "last_sync": _local(states[d.name].last_success_utc, ctx) if states.get(d.name) else "",
+                "error": problem(states.get(d.name)) or "",
+            }
+            for d in ctx.config.devices
+        ],
+        [
+            ("device", "device"),
+            ("serial", "serial"),
+            ("health", "health"),
+            ("last_sync", "last sync"),
+            ("error", "problem"),
+        ],
+        title="devices",
+    )
     held = held_periods(store)
     if held:
-        render([{"period": h["period_key"], "held": _local(h["held_utc"], ctx), "checked": _local(h["checked_utc"], ctx),
-                 "why": "; ".join(h["reasons"].splitlines())} for h in held],
-               [("period", "period"), ("held", "held since"), ("checked", "last checked"), ("why", "why")],
-               title=f"periods held open: {len(held)} (data incomplete; each pull checks again; close anyway with "
-                     "attendd evaluate --period P --final --force --by NAME --reason TEXT)")
+        render(
+            [
+                {
+                    "period": h["period_key"],
+                    "held": _local(h["held_utc"], ctx),
+                    "checked": _local(h["checked_utc"], ctx),
+                    "why": "; ".join(h["reasons"].splitlines()),
+                }
+                for h in held
+            ],
+            [("period", "period"), ("held", "held since"), ("checked", "last checked"), ("why", "why")],
+            title=f"periods held open: {len(held)} (data incomplete; each pull checks again; close anyway with "
+            "attendd evaluate --period P --final --force --by NAME --reason TEXT)",
+        )
     backlog = pending(store, ctx.scoring(), since=ctx.config.site.since)
-    render([{**b, "next": _local(b["next_attempt_utc"], ctx)} for b in backlog],
-           [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
-           title=f"outbox: {len(backlog)} period(s) waiting for the scoring DB")
+    render(
+        [{**b, "next": _local(b["next_attempt_utc"], ctx)} for b in backlog],
+        [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
+        title=f"outbox: {len(backlog)} period(s) waiting for the scoring DB",
+    )
     return 0
 
 
@@ -212,8 +267,9 @@ def _start_receiver(receiver) -> None:
     try:
         receiver.start()
     except OSError as exc:
-        raise AttenddError(f"push receiver: cannot listen on {receiver.host}:{receiver.port}: "
-                           f"{exc.strerror or exc}") from None
+        raise AttenddError(
+            f"push receiver: cannot listen on {receiver.host}:{receiver.port}: {exc.strerror or exc}"
+        ) from None
 
 
 def run(args) -> int:
@@ -254,19 +310,26 @@ def listen_serial(args) -> int:
     store = ctx.store()
     listener = _serial_listener(ctx, store, args.device)
     if not listener.readers:
-        raise UserError(f"{ctx.config_label}: no serial devices to listen to "
-                        "(add [[devices]] with driver = \"serial\" and a url)")
+        raise UserError(
+            f'{ctx.config_label}: no serial devices to listen to (add [[devices]] with driver = "serial" and a url)'
+        )
     with until_stopped() as stopping, listener:
         for r in listener.readers:
             fmt = r.record_format
             what = f"the {fmt.name} format ({fmt.layout})" if fmt.name in PRESETS else "a custom pattern"
-            print(f"listening to {r.name} on {mask_url_password(r.url)} at {r.baudrate} baud: {what}, "
-                  f"stored as {device_serial(ctx.config.device(r.name))}", flush=True)
+            print(
+                f"listening to {r.name} on {mask_url_password(r.url)} at {r.baudrate} baud: {what}, "
+                f"stored as {device_serial(ctx.config.device(r.name))}",
+                flush=True,
+            )
         while not stopping.wait(0.5):
             pass
     for r in listener.readers:
-        print(f"{r.name}: {r.stats.lines} lines, {r.stats.punches} punches, {r.stats.bad} bad records, "
-              f"{r.stats.connections} connection(s)", flush=True)
+        print(
+            f"{r.name}: {r.stats.lines} lines, {r.stats.punches} punches, {r.stats.bad} bad records, "
+            f"{r.stats.connections} connection(s)",
+            flush=True,
+        )
     return 0
 
 
@@ -280,8 +343,11 @@ def serve_push(args) -> int:
         _start_receiver(receiver)
         try:
             scheme = "https" if ctx.config.daemon.push_tls() else "http"
-            print(f"ADMS/PUSH receiver on port {receiver.port} ({scheme}): /iclock/cdata, /iclock/getrequest, "
-                  f"/iclock/ping (allowed serials: {', '.join(sorted(receiver.allowlist)) or 'none'})", flush=True)
+            print(
+                f"ADMS/PUSH receiver on port {receiver.port} ({scheme}): /iclock/cdata, /iclock/getrequest, "
+                f"/iclock/ping (allowed serials: {', '.join(sorted(receiver.allowlist)) or 'none'})",
+                flush=True,
+            )
             while not stopping.wait(0.5):
                 pass
         finally:
@@ -302,8 +368,9 @@ def _pulled_devices(ctx: Context, names: list[str] | None):
         how = "; ".join(_DELIVERY[k] for k in sorted({d.driver for d in devices}) if k in _DELIVERY)
         if names:
             raise UserError(f"--device: {', '.join(names)} is not pulled: {how}")
-        raise UserError(f"{ctx.config_label}: no devices to pull (add [[devices]] with driver = \"zk\")"
-                        + (f"; {how}" if how else ""))
+        raise UserError(
+            f'{ctx.config_label}: no devices to pull (add [[devices]] with driver = "zk")' + (f"; {how}" if how else "")
+        )
     return pulled
 
 
@@ -311,7 +378,7 @@ def _pulled_devices(ctx: Context, names: list[str] | None):
 _DELIVERY = {
     "adms": "adms terminals push their punches to `attendd run` (or `attendd serve-push`)",
     "serial": "serial terminals are listened to, not pulled: `attendd run` (or `attendd listen-serial`) "
-              "stores each record as it arrives",
+    "stores each record as it arrives",
     "usb": "usb terminals' exports are imported with `attendd import attlog`",
 }
 
@@ -351,9 +418,18 @@ def sync(args) -> int:
         )
     render(
         rows,
-        [("device", "device"), ("status", "status"), ("serial", "serial"), ("records", "records"),
-         ("new", "new"), ("duplicate", "duplicate"), ("quarantined", "quarantined"),
-         ("unknown", "unknown PINs"), ("drift", "clock drift"), ("note", "note")],
+        [
+            ("device", "device"),
+            ("status", "status"),
+            ("serial", "serial"),
+            ("records", "records"),
+            ("new", "new"),
+            ("duplicate", "duplicate"),
+            ("quarantined", "quarantined"),
+            ("unknown", "unknown PINs"),
+            ("drift", "clock drift"),
+            ("note", "note"),
+        ],
         title="sync",
     )
     failed = [r for r in results if r.failed]
@@ -391,7 +467,10 @@ def _run_with_progress(total: int, job):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("syncing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         transient=True,
     ) as progress:
         task = progress.add_task("sync", total=total)
@@ -416,8 +495,9 @@ def devices(args) -> int:
         if args.offline or d.driver not in PULLED_DRIVERS or not d.enabled:
             row["reachable"] = "" if not d.enabled else "-"
             if st:
-                row.update(serial=st.serial, firmware=st.firmware, records=st.record_count,
-                           drift=_drift(st.clock_offset_s))
+                row.update(
+                    serial=st.serial, firmware=st.firmware, records=st.record_count, drift=_drift(st.clock_offset_s)
+                )
             if not d.enabled:
                 row["last_error"] = "disabled in config"
             return row
@@ -431,7 +511,8 @@ def devices(args) -> int:
                 records=info.record_count,
                 users=info.user_count,
                 drift=_drift((info.clock - datetime.now(ctx.tz).replace(tzinfo=None)).total_seconds())
-                if info.clock else "unknown",
+                if info.clock
+                else "unknown",
             )
         except Exception as exc:  # every driver error is a TerminalError; show it whatever it is
             row.update(reachable="no", last_error=str(exc))
@@ -444,9 +525,19 @@ def devices(args) -> int:
         return 0
     render(
         rows,
-        [("device", "device"), ("driver", "driver"), ("address", "address"), ("reachable", "reachable"),
-         ("serial", "serial"), ("firmware", "firmware"), ("records", "records"), ("users", "users"),
-         ("drift", "clock drift"), ("last_sync", "last sync"), ("last_error", "problem")],
+        [
+            ("device", "device"),
+            ("driver", "driver"),
+            ("address", "address"),
+            ("reachable", "reachable"),
+            ("serial", "serial"),
+            ("firmware", "firmware"),
+            ("records", "records"),
+            ("users", "users"),
+            ("drift", "clock drift"),
+            ("last_sync", "last sync"),
+            ("last_error", "problem"),
+        ],
         title=f"devices at {now_local:%Y-%m-%d %H:%M}",
     )
     return 1 if any(r.get("reachable") == "no" for r in rows) else 0
@@ -466,9 +557,8 @@ def _address(d) -> str:
 def _local(t: datetime | None, ctx: Context) -> str:
     if t is None:
         return ""
-    from datetime import timezone
 
-    return t.replace(tzinfo=timezone.utc).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+    return t.replace(tzinfo=UTC).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _parse_when(value: str | None, flag: str, *, end: bool) -> datetime | None:
@@ -482,7 +572,7 @@ def _parse_when(value: str | None, flag: str, *, end: bool) -> datetime | None:
         if end and fmt == "%Y-%m-%d":
             t += timedelta(days=1)  # --to 2026-03-31 includes the whole day
         return t
-    raise UserError(f"{flag}: expected YYYY-MM-DD or \"YYYY-MM-DD HH:MM\", got {value!r}")
+    raise UserError(f'{flag}: expected YYYY-MM-DD or "YYYY-MM-DD HH:MM", got {value!r}')
 
 
 def punches(args) -> int:
@@ -495,9 +585,17 @@ def punches(args) -> int:
         raise UserError("--limit: must be a positive number")
     store = ctx.store()
     rows = store.punches(device=args.device, staff=args.staff, start=start, end=end, limit=args.limit)
-    cols = [("punched_at", "time"), ("pin", "staff"), ("device_name", "device"),
-            ("device_serial", "serial"), ("state", "state"), ("verify", "verify"),
-            ("work_code", "work code"), ("source", "source"), ("tz", "timezone")]
+    cols = [
+        ("punched_at", "time"),
+        ("pin", "staff"),
+        ("device_name", "device"),
+        ("device_serial", "serial"),
+        ("state", "state"),
+        ("verify", "verify"),
+        ("work_code", "work code"),
+        ("source", "source"),
+        ("tz", "timezone"),
+    ]
     if args.format == "table" and not rows:
         print("no punches match")
         return 0
@@ -550,12 +648,16 @@ def _simulate_serial(args, attlog: Path | None) -> int:
         listen = (host or "127.0.0.1", int(port))
     if args.interval < 0:
         raise UserError("--interval: must be 0 or more")
-    punches = read_attlog(attlog) if attlog else synthetic_punches(100 if args.records is None else args.records,
-                                                                     pins=args.users or 50)
+    punches = (
+        read_attlog(attlog)
+        if attlog
+        else synthetic_punches(100 if args.records is None else args.records, pins=args.users or 50)
+    )
     if args.format == "compact" and any(not p.pin.isdigit() for p in punches):
         raise UserError("--format compact: every PIN must be digits")
-    run_serial_simulator(punches, listen=listen, use_pty=args.pty, format=args.format, encoding=args.encoding,
-                         interval=args.interval)
+    run_serial_simulator(
+        punches, listen=listen, use_pty=args.pty, format=args.format, encoding=args.encoding, interval=args.interval
+    )
     return 0
 
 
@@ -582,18 +684,28 @@ def device_users(args) -> int:
         row = on_devices.setdefault(u["pin"], {"pin": u["pin"], "name": u["name"], "devices": set()})
         row["devices"].add(names.get(u["device_serial"], u["device_serial"]))
     rows = [
-        {"problem": "enrolled on a terminal, not in the roster", "staff_no": pin, "name": r["name"],
-         "where": ", ".join(sorted(r["devices"]))}
-        for pin, r in sorted(on_devices.items(), key=lambda kv: (len(kv[0]), kv[0])) if pin not in roster
+        {
+            "problem": "enrolled on a terminal, not in the roster",
+            "staff_no": pin,
+            "name": r["name"],
+            "where": ", ".join(sorted(r["devices"])),
+        }
+        for pin, r in sorted(on_devices.items(), key=lambda kv: (len(kv[0]), kv[0]))
+        if pin not in roster
     ] + [
         {"problem": "in the roster, enrolled on no terminal", "staff_no": no, "name": st.name, "where": st.window_code}
-        for no, st in sorted(roster.items(), key=lambda kv: (len(kv[0]), kv[0])) if no not in on_devices
+        for no, st in sorted(roster.items(), key=lambda kv: (len(kv[0]), kv[0]))
+        if no not in on_devices
     ]
     if not enrolled:
         print("no user lists yet: `attendd sync` reads each terminal's users")
     if args.format == "table" and not rows:
         print(f"roster and terminals agree ({len(roster)} staff)")
         return 0
-    render(rows, [("problem", "problem"), ("staff_no", "staff no"), ("name", "name"), ("where", "devices / window")],
-           args.format, title="roster vs terminals")
+    render(
+        rows,
+        [("problem", "problem"), ("staff_no", "staff no"), ("name", "name"), ("where", "devices / window")],
+        args.format,
+        title="roster vs terminals",
+    )
     return 0

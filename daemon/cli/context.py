@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-
 from .. import config as config_mod
 from ..devices import connect_device  # noqa: F401 - re-exported for the commands
 from ..errors import UserError
@@ -21,7 +20,7 @@ class Context:
     _store: Store | None = field(default=None, repr=False)
 
     @classmethod
-    def from_args(cls, args, *, config_path: Path | None = None, require_file: bool = False) -> "Context":
+    def from_args(cls, args, *, config_path: Path | None = None, require_file: bool = False) -> Context:
         explicit = config_path or (Path(args.config) if getattr(args, "config", None) else None)
         path = config_mod.find_config(explicit)
         if explicit is not None and (path is None or not Path(path).exists()):

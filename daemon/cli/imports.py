@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 from ..errors import UserError
@@ -61,7 +61,7 @@ def _serial(ctx: Context, store, device, file_serial: str | None, path: Path) ->
         return file_serial
     raise UserError(
         f"{path}: device {device.name!r} has no known serial number and the file does not name one; "
-        f"set serial = \"...\" under its [[devices]] entry in {ctx.config_label} "
+        f'set serial = "..." under its [[devices]] entry in {ctx.config_label} '
         "(the terminal shows it under System Info)"
     )
 
@@ -104,15 +104,14 @@ def import_attlog(args) -> int:
         installed=getattr(device, "installed", None),
     )
     # Lines with an impossible time keep their text as the raw form (a file has no bytes record).
-    aside += [Quarantined(raw=item.text, reason=item.reason or "bad record", pin=item.pin)
-              for item in scan.of("bad")]
+    aside += [Quarantined(raw=item.text, reason=item.reason or "bad record", pin=item.pin) for item in scan.of("bad")]
     saved = store.save_punches(
         device_name=device.name,
         device_serial=serial,
         source=ATTLOG_SOURCE,
         punches=good,
         quarantined=aside,
-        now_utc=now.astimezone(timezone.utc).replace(tzinfo=None),
+        now_utc=now.astimezone(UTC).replace(tzinfo=None),
         run={"status": "ok", "record_count": len(good) + len(aside), "error": None},
     )
     skipped = len(scan.lines) - len(good) - len(aside) - len(rejected)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
+
+from rich.table import Table
 
 from ..console import console_for
-from rich.table import Table
 
 
 def _cell(v: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import timezone
+from datetime import UTC
 
 from ..errors import UserError
 from ..sync import utc_now
@@ -11,19 +11,48 @@ from .context import Context
 from .output import render
 
 #: ``attendd list`` names → the store's record kinds.
-LIST_KINDS = {"staff": "roster", "leaves": "leaves", "exemptions": "exemptions",
-              "inspections": "inspections", "substitutions": "substitutions"}
+LIST_KINDS = {
+    "staff": "roster",
+    "leaves": "leaves",
+    "exemptions": "exemptions",
+    "inspections": "inspections",
+    "substitutions": "substitutions",
+}
 
 COLUMNS = {
-    "roster": [("staff_no", "staff no"), ("name", "name"), ("window_code", "window"), ("role", "role"),
-               ("active_from", "from"), ("active_to", "to"), ("exempt", "exempt")],
-    "leaves": [("ref", "ref"), ("staff_no", "staff no"), ("kind", "kind"), ("start", "start"), ("end", "end"),
-               ("note", "note")],
+    "roster": [
+        ("staff_no", "staff no"),
+        ("name", "name"),
+        ("window_code", "window"),
+        ("role", "role"),
+        ("active_from", "from"),
+        ("active_to", "to"),
+        ("exempt", "exempt"),
+    ],
+    "leaves": [
+        ("ref", "ref"),
+        ("staff_no", "staff no"),
+        ("kind", "kind"),
+        ("start", "start"),
+        ("end", "end"),
+        ("note", "note"),
+    ],
     "exemptions": [("ref", "ref"), ("staff_no", "staff no"), ("day", "date"), ("slot", "slot"), ("reason", "reason")],
-    "inspections": [("ref", "ref"), ("staff_no", "staff no"), ("at", "at"), ("kind", "kind"), ("minutes", "minutes"),
-                    ("note", "note")],
-    "substitutions": [("ref", "ref"), ("substitute_no", "substitute"), ("covered_no", "covered"),
-                      ("start_date", "from"), ("end_date", "to")],
+    "inspections": [
+        ("ref", "ref"),
+        ("staff_no", "staff no"),
+        ("at", "at"),
+        ("kind", "kind"),
+        ("minutes", "minutes"),
+        ("note", "note"),
+    ],
+    "substitutions": [
+        ("ref", "ref"),
+        ("substitute_no", "substitute"),
+        ("covered_no", "covered"),
+        ("start_date", "from"),
+        ("end_date", "to"),
+    ],
 }
 
 
@@ -61,17 +90,28 @@ def import_records(args) -> int:
     stored = 0
     if parsed.rows:
         store = ctx.store()
-        stored = put_records(store, kind, parsed.rows, now_utc=utc_now().astimezone(timezone.utc).replace(tzinfo=None))
+        stored = put_records(store, kind, parsed.rows, now_utc=utc_now().astimezone(UTC).replace(tzinfo=None))
     print(f"{args.file}: {kind}: read {parsed.read}, stored {stored}, rejected {rejected}")
     return 0
 
 
 #: ``attendd list reopens|closes``: the audit of period events (who, when, why).
 EVENT_COLUMNS = {
-    "reopens": [("period_key", "period"), ("at", "reopened at"), ("by", "by"), ("reason", "reason"),
-                ("revision", "revision")],
-    "closes": [("period_key", "period"), ("at", "closed at"), ("by", "by"), ("reason", "reason"),
-               ("incomplete", "incomplete then"), ("revision", "revision")],
+    "reopens": [
+        ("period_key", "period"),
+        ("at", "reopened at"),
+        ("by", "by"),
+        ("reason", "reason"),
+        ("revision", "revision"),
+    ],
+    "closes": [
+        ("period_key", "period"),
+        ("at", "closed at"),
+        ("by", "by"),
+        ("reason", "reason"),
+        ("incomplete", "incomplete then"),
+        ("revision", "revision"),
+    ],
 }
 
 
@@ -84,7 +124,7 @@ def _period_events(ctx, kind: str) -> list[dict]:
     with ctx.store().engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(t).order_by(t.c.at_utc, t.c.id)).mappings()]
     for r in rows:
-        r["at"] = r.pop("at_utc").replace(tzinfo=timezone.utc).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+        r["at"] = r.pop("at_utc").replace(tzinfo=UTC).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
         if "incomplete" in r:
             r["incomplete"] = "; ".join((r["incomplete"] or "").splitlines())
     return rows
@@ -122,9 +162,16 @@ def add_import_actions(isub) -> None:
 
 
 def add_list(sub) -> None:
-    s = sub.add_parser("list", help="show stored records: staff, leaves, exemptions, inspections, substitutions; "
-                                    "reopens and forced closes of periods")
-    s.add_argument("list_kind", choices=(*LIST_KINDS, *EVENT_COLUMNS), metavar="KIND",
-                   help="staff | leaves | exemptions | inspections | substitutions | reopens | closes")
+    s = sub.add_parser(
+        "list",
+        help="show stored records: staff, leaves, exemptions, inspections, substitutions; "
+        "reopens and forced closes of periods",
+    )
+    s.add_argument(
+        "list_kind",
+        choices=(*LIST_KINDS, *EVENT_COLUMNS),
+        metavar="KIND",
+        help="staff | leaves | exemptions | inspections | substitutions | reopens | closes",
+    )
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
     s.set_defaults(func=list_records_cmd)

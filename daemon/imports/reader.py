@@ -20,24 +20,47 @@ from ..errors import UserError
 
 #: Chinese (and a few English) header aliases → the column names of SPEC §4.3.
 HEADER_ALIASES: dict[str, str] = {
-    "工号": "staff_no", "员工编号": "staff_no", "人员编号": "staff_no", "考勤号": "staff_no",
+    "工号": "staff_no",
+    "员工编号": "staff_no",
+    "人员编号": "staff_no",
+    "考勤号": "staff_no",
     "姓名": "name",
-    "窗口": "window_code", "窗口编码": "window_code", "窗口代码": "window_code", "window": "window_code",
-    "角色": "role", "岗位": "role",
-    "起始日期": "active_from", "入驻日期": "active_from",
-    "离开日期": "active_to", "离岗日期": "active_to",
-    "免考勤": "exempt", "是否免考勤": "exempt",
-    "请假类型": "kind", "类型": "kind", "类别": "kind", "问题类型": "kind",
-    "开始时间": "start", "结束时间": "end",
-    "备注": "note", "说明": "note",
-    "日期": "date", "day": "date",
-    "时段": "slot", "打卡时段": "slot",
-    "原因": "reason", "事由": "reason",
-    "时间": "at", "巡查时间": "at",
-    "分钟": "minutes", "时长": "minutes",
-    "顶岗人工号": "substitute_no", "被顶岗人工号": "covered_no",
-    "开始日期": "start_date", "结束日期": "end_date",
-    "编号": "ref", "id": "ref",
+    "窗口": "window_code",
+    "窗口编码": "window_code",
+    "窗口代码": "window_code",
+    "window": "window_code",
+    "角色": "role",
+    "岗位": "role",
+    "起始日期": "active_from",
+    "入驻日期": "active_from",
+    "离开日期": "active_to",
+    "离岗日期": "active_to",
+    "免考勤": "exempt",
+    "是否免考勤": "exempt",
+    "请假类型": "kind",
+    "类型": "kind",
+    "类别": "kind",
+    "问题类型": "kind",
+    "开始时间": "start",
+    "结束时间": "end",
+    "备注": "note",
+    "说明": "note",
+    "日期": "date",
+    "day": "date",
+    "时段": "slot",
+    "打卡时段": "slot",
+    "原因": "reason",
+    "事由": "reason",
+    "时间": "at",
+    "巡查时间": "at",
+    "分钟": "minutes",
+    "时长": "minutes",
+    "顶岗人工号": "substitute_no",
+    "被顶岗人工号": "covered_no",
+    "开始日期": "start_date",
+    "结束日期": "end_date",
+    "编号": "ref",
+    "id": "ref",
 }
 
 _PAREN = re.compile(r"\s*[(（][^)）]*[)）]\s*$")  # "开始时间(YYYY-MM-DD HH:MM)" → "开始时间"
@@ -70,7 +93,9 @@ def decode(data: bytes, path: str) -> str:
         try:
             return data[3:].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UserError(f"{path}: has a UTF-8 byte-order mark but is not valid UTF-8 ({exc.reason} at byte {exc.start + 3})") from None
+            raise UserError(
+                f"{path}: has a UTF-8 byte-order mark but is not valid UTF-8 ({exc.reason} at byte {exc.start + 3})"
+            ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -101,7 +126,7 @@ def _build(path: str, header: list[Any], body) -> Table:
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # a blank line is not a record
         row = {c: (cells[i] if i < len(cells) else None) for c, i in seen.items()}
-        extra = [x for x in cells[len(columns):] if x not in (None, "")]
+        extra = [x for x in cells[len(columns) :] if x not in (None, "")]
         if extra:
             row["__extra__"] = len(extra)
         table.rows.append((line_no, row))

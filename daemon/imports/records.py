@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable
+from typing import Any
 
 from ..errors import UserError
 from .reader import Table, aliases_of, read_table
@@ -39,18 +40,41 @@ LEAVE_KINDS = ("personal", "sick", "annual", "official", "marriage", "maternity"
 INSPECTION_KINDS = ("off_post", "roaming", "sleeping", "unrelated_activity")
 
 LEAVE_ALIASES = {
-    "事假": "personal", "病假": "sick", "年休假": "annual", "年假": "annual", "公假": "official",
-    "婚假": "marriage", "产假": "maternity", "公伤": "injury", "工伤": "injury", "丧假": "bereavement",
+    "事假": "personal",
+    "病假": "sick",
+    "年休假": "annual",
+    "年假": "annual",
+    "公假": "official",
+    "婚假": "marriage",
+    "产假": "maternity",
+    "公伤": "injury",
+    "工伤": "injury",
+    "丧假": "bereavement",
     "中途请假": "midday",
 }
 INSPECTION_ALIASES = {
-    "离岗": "off_post", "脱岗": "off_post", "串岗": "roaming", "睡岗": "sleeping", "打瞌睡": "sleeping",
+    "离岗": "off_post",
+    "脱岗": "off_post",
+    "串岗": "roaming",
+    "睡岗": "sleeping",
+    "打瞌睡": "sleeping",
     "干与工作无关的事": "unrelated_activity",
 }
 ROLE_ALIASES = {"首席代表": "chief", "窗口负责人": "chief", "工作人员": "staff"}
 SLOT_ALIASES = {"全天": "all", "上午上班": "am_in", "上午下班": "am_out", "下午上班": "pm_in", "下午下班": "pm_out"}
-BOOL_ALIASES = {"": False, "0": False, "no": False, "false": False, "n": False, "否": False,
-                "1": True, "yes": True, "true": True, "y": True, "是": True}
+BOOL_ALIASES = {
+    "": False,
+    "0": False,
+    "no": False,
+    "false": False,
+    "n": False,
+    "否": False,
+    "1": True,
+    "yes": True,
+    "true": True,
+    "y": True,
+    "是": True,
+}
 
 #: Columns a file must have, and the optional ones read when present.
 REQUIRED = {
@@ -169,7 +193,9 @@ def free_text(v: Any, column: str, *, limit: int | None = None, required: bool =
     return s
 
 
-def choice(v: Any, column: str, allowed: Collection[str], aliases: dict[str, str], *, default: str | None = None) -> str:
+def choice(
+    v: Any, column: str, allowed: Collection[str], aliases: dict[str, str], *, default: str | None = None
+) -> str:
     s = text(v)
     if not s and default is not None:
         return default
@@ -299,8 +325,13 @@ def stable_ref(kind: str, row: dict) -> str:
 
 
 def _key_label(kind: str) -> str:
-    return "staff_no" if kind == "roster" else "ref" if kind not in IDENTITY else " and ".join(
-        "date" if f == "day" else f for f in IDENTITY[kind])
+    return (
+        "staff_no"
+        if kind == "roster"
+        else "ref"
+        if kind not in IDENTITY
+        else " and ".join("date" if f == "day" else f for f in IDENTITY[kind])
+    )
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -342,7 +373,9 @@ def parse_rows(
                     row["ref"] = stable_ref(kind, row)
             key = row["staff_no"] if kind == "roster" else row["ref"]
             if key in first_line:
-                raise Bad(f"the same record as line {first_line[key]} (same {_key_label(kind) if not text(raw.get('ref')) else 'ref'})")
+                raise Bad(
+                    f"the same record as line {first_line[key]} (same {_key_label(kind) if not text(raw.get('ref')) else 'ref'})"
+                )
             first_line[key] = line_no
         except Bad as exc:
             out.problems.append(f"{path}:{line_no}: {exc}")
@@ -362,7 +395,9 @@ def check_columns(kind: str, table: Table) -> None:
         raise UserError(f"{table.path}: {kind} file lacks column(s) {parts}")
 
 
-def parse_file(kind: str, path: str | Path, *, slots: Collection[str] | None = None, display: str | None = None) -> Parsed:
+def parse_file(
+    kind: str, path: str | Path, *, slots: Collection[str] | None = None, display: str | None = None
+) -> Parsed:
     """Read ``path`` (CSV or XLSX) as ``kind`` records."""
     table = read_table(path, display=display)
     check_columns(kind, table)

@@ -30,11 +30,12 @@ All of them run on the caller's connection inside its transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
@@ -152,12 +153,16 @@ _HASHABLE = {str, int, float, bool, date, datetime, type(None)}
 
 # pymysql.converters' escapes (a double quote needs none inside single quotes),
 # and the NO_BACKSLASH_ESCAPES variant where only the quote is doubled
-MYSQL = _Style("NULL", "1", "0", [("\\", "\\\\"), ("'", "\\'"), ("\0", "\\0"), ("\n", "\\n"),
-                                  ("\r", "\\r"), ("\x1a", "\\Z")], quote=True)
+MYSQL = _Style(
+    "NULL",
+    "1",
+    "0",
+    [("\\", "\\\\"), ("'", "\\'"), ("\0", "\\0"), ("\n", "\\n"), ("\r", "\\r"), ("\x1a", "\\Z")],
+    quote=True,
+)
 MYSQL_NO_BACKSLASH = _Style("NULL", "1", "0", [("'", "''")], quote=True)
 # PostgreSQL COPY text format: backslash escapes, \N for NULL
-PG_COPY = _Style("\\N", "t", "f", [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")],
-                 quote=False)
+PG_COPY = _Style("\\N", "t", "f", [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")], quote=False)
 
 
 def render_rows(style: _Style, columns: Columns, sep: str) -> list[str]:
@@ -183,7 +188,7 @@ def _chunks(rows: list[str], limit: int) -> list[tuple[int, int]]:
 def _row_chunks(table: Table, columns: Columns) -> Iterator[Columns]:
     """The columns in slices of ``_CHUNK_ROWS`` rows, JSON columns encoded."""
     for start in range(0, len(columns[0]), _CHUNK_ROWS):
-        yield for_writing(table, [c[start:start + _CHUNK_ROWS] for c in columns])
+        yield for_writing(table, [c[start : start + _CHUNK_ROWS] for c in columns])
 
 
 def _copy_postgresql(conn: Connection, table: Table, columns: Columns, schema: str | None) -> None:
@@ -213,8 +218,7 @@ def _insert_mysql(conn: Connection, table: Table, columns: Columns) -> None:
     packet = conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar() or 4 * 1024 * 1024
     limit = max(64 * 1024, min(_CHUNK_CHARS, int(packet) // 4))  # characters; utf8mb4 is up to 4 bytes each
     prep = conn.dialect.identifier_preparer
-    head = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in _names(table))}) "
-            "VALUES (")
+    head = f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in _names(table))}) VALUES ("
 
     def statements() -> Iterator[str]:
         for chunk in _row_chunks(table, columns):
@@ -238,7 +242,7 @@ def _executemany(conn: Connection, table: Table, rows: list[tuple], mark: str) -
         f"VALUES ({', '.join([mark] * len(cols))})"
     )
     for i in range(0, len(rows), _EXECUTEMANY_BATCH):
-        conn.exec_driver_sql(stmt, rows[i:i + _EXECUTEMANY_BATCH])
+        conn.exec_driver_sql(stmt, rows[i : i + _EXECUTEMANY_BATCH])
 
 
 def _sqlite_columns(columns: Columns) -> Columns:
@@ -247,8 +251,14 @@ def _sqlite_columns(columns: Columns) -> Columns:
         if types == {date}:
             return list(map(date.isoformat, column))
         if datetime in types or date in types:
-            return [v.isoformat(" ", "microseconds") if isinstance(v, datetime)
-                    else v.isoformat() if isinstance(v, date) else v for v in column]
+            return [
+                v.isoformat(" ", "microseconds")
+                if isinstance(v, datetime)
+                else v.isoformat()
+                if isinstance(v, date)
+                else v
+                for v in column
+            ]
         return column
 
     return [convert(c) for c in columns]

@@ -30,10 +30,11 @@ Where the tables live:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import structlog
 from alembic import command
@@ -63,11 +64,11 @@ _TIME_COLUMNS = ("computed_at", "started_at", "finished_at")
 def _utc_naive(t: datetime) -> datetime:
     if t.tzinfo is None:
         raise ValueError("computed_at must be timezone-aware (UTC)")
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class ScoringDB:
@@ -157,8 +158,11 @@ class ScoringDB:
         from ..sqlite_ddl import migration_engine
 
         # SQLite: one transaction for the whole migration (see daemon/sqlite_ddl.py)
-        engine = (migration_engine(self._raw.url, _sqlite_pragmas, connect_args={"timeout": 30})
-                  if self.backend == "sqlite" else self._raw)
+        engine = (
+            migration_engine(self._raw.url, _sqlite_pragmas, connect_args={"timeout": 30})
+            if self.backend == "sqlite"
+            else self._raw
+        )
         try:
             with engine.begin() as conn:
                 before = self.revision(conn)
@@ -233,19 +237,33 @@ class ScoringDB:
         """
         started = _utc_now()
         sl = make_slice(
-            period_kind=period_kind, period_key=period_key, start=start, end=end,
-            staff_days=staff_days, staff_periods=staff_periods, window_periods=window_periods,
-            deductions=deductions, rules_version=rules_version, computed_at=_utc_naive(computed_at),
+            period_kind=period_kind,
+            period_key=period_key,
+            start=start,
+            end=end,
+            staff_days=staff_days,
+            staff_periods=staff_periods,
+            window_periods=window_periods,
+            deductions=deductions,
+            rules_version=rules_version,
+            computed_at=_utc_naive(computed_at),
             include_days=include_days,
         )
         # without the caller's digest, the rows are checked and laid out before connecting
         prepared = prepare(sl) if content_hash is None else None
         content = digest(sl, self.head(), prepared, content_hash)
         run = {
-            "run_id": run_id, "period_kind": period_kind, "period_key": period_key,
-            "period_start": start, "period_end": end, "include_days": include_days,
-            "started_at": started, "content_hash": content, "computed_at": sl.computed_at,
-            "rules_version": rules_version, "error": None,
+            "run_id": run_id,
+            "period_kind": period_kind,
+            "period_key": period_key,
+            "period_start": start,
+            "period_end": end,
+            "include_days": include_days,
+            "started_at": started,
+            "content_hash": content,
+            "computed_at": sl.computed_at,
+            "rules_version": rules_version,
+            "error": None,
         }
         connected = False
         try:
@@ -302,8 +320,10 @@ class ScoringDB:
         """Inside the push transaction: wait for other pushes (PostgreSQL)."""
         if self.backend == "postgresql":
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PUSH_LOCK_TIMEOUT_S}s'")
-            conn.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"),
-                         {"k": pg_key(lock_name("push", self._namespace, "slices"))})
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"),
+                {"k": pg_key(lock_name("push", self._namespace, "slices"))},
+            )
 
     def _slice_where(self, table, sl: Slice):
         if table is staff_day:
@@ -323,7 +343,9 @@ class ScoringDB:
             .limit(1)
         ).first()
         if last is None or (last.period_kind, last.period_key, last.content_hash) != (
-            sl.period_kind, sl.period_key, content
+            sl.period_kind,
+            sl.period_key,
+            content,
         ):
             return False
         for table in sl.tables():
@@ -342,8 +364,10 @@ class ScoringDB:
         """Best effort: leave a ``failed`` run row for whoever watches ``att_push_run``."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(push_run), {**run, "status": "failed", "rows": 0, "error": reason[:2000],
-                                                "finished_at": _utc_now()})
+                conn.execute(
+                    insert(push_run),
+                    {**run, "status": "failed", "rows": 0, "error": reason[:2000], "finished_at": _utc_now()},
+                )
         except Exception:  # noqa: BLE001 - the push's own error is the one to report
             pass
 
@@ -392,8 +416,9 @@ class ScoringDB:
         except (SQLAlchemyError, self._dbapi_error) as exc:
             if conn is not None:
                 conn.close()
-            log.warning("scoring DB unreachable: job runs without the cross-daemon lock",
-                        lock=name, error=self._reason(exc))
+            log.warning(
+                "scoring DB unreachable: job runs without the cross-daemon lock", lock=name, error=self._reason(exc)
+            )
             return True, nothing
         if not got:
             conn.close()
@@ -441,7 +466,7 @@ class ScoringDB:
         for r in result:
             for k in _TIME_COLUMNS:
                 if r.get(k) is not None:
-                    r[k] = r[k].replace(tzinfo=timezone.utc)
+                    r[k] = r[k].replace(tzinfo=UTC)
             for k in ("is_final", "disqualified", "red_flag", "include_days"):
                 if k in r and r[k] is not None:
                     r[k] = bool(r[k])

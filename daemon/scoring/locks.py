@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 MYSQL_LOCK_NAME_MAX = 64
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from json.encoder import encode_basestring
 from operator import itemgetter
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -81,9 +82,18 @@ class Slice:
 
 
 def make_slice(
-    *, period_kind: str, period_key: str, start: date, end: date, staff_days: Sequence[dict],
-    staff_periods: Sequence[dict], window_periods: Sequence[dict], deductions: Sequence[dict],
-    rules_version: str, computed_at: datetime, include_days: bool,
+    *,
+    period_kind: str,
+    period_key: str,
+    start: date,
+    end: date,
+    staff_days: Sequence[dict],
+    staff_periods: Sequence[dict],
+    window_periods: Sequence[dict],
+    deductions: Sequence[dict],
+    rules_version: str,
+    computed_at: datetime,
+    include_days: bool,
 ) -> Slice:
     if not start < end:
         raise RowError(f"empty period {period_key}: {start} .. {end}")
@@ -127,8 +137,9 @@ def _check_period(table: Table, columns: Columns, kind: str, key: str) -> None:
     for name, want in (("period_kind", kind), ("period_key", key)):
         other = set(columns[cols.index(name)]) - {want}
         if other:
-            raise RowError(f"{table.name}: rows of {name} {', '.join(sorted(map(str, other)))} "
-                           f"in the push of {kind} {key}")
+            raise RowError(
+                f"{table.name}: rows of {name} {', '.join(sorted(map(str, other)))} in the push of {kind} {key}"
+            )
 
 
 def _check_days(columns: Columns, start: date, end: date) -> None:
@@ -140,8 +151,9 @@ def _check_days(columns: Columns, start: date, end: date) -> None:
         raise RowError(f"att_staff_day: work_date {odd!r} is not a date")
     lo, hi = min(days), max(days)
     if lo < start or hi >= end:
-        raise RowError(f"att_staff_day: work_date {lo if lo < start else hi} is outside the pushed period "
-                       f"{start} .. {end}")
+        raise RowError(
+            f"att_staff_day: work_date {lo if lo < start else hi} is outside the pushed period {start} .. {end}"
+        )
 
 
 def prepare(sl: Slice) -> dict[str, Columns]:
@@ -213,14 +225,16 @@ def _column_bytes(column: list) -> bytes:
         return b"json:" + _pickled(_encode_json(column))
 
 
-def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None,
-           content_hash: str | None = None) -> str:
+def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None, content_hash: str | None = None) -> str:
     """SHA-256 of what the slice writes: its prepared columns, or the caller's ``content_hash``."""
     if prepared is None and content_hash is None:
         raise ValueError("digest needs the prepared columns or the caller's content hash")
     h = hashlib.sha256()
-    h.update(_pickled((head, sl.period_kind, sl.period_key, sl.start, sl.end, sl.include_days,
-                       sl.rules_version, sl.computed_at)))
+    h.update(
+        _pickled(
+            (head, sl.period_kind, sl.period_key, sl.start, sl.end, sl.include_days, sl.rules_version, sl.computed_at)
+        )
+    )
     for table in sl.tables():
         h.update(_pickled((table.name, [c.name for c in table.columns], sl.count(table.name))))
         if content_hash is None:

@@ -273,6 +273,17 @@ SLICE_TABLES = (staff_day, staff_period, window_period, deduction)
 TABLES = {t.name: t for t in (*SLICE_TABLES, push_run)}
 
 __all__ = [
-    "PREFIX", "SLICE_TABLES", "TABLES", "VERSION_TABLE", "JSONDocument", "JSONText", "deduction",
-    "encode_json", "metadata", "push_run", "staff_day", "staff_period", "window_period",
+    "PREFIX",
+    "SLICE_TABLES",
+    "TABLES",
+    "VERSION_TABLE",
+    "JSONDocument",
+    "JSONText",
+    "deduction",
+    "encode_json",
+    "metadata",
+    "push_run",
+    "staff_day",
+    "staff_period",
+    "window_period",
 ]

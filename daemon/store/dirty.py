@@ -7,8 +7,9 @@ months of new records, and neither has to import the other.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from drivers._records import PIN_MAX_LEN
+from drivers import PIN_MAX_LEN
 
 
 class Base(DeclarativeBase):

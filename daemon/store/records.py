@@ -7,8 +7,8 @@ for re-evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Mapping, Sequence
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError

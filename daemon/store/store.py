@@ -9,10 +9,10 @@ half-written and the next pull simply does the work again.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -31,8 +31,8 @@ from .models import (
     Base,
     DeviceStateRow,
     DeviceUserRow,
-    PunchRow,
     IngestRunRow,
+    PunchRow,
     QuarantineRow,
 )
 
@@ -93,8 +93,15 @@ def _insert_punches(conn: Connection, serial: str, punches: Sequence[Punch], run
         return conn.exec_driver_sql(_SQLITE_PUNCH_INSERT, rows).rowcount
     pt = PunchRow.__table__
     rows = [
-        {"device_serial": serial, "pin": p.pin, "punched_at": p.timestamp, "state": p.state,
-         "verify": p.verify, "work_code": p.work_code, "run_id": run_id}
+        {
+            "device_serial": serial,
+            "pin": p.pin,
+            "punched_at": p.timestamp,
+            "state": p.state,
+            "verify": p.verify,
+            "work_code": p.work_code,
+            "run_id": run_id,
+        }
         for p in punches
     ]
     if conn.dialect.name == "postgresql":
@@ -144,9 +151,7 @@ class Store:
             try:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(
-                    f"cannot open the local store: {parsed.database}: {exc.strerror or exc}"
-                ) from None
+                raise StoreError(f"cannot open the local store: {parsed.database}: {exc.strerror or exc}") from None
         kwargs: dict = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
@@ -173,8 +178,9 @@ class Store:
         from ..sqlite_ddl import migration_engine
 
         # SQLite: one transaction for the whole migration (see daemon/sqlite_ddl.py)
-        engine = (migration_engine(self.url, _sqlite_pragmas, connect_args={"timeout": 30}) if self.is_sqlite
-                  else self.engine)
+        engine = (
+            migration_engine(self.url, _sqlite_pragmas, connect_args={"timeout": 30}) if self.is_sqlite else self.engine
+        )
         try:
             with engine.begin() as conn:
                 before = self.revision(conn)
@@ -266,9 +272,9 @@ class Store:
                 result.duplicate = len(punches) - result.new
                 result.quarantined = len(qrows)
                 conn.execute(
-                    rt.update().where(rt.c.id == run_id).values(
-                        new=result.new, duplicate=result.duplicate, quarantined=result.quarantined_new
-                    )
+                    rt.update()
+                    .where(rt.c.id == run_id)
+                    .values(new=result.new, duplicate=result.duplicate, quarantined=result.quarantined_new)
                 )
                 if users is not None:
                     ut = DeviceUserRow.__table__
@@ -277,8 +283,13 @@ class Store:
                         conn,
                         ut,
                         [
-                            {"device_serial": device_serial, "pin": u.pin, "name": u.name,
-                             "uid": u.uid, "seen_utc": now_utc}
+                            {
+                                "device_serial": device_serial,
+                                "pin": u.pin,
+                                "name": u.name,
+                                "uid": u.uid,
+                                "seen_utc": now_utc,
+                            }
                             for u in users
                         ],
                     )
@@ -310,11 +321,13 @@ class Store:
 
     def device_state(self, device_name: str) -> DeviceStateRow | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(DeviceStateRow.__table__).where(
-                    DeviceStateRow.__table__.c.device_name == device_name
+            row = (
+                conn.execute(
+                    select(DeviceStateRow.__table__).where(DeviceStateRow.__table__.c.device_name == device_name)
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         return DeviceStateRow(**row) if row else None
 
     def device_states(self) -> dict[str, DeviceStateRow]:
@@ -341,8 +354,15 @@ class Store:
         pt, rt = PunchRow.__table__, IngestRunRow.__table__
         q = (
             select(
-                pt.c.punched_at, pt.c.pin, pt.c.device_serial, pt.c.state, pt.c.verify,
-                pt.c.work_code, rt.c.device_name, rt.c.source, rt.c.tz,
+                pt.c.punched_at,
+                pt.c.pin,
+                pt.c.device_serial,
+                pt.c.state,
+                pt.c.verify,
+                pt.c.work_code,
+                rt.c.device_name,
+                rt.c.source,
+                rt.c.tz,
                 rt.c.started_utc.label("first_seen_utc"),
             )
             .join(rt, rt.c.id == pt.c.run_id)

@@ -9,8 +9,16 @@ its config); :mod:`.server` the HTTP listener (Starlette under uvicorn);
 from .access import DeviceAccess, Limits, OnUpload, Upload, UploadRefused
 from .protocol import handshake_options, parse_attlog_body
 
-__all__ = ["AdmsServer", "DeviceAccess", "Limits", "OnUpload", "Upload", "UploadRefused", "handshake_options",
-           "parse_attlog_body"]
+__all__ = [
+    "AdmsServer",
+    "DeviceAccess",
+    "Limits",
+    "OnUpload",
+    "Upload",
+    "UploadRefused",
+    "handshake_options",
+    "parse_attlog_body",
+]
 
 
 def __getattr__(name: str):

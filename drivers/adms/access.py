@@ -6,8 +6,8 @@ The listener (:mod:`.server`) enforces them; nothing here does I/O.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .._records import BadRecord, Punch
 

@@ -36,7 +36,7 @@ def _valid(body: bytes, encoding: str) -> bool:
     view = memoryview(body)
     try:
         for start in range(0, len(body), _CHUNK):
-            decoder.decode(view[start:start + _CHUNK])
+            decoder.decode(view[start : start + _CHUNK])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
@@ -104,8 +104,13 @@ def parse_attlog_body(body: bytes, *, max_bad: int | None = None) -> tuple[list[
             continue
         if len(raw) > MAX_RAW_KEPT * 4:
             if max_bad is None or len(bad) < max_bad:
-                bad.append(BadRecord(index=number, raw=raw[:MAX_RAW_KEPT],
-                                     reason=f"line {number}: a line of {len(raw)} bytes (kept: the first {MAX_RAW_KEPT})"))
+                bad.append(
+                    BadRecord(
+                        index=number,
+                        raw=raw[:MAX_RAW_KEPT],
+                        reason=f"line {number}: a line of {len(raw)} bytes (kept: the first {MAX_RAW_KEPT})",
+                    )
+                )
             continue
         line = raw.decode(encoding, errors)
         cols = line.split("\t")
@@ -129,8 +134,14 @@ def parse_attlog_body(body: bytes, *, max_bad: int | None = None) -> tuple[list[
             state, verify, work_code = (_int_column(cols[i], name) if i < len(cols) else 0 for i, name in _COLUMNS)
         except ValueError as exc:
             if max_bad is None or len(bad) < max_bad:
-                bad.append(BadRecord(index=number, raw=raw[:MAX_RAW_KEPT], reason=f"line {number}: {exc}",
-                                     pin=(pin[:PIN_MAX_LEN] or None)))
+                bad.append(
+                    BadRecord(
+                        index=number,
+                        raw=raw[:MAX_RAW_KEPT],
+                        reason=f"line {number}: {exc}",
+                        pin=(pin[:PIN_MAX_LEN] or None),
+                    )
+                )
             continue
         pin = pins.setdefault(pin, pin)
         punches.append(Punch(pin, ts, state, verify, work_code))

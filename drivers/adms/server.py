@@ -85,7 +85,7 @@ import math
 import socket
 import threading
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 import h11
 import structlog
@@ -181,7 +181,7 @@ class _Protocol(H11Protocol):
 
     header_timeout: float = 10.0
     body_timeout: float = 60.0
-    owner: "AdmsServer"
+    owner: AdmsServer
 
     _deadline: asyncio.TimerHandle | None = None
     _phase: str | None = None
@@ -228,15 +228,18 @@ class _Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         cycle = self.cycle
-        if (cycle is not None and not cycle.response_started
-                and self.conn.their_state is h11.DONE):
+        if cycle is not None and not cycle.response_started and self.conn.their_state is h11.DONE:
             cycle.scope[_OVERRUN] = True  # type: ignore[literal-required]
         if self.conn.their_state is h11.IDLE and self._phase is None:
             self._arm("header", self.header_timeout)
         super().data_received(data)
         cycle = self.cycle
-        if (cycle is not None and not cycle.response_started and self.conn.their_state is h11.DONE
-                and self.conn.trailing_data[0]):
+        if (
+            cycle is not None
+            and not cycle.response_started
+            and self.conn.their_state is h11.DONE
+            and self.conn.trailing_data[0]
+        ):
             cycle.scope[_OVERRUN] = True  # type: ignore[literal-required]
         if not self.transport.is_closing():
             self._follow()
@@ -334,7 +337,11 @@ class AdmsServer:
 
     def _bind(self) -> socket.socket:
         try:
-            family = socket.AF_INET6 if isinstance(ipaddress.ip_address(self.host), ipaddress.IPv6Address) else socket.AF_INET
+            family = (
+                socket.AF_INET6
+                if isinstance(ipaddress.ip_address(self.host), ipaddress.IPv6Address)
+                else socket.AF_INET
+            )
         except ValueError:
             family = socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets TCP_NODELAY
@@ -348,7 +355,7 @@ class AdmsServer:
         sock.setblocking(False)
         return sock
 
-    def start(self) -> "AdmsServer":
+    def start(self) -> AdmsServer:
         """Listen and serve in a background thread; returns once uvicorn is listening.
 
         Raises OSError (one line: address, port, reason) when the port cannot be bound.
@@ -356,9 +363,15 @@ class AdmsServer:
         if self._server is not None:
             return self
         limits = self.limits
-        protocol = type("AdmsProtocol", (_Protocol,), {
-            "header_timeout": limits.header_timeout, "body_timeout": limits.body_timeout, "owner": self,
-        })
+        protocol = type(
+            "AdmsProtocol",
+            (_Protocol,),
+            {
+                "header_timeout": limits.header_timeout,
+                "body_timeout": limits.body_timeout,
+                "owner": self,
+            },
+        )
         _quiet_uvicorn_loggers()
         config = uvicorn.Config(
             self.app,
@@ -399,8 +412,7 @@ class AdmsServer:
             self._cleanup()
             reason = failed[0] if failed else "the server stopped"
             raise OSError(f"cannot serve on {self.host}:{self._port}: {reason}")
-        log.info("push listener started", host=self.host, port=self.port, scheme=self.scheme,
-                 devices=len(self.access))
+        log.info("push listener started", host=self.host, port=self.port, scheme=self.scheme, devices=len(self.access))
         return self
 
     def _cleanup(self) -> None:
@@ -420,7 +432,7 @@ class AdmsServer:
             self._thread.join(10)
         self._cleanup()
 
-    def __enter__(self) -> "AdmsServer":
+    def __enter__(self) -> AdmsServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -451,15 +463,18 @@ class AdmsServer:
     def _note_slow(self, peer: str, phase: str) -> None:
         count = self._once(("slow", peer, phase))
         if count is not None:
-            log.info("push listener dropped a slow client", client=peer,
-                     waiting_for="headers" if phase == "header" else "the body", times=count)
+            log.info(
+                "push listener dropped a slow client",
+                client=peer,
+                waiting_for="headers" if phase == "header" else "the body",
+                times=count,
+            )
 
     def _refuse(self, status: int, reason: str, serial: str | None, peer: str, **kw) -> None:
         key = ("refused", reason, serial if reason != "unknown serial" else None, peer)
         count = self._once(key)
         if count is not None:
-            log.warning("push refused", reason=reason, serial=serial, client=peer, status=status,
-                        times=count, **kw)
+            log.warning("push refused", reason=reason, serial=serial, client=peer, status=status, times=count, **kw)
 
     # -- the app
 
@@ -473,8 +488,7 @@ class AdmsServer:
         except Exception as exc:  # noqa: BLE001 - never a 500 to a terminal
             log.error("push listener error", client=peer, path=request.url.path, error=repr(exc))
             response = _text(503, "ERROR", close=post)
-        log.debug("http", client=peer, method=request.method, path=request.url.path,
-                  status=response.status_code)
+        log.debug("http", client=peer, method=request.method, path=request.url.path, status=response.status_code)
         return response
 
     async def _handle(self, request: Request, peer: str, post: bool) -> Response:
@@ -515,8 +529,9 @@ class AdmsServer:
         finally:
             self._in_memory -= len(body)
 
-    async def _upload(self, request: Request, path: str, serial: str, device: DeviceAccess, peer: str,
-                      body: bytes) -> Response:
+    async def _upload(
+        self, request: Request, path: str, serial: str, device: DeviceAccess, peer: str, body: bytes
+    ) -> Response:
         if path == "/iclock/devicecmd":
             log.info("push command result", serial=serial, result=body[:200].decode("utf-8", "replace"))
             return _text(200, "OK")
@@ -587,8 +602,7 @@ class AdmsServer:
         if scope.get(_OVERRUN):
             self._refuse(400, "bytes after the body (longer than its Content-Length)", serial, peer)
             return _text(400, "Bad Request", close=True)
-        upload = Upload(serial=serial, device=device.name, peer=peer, punches=punches, bad=bad,
-                        body_bytes=len(body))
+        upload = Upload(serial=serial, device=device.name, peer=peer, punches=punches, bad=bad, body_bytes=len(body))
         try:
             self.on_upload(upload)
         except Exception as exc:  # noqa: BLE001 - UploadRefused or the store: the terminal resends
@@ -596,11 +610,16 @@ class AdmsServer:
             count = self._once(("upload failed", serial))
             if count is not None:
                 (log.warning if refused else log.error)(
-                    "push upload refused; the terminal will resend" if refused
+                    "push upload refused; the terminal will resend"
+                    if refused
                     else "push upload not stored; the terminal will resend",
-                    serial=serial, device=device.name, punches=len(punches), bad=len(bad),
-                    error=str(exc) or type(exc).__name__, times=count)
+                    serial=serial,
+                    device=device.name,
+                    punches=len(punches),
+                    bad=len(bad),
+                    error=str(exc) or type(exc).__name__,
+                    times=count,
+                )
             return _text(503, "ERROR", headers={"Retry-After": "30"})
         log.debug("push upload", serial=serial, device=device.name, punches=len(punches), bad=len(bad))
         return _text(200, f"OK:{len(punches)}")
-

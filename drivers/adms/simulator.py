@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlencode, urlsplit
 
 from .._records import Punch
@@ -23,7 +23,7 @@ class PushReply(tuple):
 
     __slots__ = ()
 
-    def __new__(cls, status: int, text: str) -> "PushReply":
+    def __new__(cls, status: int, text: str) -> PushReply:
         return super().__new__(cls, (status, text))
 
     @property
@@ -43,15 +43,22 @@ def _connection(base_url: str, timeout: float, source: str | None) -> tuple[http
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            url.hostname, url.port or 443, timeout=timeout, source_address=source_address, context=context)
+            url.hostname, url.port or 443, timeout=timeout, source_address=source_address, context=context
+        )
     else:
-        conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout,
-                                          source_address=source_address)
+        conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout, source_address=source_address)
     return conn, url.path.rstrip("/")
 
 
-def _request(base_url: str, path: str, data: bytes | None = None, *, timeout: float = 10,
-             source: str | None = None, content_type: str = "text/plain") -> PushReply:
+def _request(
+    base_url: str,
+    path: str,
+    data: bytes | None = None,
+    *,
+    timeout: float = 10,
+    source: str | None = None,
+    content_type: str = "text/plain",
+) -> PushReply:
     conn, prefix = _connection(base_url, timeout, source)
     try:
         headers = {"Content-Type": content_type} if data is not None else {}
@@ -67,8 +74,9 @@ def get(base_url: str, path: str, serial: str, *, source: str | None = None, **p
     return _request(base_url, f"{path}?{urlencode({'SN': serial, **params})}", source=source)
 
 
-def push_body(base_url: str, serial: str, body: bytes, table: str = "ATTLOG", *,
-              source: str | None = None, timeout: float = 10) -> PushReply:
+def push_body(
+    base_url: str, serial: str, body: bytes, table: str = "ATTLOG", *, source: str | None = None, timeout: float = 10
+) -> PushReply:
     """POST a raw upload body for ``table``."""
     query = urlencode({"SN": serial, "table": table, "Stamp": "9999"})
     return _request(base_url, f"/iclock/cdata?{query}", data=body, source=source, timeout=timeout)
@@ -79,16 +87,16 @@ def attlog_body(punches: Iterable[Punch]) -> bytes:
     return "".join(attlog_line(p) + "\n" for p in punches).encode("utf-8")
 
 
-def push_attlog(base_url: str, serial: str, punches: Iterable[Punch], *, source: str | None = None,
-                handshake: bool = True) -> PushReply:
+def push_attlog(
+    base_url: str, serial: str, punches: Iterable[Punch], *, source: str | None = None, handshake: bool = True
+) -> PushReply:
     """Handshake, then upload ``punches``; the server's reply to the upload.
 
     A refused handshake (e.g. 403 for an unknown serial) is returned as it is,
     and nothing is uploaded.
     """
     if handshake:
-        hello = get(base_url, "/iclock/cdata", serial, source=source, options="all", pushver="2.4.1",
-                    language="83")
+        hello = get(base_url, "/iclock/cdata", serial, source=source, options="all", pushver="2.4.1", language="83")
         if hello.status != 200:
             return hello
     return push_body(base_url, serial, attlog_body(punches), source=source)

@@ -273,8 +273,13 @@ def resolve_format(
     """The format a device's config describes: a custom ``pattern`` (which wins),
     else the preset named ``format``; ValueError naming the problem."""
     if pattern:
-        return RecordFormat("custom", pattern, time_formats=time_format or DEFAULT_TIME_FORMAT,
-                            encoding=encoding or "utf-8", layout="the configured pattern")
+        return RecordFormat(
+            "custom",
+            pattern,
+            time_formats=time_format or DEFAULT_TIME_FORMAT,
+            encoding=encoding or "utf-8",
+            layout="the configured pattern",
+        )
     try:
         preset = PRESETS[format]
     except KeyError:

@@ -116,7 +116,9 @@ class LineFramer:
         raw = bytes(self._buf)
         self._buf.clear()
         self.discarded += 1
-        return BadFrame(raw[:SAMPLE], f"incomplete record ({len(raw)} bytes) cut off when the connection dropped", len(raw))
+        return BadFrame(
+            raw[:SAMPLE], f"incomplete record ({len(raw)} bytes) cut off when the connection dropped", len(raw)
+        )
 
     # --- internals
 
@@ -141,8 +143,9 @@ class LineFramer:
         self._buf.clear()
 
     def _overlong(self) -> BadFrame:
-        frame = BadFrame(bytes(self._buf), f"line longer than {self.max_line} bytes ({self._skipped} bytes) discarded",
-                         self._skipped)
+        frame = BadFrame(
+            bytes(self._buf), f"line longer than {self.max_line} bytes ({self._skipped} bytes) discarded", self._skipped
+        )
         self._buf.clear()
         self._skipped = 0
         self.discarded += 1

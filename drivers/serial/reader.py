@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import structlog
 
@@ -166,8 +166,13 @@ class SerialReader:
                 continue
             self._close(port)
         self._flush_partial()
-        log.info("serial reader stopped", device=self.name, lines=self.stats.lines, punches=self.stats.punches,
-                 bad=self.stats.bad)
+        log.info(
+            "serial reader stopped",
+            device=self.name,
+            lines=self.stats.lines,
+            punches=self.stats.punches,
+            bad=self.stats.bad,
+        )
 
     # --- reading
 
@@ -207,9 +212,16 @@ class SerialReader:
                 self.on_batch(punches, bad)
             except Exception as exc:  # noqa: BLE001 - whatever the store raised, keep the batch
                 error = str(exc) or type(exc).__name__
-                report_failure(log, "serial records not stored; retrying", "serial records still not stored",
-                               failures=attempt + 1, device=self.name, punches=len(punches), bad=len(bad),
-                               error=error)
+                report_failure(
+                    log,
+                    "serial records not stored; retrying",
+                    "serial records still not stored",
+                    failures=attempt + 1,
+                    device=self.name,
+                    punches=len(punches),
+                    bad=len(bad),
+                    error=error,
+                )
                 if self._stop.is_set() or self._sleep(self.backoff.delay(attempt, self._rand)):
                     self._stop.set()
                     if not self._last_try(punches, bad):
@@ -232,8 +244,9 @@ class SerialReader:
                 "serial records NOT stored: stopping while the store refuses them",
                 device=self.name,
                 error=str(exc) or type(exc).__name__,
-                punches=[f"{p.pin}\t{p.timestamp:%Y-%m-%d %H:%M:%S}\t{p.state}\t{p.verify}\t{p.work_code}"
-                         for p in punches],
+                punches=[
+                    f"{p.pin}\t{p.timestamp:%Y-%m-%d %H:%M:%S}\t{p.state}\t{p.verify}\t{p.work_code}" for p in punches
+                ],
                 bad=[b.raw.hex() for b in bad],
             )
             return False
@@ -250,8 +263,14 @@ class SerialReader:
     def _failed(self, exc: TerminalError) -> None:
         self.stats.failures += 1
         error = str(exc)
-        if report_failure(log, "serial link down", "serial link still down", failures=self.stats.failures,
-                          device=self.name, error=error):
+        if report_failure(
+            log,
+            "serial link down",
+            "serial link still down",
+            failures=self.stats.failures,
+            device=self.name,
+            error=error,
+        ):
             self._health(error)
         delay = self.backoff.delay(self._attempt, self._rand)
         self._attempt += 1

@@ -24,8 +24,8 @@ import socket
 import threading
 import time
 import tty
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .._foreground import until_stopped
 from .._records import Punch
@@ -40,8 +40,10 @@ RENDER: dict[str, Callable[[Punch], str]] = {
     "attlog": lambda p: f"{p.pin:>9}\t{p.timestamp:{_TIME}}\t1\t{p.state}\t{p.verify}\t{p.work_code}",
     "adms": attlog_line,
     "csv": lambda p: f"{p.pin},{p.timestamp:{_TIME}},{p.state},{p.verify},{p.work_code}",
-    "rtlog": lambda p: (f"time={p.timestamp:{_TIME}}\tpin={p.pin}\tcardno=0\teventaddr=1\tevent=0"
-                        f"\tinoutstatus={p.state}\tverifytype={p.verify}\tworkcode={p.work_code}"),
+    "rtlog": lambda p: (
+        f"time={p.timestamp:{_TIME}}\tpin={p.pin}\tcardno=0\teventaddr=1\tevent=0"
+        f"\tinoutstatus={p.state}\tverifytype={p.verify}\tworkcode={p.work_code}"
+    ),
     "compact": lambda p: f"{int(p.pin):010d} {p.timestamp:%Y%m%d%H%M%S} {p.state} {p.verify} {p.work_code}",
 }
 
@@ -106,8 +108,9 @@ class SimulatedSerialTerminal:
         with self._cond:
             return self.next >= len(self.records)
 
-    def serve(self, write: Callable[[bytes], None], stop: threading.Event,
-              alive: Callable[[], bool] = lambda: True) -> str:
+    def serve(
+        self, write: Callable[[bytes], None], stop: threading.Event, alive: Callable[[], bool] = lambda: True
+    ) -> str:
         """Print records through ``write`` until ``stop``, the peer leaving (``alive``
         false) or the drop fault; returns ``"stopped"``, ``"closed"`` or ``"dropped"``.
 
@@ -206,7 +209,7 @@ class PtyTerminal(_Served):
             if self._stop.is_set():
                 raise OSError("simulator stopping")
             try:
-                view = view[os.write(self._master, view):]
+                view = view[os.write(self._master, view) :]
             except BlockingIOError:
                 select.select([], [self._master], [], 0.05)
 
@@ -249,7 +252,7 @@ class TcpTerminal(_Served):
         while not self._stop.is_set():
             try:
                 conn, _addr = self._sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -293,8 +296,10 @@ def run_serial_simulator(
     server: _Served = PtyTerminal(terminal) if use_pty else TcpTerminal(terminal, host=listen[0], port=listen[1])
     with until_stopped() as stopping, server:
         pace = f"one every {interval:g} s" if interval else "all at once"
-        print(f"Simulated serial terminal on {server.url}: {len(punches)} records in the {format} format, {pace}",
-              flush=True)
+        print(
+            f"Simulated serial terminal on {server.url}: {len(punches)} records in the {format} format, {pace}",
+            flush=True,
+        )
         for punch in punches if interval else ():
             if stopping.wait(interval):
                 break

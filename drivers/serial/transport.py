@@ -39,7 +39,9 @@ def check_url(url: str) -> str:
     m = _SCHEME.match(url)
     if m is None:
         if "://" in url or not url.strip():
-            raise ValueError(f"expected a device path such as /dev/ttyS0 or a URL such as socket://host:port, got {url!r}")
+            raise ValueError(
+                f"expected a device path such as /dev/ttyS0 or a URL such as socket://host:port, got {url!r}"
+            )
         return url
     scheme = m["scheme"].lower()
     for package in serial.protocol_handler_packages:
@@ -69,6 +71,7 @@ def _open_keeping_input(port) -> None:
     sent to an RFC 2217 server). On an attendance line what is waiting is
     punches printed while we were reconnecting: they are kept.
     """
+
     def keep() -> None:
         return None
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 import errno
 import socket
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from zk import ZK
 from zk.exception import ZKError, ZKErrorResponse
@@ -119,7 +120,7 @@ class ZKTerminal:
 
     # --- session -------------------------------------------------------------
 
-    def open(self) -> "ZKTerminal":
+    def open(self) -> ZKTerminal:
         """Connect and authenticate; raises TerminalUnreachable / TerminalAuthError."""
         if self._conn is not None:
             return self
@@ -149,10 +150,8 @@ class ZKTerminal:
         try:
             with socket.create_connection((self.host, self.port), timeout=self.timeout):
                 pass
-        except socket.timeout:
-            raise TerminalUnreachable(
-                f"cannot reach {self.address}: no answer within {self.timeout:g} s"
-            ) from None
+        except TimeoutError:
+            raise TerminalUnreachable(f"cannot reach {self.address}: no answer within {self.timeout:g} s") from None
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise TerminalUnreachable(f"cannot reach {self.address}: {reason.lower()}") from None
@@ -170,7 +169,7 @@ class ZKTerminal:
             except Exception:
                 pass
 
-    def __enter__(self) -> "ZKTerminal":
+    def __enter__(self) -> ZKTerminal:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:

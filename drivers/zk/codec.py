@@ -2,7 +2,7 @@
 time, and the attendance / user record layouts.
 
 Nothing here does I/O; every function is tested byte for byte
-(``tests/test_zk_codec.py``). The client uses the decoders on buffers pyzk
+(``tests/drivers/zk/test_zk_codec.py``). The client uses the decoders on buffers pyzk
 transferred; the simulator uses the encoders to answer like a terminal.
 
 Layout of one packet (UDP payload, or TCP after an 8-byte top header)::
@@ -15,9 +15,9 @@ TCP wraps every packet in ``u16 0x5050 | u16 0x7D82 | u32 length``.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Mapping
 
 from .._records import AttendanceLog, BadRecord, DeviceUser, Punch
 
@@ -117,7 +117,7 @@ def decode_packet(data: bytes) -> Packet:
     if len(data) < HEADER.size:
         raise ValueError(f"packet of {len(data)} bytes is shorter than the 8-byte header")
     command, check, session_id, reply_id = HEADER.unpack_from(data)
-    return Packet(command, session_id, reply_id, bytes(data[HEADER.size:]), check)
+    return Packet(command, session_id, reply_id, bytes(data[HEADER.size :]), check)
 
 
 def tcp_wrap(packet: bytes) -> bytes:
@@ -168,9 +168,7 @@ def check_comm_key(payload: bytes, key: int, session_id: int) -> bool:
 def encode_time(t: datetime) -> int:
     """Terminal time: seconds in a calendar of 31-day months from 2000."""
     return (
-        ((t.year % 100) * 12 * 31 + (t.month - 1) * 31 + t.day - 1) * 86400
-        + (t.hour * 60 + t.minute) * 60
-        + t.second
+        ((t.year % 100) * 12 * 31 + (t.month - 1) * 31 + t.day - 1) * 86400 + (t.hour * 60 + t.minute) * 60 + t.second
     )
 
 
@@ -220,9 +218,7 @@ def record_size(total_size: int, record_count: int) -> int:
     fits = [s for s in RECORD_SIZES if total_size % s == 0]
     if len(fits) == 1:
         return fits[0]
-    raise ValueError(
-        f"cannot tell the record size: {total_size} bytes for {record_count} records"
-    )
+    raise ValueError(f"cannot tell the record size: {total_size} bytes for {record_count} records")
 
 
 _UNSEEN = object()
@@ -297,9 +293,7 @@ def decode_attendance(
                 continue
             punches.append(Punch(pin, t, flags >> 4, flags & 0x0F, 0))
     elif size == 16:
-        for i, (user_id, tv, verify, state, _res, work) in enumerate(
-            _REC16.iter_unpack(data[:whole])
-        ):
+        for i, (user_id, tv, verify, state, _res, work) in enumerate(_REC16.iter_unpack(data[:whole])):
             t = when(tv)
             pin = str(user_id)
             if t is None:
@@ -321,9 +315,7 @@ def decode_attendance(
                 continue
             punches.append(Punch(pin, t, state, verify, 0))
     if whole != len(data):
-        log.bad.append(
-            BadRecord(whole // size, bytes(data[whole:]), f"truncated record of {len(data) - whole} bytes")
-        )
+        log.bad.append(BadRecord(whole // size, bytes(data[whole:]), f"truncated record of {len(data) - whole} bytes"))
     return log
 
 
@@ -337,9 +329,7 @@ def _bad(index: int, data: memoryview, size: int, value: int, pin: str) -> BadRe
     )
 
 
-def encode_attendance_record(
-    size: int, uid: int, punch: Punch, *, time_value: int | None = None
-) -> bytes:
+def encode_attendance_record(size: int, uid: int, punch: Punch, *, time_value: int | None = None) -> bytes:
     """One record in the given layout (for the simulator and tests).
 
     ``time_value`` overrides the encoded time, to produce impossible dates.

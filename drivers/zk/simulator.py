@@ -34,10 +34,10 @@ import select
 import socket
 import struct
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .._foreground import until_stopped
 from .._records import DeviceUser, Punch
@@ -565,13 +565,13 @@ class SimulatorServer:
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
 
-    def __enter__(self) -> "SimulatorServer":
+    def __enter__(self) -> SimulatorServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         """Bind both sockets and start serving in background threads."""
         if self._tcp is not None:
             return self
@@ -737,9 +737,7 @@ _DAY_SLOTS = (
 _VERIFY_MODES = (1, 1, 15, 15, 15, 2)  # fingerprint, face, card
 
 
-def synthetic_punches(
-    n: int, *, pins: int = 50, start: datetime = datetime(2026, 3, 2), seed: int = 1
-) -> list[Punch]:
+def synthetic_punches(n: int, *, pins: int = 50, start: datetime = datetime(2026, 3, 2), seed: int = 1) -> list[Punch]:
     """Exactly ``n`` punches of ``pins`` people working four-punch days.
 
     Monday to Friday from ``start`` on, each person punches around 08:50,

@@ -7,7 +7,7 @@ part of the code, and the result depends on nothing outside the package.
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -16,7 +16,7 @@ from ..errors import RulesError
 PRESETS = ("luoshan", "yihuang", "yihuang-staff", "sanjiang", "shangyu", "county-002", "county-004-5")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> dict[str, Any]:
     text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)

@@ -8,12 +8,12 @@
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import context, op
+
 import sqlalchemy as sa
+from alembic import context, op
 
-
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -24,19 +24,19 @@ def _schema():
 
 def upgrade() -> None:
     schema = _schema()
-    with op.batch_alter_table('att_staff_period', schema=schema) as t:
-        t.add_column(sa.Column('excused_punches', sa.Integer(), nullable=False, server_default='0'))
-        t.add_column(sa.Column('grade_note', sa.Text(), nullable=True))
-    with op.batch_alter_table('att_window_period', schema=schema) as t:
-        t.add_column(sa.Column('ranking_group', sa.String(64), nullable=False, server_default=''))
-        t.add_column(sa.Column('score_percent', sa.Double(), nullable=True))
+    with op.batch_alter_table("att_staff_period", schema=schema) as t:
+        t.add_column(sa.Column("excused_punches", sa.Integer(), nullable=False, server_default="0"))
+        t.add_column(sa.Column("grade_note", sa.Text(), nullable=True))
+    with op.batch_alter_table("att_window_period", schema=schema) as t:
+        t.add_column(sa.Column("ranking_group", sa.String(64), nullable=False, server_default=""))
+        t.add_column(sa.Column("score_percent", sa.Double(), nullable=True))
 
 
 def downgrade() -> None:
     schema = _schema()
-    with op.batch_alter_table('att_window_period', schema=schema) as t:
-        t.drop_column('score_percent')
-        t.drop_column('ranking_group')
-    with op.batch_alter_table('att_staff_period', schema=schema) as t:
-        t.drop_column('grade_note')
-        t.drop_column('excused_punches')
+    with op.batch_alter_table("att_window_period", schema=schema) as t:
+        t.drop_column("score_percent")
+        t.drop_column("ranking_group")
+    with op.batch_alter_table("att_staff_period", schema=schema) as t:
+        t.drop_column("grade_note")
+        t.drop_column("excused_punches")

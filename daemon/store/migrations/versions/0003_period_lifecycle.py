@@ -8,14 +8,14 @@ with non-ASCII digits (``２０２６-03``) before keys were canonical are rewri
 Revision ID: 0003
 Revises: 0002
 """
+
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -34,35 +34,45 @@ def _canonical(key: str) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('period_snapshot', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('queued', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=False, server_default='1'))
-    with op.batch_alter_table('period_reopen', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=True))
-    op.create_table('period_hold',
-    sa.Column('period_key', sa.String(length=16), nullable=False),
-    sa.Column('held_utc', sa.DateTime(), nullable=False),
-    sa.Column('checked_utc', sa.DateTime(), nullable=False),
-    sa.Column('reasons', sa.Text(), nullable=False),
-    sa.Column('released_utc', sa.DateTime(), nullable=True),
-    sa.Column('released_by', sa.String(length=128), nullable=True),
-    sa.PrimaryKeyConstraint('period_key')
+    with op.batch_alter_table("period_snapshot", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("queued", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="1"))
+    with op.batch_alter_table("period_reopen", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=True))
+    op.create_table(
+        "period_hold",
+        sa.Column("period_key", sa.String(length=16), nullable=False),
+        sa.Column("held_utc", sa.DateTime(), nullable=False),
+        sa.Column("checked_utc", sa.DateTime(), nullable=False),
+        sa.Column("reasons", sa.Text(), nullable=False),
+        sa.Column("released_utc", sa.DateTime(), nullable=True),
+        sa.Column("released_by", sa.String(length=128), nullable=True),
+        sa.PrimaryKeyConstraint("period_key"),
     )
-    op.create_table('period_forced_close',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('period_key', sa.String(length=16), nullable=False),
-    sa.Column('by', sa.String(length=128), nullable=False),
-    sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('at_utc', sa.DateTime(), nullable=False),
-    sa.Column('incomplete', sa.Text(), nullable=False),
-    sa.Column('revision', sa.Integer(), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "period_forced_close",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("period_key", sa.String(length=16), nullable=False),
+        sa.Column("by", sa.String(length=128), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("at_utc", sa.DateTime(), nullable=False),
+        sa.Column("incomplete", sa.Text(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
     )
     conn = op.get_bind()
-    snap = sa.table('period_snapshot', sa.column('period_key', sa.String), sa.column('period_kind', sa.String),
-                    sa.column('pushed_digest', sa.String), sa.column('queued', sa.Boolean))
-    conn.execute(sa.update(snap).where(sa.or_(snap.c.period_kind == 'month', snap.c.pushed_digest.is_not(None)))
-                 .values(queued=True))
+    snap = sa.table(
+        "period_snapshot",
+        sa.column("period_key", sa.String),
+        sa.column("period_kind", sa.String),
+        sa.column("pushed_digest", sa.String),
+        sa.column("queued", sa.Boolean),
+    )
+    conn.execute(
+        sa.update(snap)
+        .where(sa.or_(snap.c.period_kind == "month", snap.c.pushed_digest.is_not(None)))
+        .values(queued=True)
+    )
     keys = [k for (k,) in conn.execute(sa.select(snap.c.period_key))]
     have = set(keys)
     for key in keys:
@@ -74,17 +84,17 @@ def upgrade() -> None:
         else:
             conn.execute(sa.update(snap).where(snap.c.period_key == key).values(period_key=canonical))
             have.add(canonical)
-    reopen = sa.table('period_reopen', sa.column('id', sa.Integer), sa.column('period_key', sa.String))
+    reopen = sa.table("period_reopen", sa.column("id", sa.Integer), sa.column("period_key", sa.String))
     for rid, key in conn.execute(sa.select(reopen.c.id, reopen.c.period_key)).all():
         if _canonical(key) != key:
             conn.execute(sa.update(reopen).where(reopen.c.id == rid).values(period_key=_canonical(key)))
 
 
 def downgrade() -> None:
-    op.drop_table('period_forced_close')
-    op.drop_table('period_hold')
-    with op.batch_alter_table('period_reopen', schema=None) as batch_op:
-        batch_op.drop_column('revision')
-    with op.batch_alter_table('period_snapshot', schema=None) as batch_op:
-        batch_op.drop_column('revision')
-        batch_op.drop_column('queued')
+    op.drop_table("period_forced_close")
+    op.drop_table("period_hold")
+    with op.batch_alter_table("period_reopen", schema=None) as batch_op:
+        batch_op.drop_column("revision")
+    with op.batch_alter_table("period_snapshot", schema=None) as batch_op:
+        batch_op.drop_column("revision")
+        batch_op.drop_column("queued")

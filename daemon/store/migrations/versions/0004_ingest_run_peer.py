@@ -3,21 +3,21 @@
 Revision ID: 0004
 Revises: 0003
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('ingest_run', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('peer', sa.String(64), nullable=True))
+    with op.batch_alter_table("ingest_run", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("peer", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('ingest_run', schema=None) as batch_op:
-        batch_op.drop_column('peer')
+    with op.batch_alter_table("ingest_run", schema=None) as batch_op:
+        batch_op.drop_column("peer")
