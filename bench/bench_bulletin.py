@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_rules import build  # noqa: E402
 
 from daemon.bulletin import build_bulletin, write_bulletin  # noqa: E402
-from daemon.evaluate import no_cyclic_gc, scoring_rows  # noqa: E402
+from daemon.period_results import no_cyclic_gc, scoring_rows  # noqa: E402
 from rules import evaluate_period, parse_period  # noqa: E402
 
 

@@ -24,8 +24,10 @@ import chinese_calendar  # noqa: E402
 
 from daemon.config import config_from_dict  # noqa: E402
 from daemon.outbox import PeriodIncomplete, close_period, incomplete  # noqa: E402
-from daemon.store import open_store  # noqa: E402
-from daemon.store.records import put_records  # noqa: E402
+from daemon.store import (
+    open_store,  # noqa: E402
+    put_records,  # noqa: E402
+)
 from drivers import Punch  # noqa: E402
 from rules import parse_period  # noqa: E402
 
@@ -69,7 +71,7 @@ def main() -> None:
             }
         )
         store = open_store(cfg.store_url(), timezone="Asia/Shanghai")
-        stamp = datetime(2026, 4, 1)
+        stamp = datetime(2026, 4, 1, tzinfo=UTC)
         roster, total = [], 0
         for i in range(a.terminals):
             pins = [str(10_000 + i * 100 + j) for j in range(a.staff_per_window)]

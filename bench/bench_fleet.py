@@ -44,8 +44,8 @@ def run_sync(cmd: list[str]) -> tuple[float, int, int]:
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    rows = [l for l in out.decode().splitlines() if l.startswith("│")]
-    print(f"  ({len(rows)} devices in the summary table, {sum(' ok ' in l for l in rows)} ok)")
+    rows = [line for line in out.decode().splitlines() if line.startswith("│")]
+    print(f"  ({len(rows)} devices in the summary table, {sum(' ok ' in row for row in rows)} ok)")
     return wall, usage.ru_maxrss, proc.returncode
 
 

@@ -122,7 +122,7 @@ def main() -> None:
             runs = []
             for i in range(3):  # fresh store each time: a first pull
                 store = open_store(f"sqlite:///{tmp}/bench{i}.db", timezone="Asia/Shanghai")
-                t, res = timed(lambda: sync_device(store, device, connect=connect, clock=clock, tz=tz))
+                t, res = timed(lambda store=store: sync_device(store, device, connect=connect, clock=clock, tz=tz))
                 assert res.status == "ok", res.error
                 runs.append(t)
             ours_t = sorted(runs)[1]

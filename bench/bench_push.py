@@ -50,7 +50,7 @@ SLOTS = (("am_in", 9, 0), ("am_out", 12, 0), ("pm_in", 13, 0), ("pm_out", 17, 0)
 
 
 def build(n_staff: int, n_days: int, seed: int = 7) -> dict[str, list[dict]]:
-    """Rows shaped like daemon.evaluate.scoring_rows for a year."""
+    """Rows shaped like daemon.period_results.scoring_rows for a year."""
     rng = random.Random(seed)
     days = [d for d in (date(YEAR, 1, 1) + timedelta(days=i) for i in range(366)) if d.weekday() < 5][:n_days]
     n_windows = max(1, n_staff // 12)

@@ -174,7 +174,7 @@ def _terminal(port: int, serial: str, seed: int, batch: int, until: float, out: 
             for k, h in enumerate((8, 12, 13, 17))
             for pin in range(1, 201)
         ]
-        lines.sort(key=lambda l: l.split("\t")[1])
+        lines.sort(key=lambda line: line.split("\t")[1])
         for i in range(0, len(lines), batch):
             if time.time() >= until:
                 break

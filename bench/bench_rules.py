@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemon.evaluate import no_cyclic_gc  # noqa: E402
+from daemon.period_results import no_cyclic_gc  # noqa: E402
 from rules import (  # noqa: E402
     Inputs,
     Inspection,

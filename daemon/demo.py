@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import sys
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,15 +28,15 @@ from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, make_users
 from rules import parse_period
 
 from .bulletin.publish import publish
+from .clock import site_time, system_clock
 from .config import load_config
 from .console import console_for
 from .errors import AttenddError
 from .logging import setup_logging
 from .outbox import drain, take_snapshot
 from .scoring import ScoringDB
-from .store import open_store
-from .store.records import put_records
-from .sync import sync_all, utc_now
+from .store import open_store, put_records
+from .sync import sync_all
 
 TZ_NAME = "Asia/Shanghai"
 
@@ -76,7 +76,8 @@ def is_workday(day: date) -> bool:
 
 def leave_days(start: date, end: date) -> list[date]:
     """The two workdays the first person of each window takes off (from the 8th)."""
-    out, d = [], start
+    out: list[date] = []
+    d = start
     while d < end and len(out) < 2:
         if is_workday(d) and d.day > 7:
             out.append(d)
@@ -131,7 +132,7 @@ def _config_text(folder: Path, ports: list[int], since: date) -> str:
         f'[scoring]\nurl = "sqlite:///{folder / "scoring.db"}"\n',
         "[daemon]\nsync_workers = 3\n",
     ]
-    for w, port in zip(WINDOWS, ports):
+    for w, port in zip(WINDOWS, ports, strict=True):
         lines.append(
             f'[[devices]]\nname = "{w.device}"\ndriver = "zk"\nhost = "127.0.0.1"\nport = {port}\n'
             f'protocol = "tcp"\nencoding = "gbk"\nserial = "{w.serial}"\ntimeout = 10\n'
@@ -156,7 +157,7 @@ def _config_text(folder: Path, ports: list[int], since: date) -> str:
 
 def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     """Run the demo in ``folder``; returns the exit code."""
-    now = now or utc_now()
+    now = now or system_clock()
     tz = ZoneInfo(TZ_NAME)
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -175,14 +176,14 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
                 punches=punches,
                 users=make_users(w.pins),
                 encoding="gbk",
-                clock=lambda: utc_now().astimezone(tz).replace(tzinfo=None),  # set to site time
+                clock=lambda: site_time(system_clock(), tz),  # set to site time
             )
             servers.append((w, term, SimulatorServer(term).start()))
         cfg_path = folder / "attendd.toml"
         cfg_path.write_text(_config_text(folder, [s.port for _, _, s in servers], start), encoding="utf-8")
         cfg = load_config(cfg_path)
         store = open_store(cfg.store_url(), timezone=cfg.site.timezone)
-        results = sync_all(store, cfg.devices, connect=_connect, clock=utc_now, tz=tz, workers=3)
+        results = sync_all(store, cfg.devices, connect=_connect, clock=system_clock, tz=tz, workers=3)
     finally:
         for _, _, srv in servers:
             srv.stop()
@@ -190,7 +191,7 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     table = Table(title=f"sync of {len(results)} simulated terminals", header_style="bold")
     for col in ("window", "device", "serial", "records", "new", "duplicate", "quarantined", "status"):
         table.add_column(col)
-    for (w, term, _), r in zip(servers, results):
+    for (w, _term, _), r in zip(servers, results, strict=True):
         table.add_row(
             w.name,
             r.device,
@@ -218,13 +219,13 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
     )
     for col in ("rank", "window", "staff", "score", "of max"):
         ranking.add_column(col)
-    for w in sorted(snap.rows["window_periods"], key=lambda r: (r["rank"], r["window_code"])):
+    for wp in sorted(snap.rows["window_periods"], key=lambda r: (r["rank"], r["window_code"])):
         ranking.add_row(
-            str(w["rank"]),
-            w["window_name"],
-            str(w["staff_count"]),
-            f"{w['attendance_score']:.2f}",
-            f"{w['score_percent']:.1f}%",
+            str(wp["rank"]),
+            wp["window_name"],
+            str(wp["staff_count"]),
+            f"{wp['attendance_score']:.2f}",
+            f"{wp['score_percent']:.1f}%",
         )
     console.print(ranking)
     kinds: dict[str, int] = {}
@@ -257,7 +258,7 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
 
 
 def _clerk_records(store, start: date, end: date, now: datetime) -> None:
-    stamp = now.astimezone(UTC).replace(tzinfo=None)
+    stamp = now
     roster = []
     for w in WINDOWS:
         names = make_users(w.pins)

@@ -43,13 +43,13 @@ def problem(state: Any | None) -> str | None:
 
 
 def failed_state(previous: Any | None, error: str, at_utc: datetime, **extra: Any) -> dict[str, Any]:
-    """The state update for a failure at ``at_utc`` (naive UTC): one more failure in a row."""
+    """The state update for a failure at ``at_utc`` (an instant): one more failure in a row."""
     failures = (previous.consecutive_failures if previous is not None else 0) + 1
     return {"last_attempt_utc": at_utc, "last_error": error, "consecutive_failures": failures, **extra}
 
 
 def ok_state(at_utc: datetime, **extra: Any) -> dict[str, Any]:
-    """The state update for a success at ``at_utc`` (naive UTC): the outage, if any, is over."""
+    """The state update for a success at ``at_utc`` (an instant): the outage, if any, is over."""
     return {
         "last_attempt_utc": at_utc,
         "last_success_utc": at_utc,

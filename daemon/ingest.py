@@ -9,11 +9,12 @@ reason, never scored and never silently dropped (SPEC §4.2).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from drivers import BadRecord, Punch
 
+from .clock import site_time
 from .store import Quarantined, SaveResult, Store
 
 #: A terminal whose clock battery died restarts at 2000-01-01 00:00.
@@ -101,8 +102,7 @@ def save_batch(
     device's state in the same transaction, ``run`` adds to its ingest run (e.g. the push's
     peer address). Raises StoreError.
     """
-    now_local = now.astimezone(tz).replace(tzinfo=None)
-    now_utc = now.astimezone(UTC).replace(tzinfo=None)
+    now_local = site_time(now, tz)
     good, aside = sort_punches(punches, bad, now_local=now_local, installed=getattr(device, "installed", None))
     return store.save_punches(
         device_name=device.name,
@@ -110,7 +110,7 @@ def save_batch(
         source=source,
         punches=good,
         quarantined=aside,
-        now_utc=now_utc,
+        now_utc=now,
         state=state,
         run={"record_count": len(punches) + len(bad), **(run or {})},
     )

@@ -23,7 +23,7 @@ import json
 import uuid
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import structlog
@@ -34,19 +34,15 @@ from rules import Period, parse_period
 
 from .config import Config
 from .errors import AttenddError, UserError
-from .evaluate import evaluate, rules_version, scoring_rows
 from .health import report_failure, report_recovery
+from .period_results import evaluate, rules_version, scoring_rows
 from .store import Store
-from .store.models import ForcedCloseRow, PeriodHoldRow, PunchRow, ReopenRow, SnapshotRow
+from .store.models import forced_close_table, period_hold_table, punch_table, reopen_table, snapshot_table
 
 log = structlog.get_logger("attendd.outbox")
 
 BACKOFF_START = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
-
-
-def _naive(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def _encode(rows: dict[str, list[dict]]) -> bytes:
@@ -101,8 +97,8 @@ def before_go_live(config: Config, period: Period) -> bool:
 
 def check_go_live(config: Config, period: Period) -> None:
     """UserError (exit 2) for a period wholly before the go-live month."""
-    if before_go_live(config, period):
-        since = config.site.since
+    since = config.site.since
+    if since is not None and before_go_live(config, period):
         raise UserError(
             f"--period {period.key}: before go-live ([site] since = {since.isoformat()}): "
             f"nothing before {since:%Y-%m} is evaluated, pushed, closed or published"
@@ -132,8 +128,8 @@ def take_snapshot(
     re-evaluation is final again, a new revision, and the reopen is recorded.
     """
     check_go_live(config, period)
-    t = SnapshotRow.__table__
-    with store.engine.connect() as conn:
+    t = snapshot_table
+    with store.reading() as conn:
         old = conn.execute(select(t).where(t.c.period_key == period.key)).mappings().first()
     if reopen_by:
         if old is None or not old["is_final"]:
@@ -141,7 +137,7 @@ def take_snapshot(
         final = True  # a reopened final month returns to final (a new revision)
     if old is not None and old["is_final"] and not reopen_by:
         if queue and not old["queued"]:
-            with store._writing(), store.engine.begin() as conn:
+            with store.transaction() as conn:
                 conn.execute(update(t).where(t.c.period_key == period.key).values(queued=True))
         log.info("period is final: kept as published", period=period.key)
         return Snapshot(period, False, True, old["digest"], decode(old["payload"]), old["revision"])
@@ -155,26 +151,26 @@ def take_snapshot(
     revision = 1 if old is None else old["revision"] + (1 if changed else 0)
     values = {
         "period_kind": period.kind,
-        "computed_utc": _naive(now),
+        "computed_utc": now,
         "rules_version": rules_version(config),
         "is_final": final,
         "digest": digest,
         "payload": payload,
         "attempts": 0,
-        "next_attempt_utc": _naive(now),
+        "next_attempt_utc": now,
         "last_error": None,
         "queued": True,
         "revision": revision,
     }
-    with store._writing(), store.engine.begin() as conn:
+    with store.transaction() as conn:
         if reopen_by:
             conn.execute(
-                insert(ReopenRow.__table__),
+                insert(reopen_table),
                 {
                     "period_key": period.key,
                     "by": reopen_by,
                     "reason": reopen_reason or "",
-                    "at_utc": _naive(now),
+                    "at_utc": now,
                     "revision": revision,
                 },
             )
@@ -218,9 +214,9 @@ def incomplete(store: Store, config: Config, period: Period, *, now: datetime) -
     since = config.site.since
     lo = datetime.combine(max(period.start, since) if since else period.start, time())
     hi = datetime.combine(period.end, time())
-    pt = PunchRow.__table__
+    pt = punch_table
     reasons = []
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         if not conn.scalar(select(func.count()).select_from(pt).where(pt.c.punched_at >= lo, pt.c.punched_at < hi)):
             reasons.append(f"no punches stored for {period.key}")
     for h in device_health(store, config, period, today=today):
@@ -248,8 +244,8 @@ def close_period(
     was incomplete are recorded (``attendd list closes``). A final period is kept as it is.
     """
     check_go_live(config, period)
-    t = SnapshotRow.__table__
-    with store.engine.connect() as conn:
+    t = snapshot_table
+    with store.reading() as conn:
         old = conn.execute(select(t.c.is_final).where(t.c.period_key == period.key)).first()
     if old is not None and old[0]:
         return take_snapshot(store, config, period, now=now, final=True)
@@ -257,15 +253,15 @@ def close_period(
     if reasons and not force_by:
         raise PeriodIncomplete(period, reasons)
     snap = take_snapshot(store, config, period, now=now, final=True)
-    with store._writing(), store.engine.begin() as conn:
+    with store.transaction() as conn:
         if force_by:
             conn.execute(
-                insert(ForcedCloseRow.__table__),
+                insert(forced_close_table),
                 {
                     "period_key": period.key,
                     "by": force_by,
                     "reason": force_reason or "",
-                    "at_utc": _naive(now),
+                    "at_utc": now,
                     "incomplete": "\n".join(reasons),
                     "revision": snap.revision,
                 },
@@ -273,33 +269,33 @@ def close_period(
             log.warning(
                 "period closed by force", period=period.key, by=force_by, reason=force_reason, incomplete=reasons
             )
-        h = PeriodHoldRow.__table__
+        h = period_hold_table
         conn.execute(
             update(h)
             .where(h.c.period_key == period.key, h.c.released_utc.is_(None))
-            .values(released_utc=_naive(now), released_by=force_by or "(data complete)")
+            .values(released_utc=now, released_by=force_by or "(data complete)")
         )
     return snap
 
 
 def hold(store: Store, period: Period, reasons: list[str], *, now: datetime) -> None:
     """Record that the close job holds ``period`` open, and why (``attendd status``)."""
-    h = PeriodHoldRow.__table__
-    with store._writing(), store.engine.begin() as conn:
+    h = period_hold_table
+    with store.transaction() as conn:
         row = conn.execute(select(h).where(h.c.period_key == period.key)).mappings().first()
-        values = {"checked_utc": _naive(now), "reasons": "\n".join(reasons), "released_utc": None, "released_by": None}
+        values = {"checked_utc": now, "reasons": "\n".join(reasons), "released_utc": None, "released_by": None}
         if row is None:
-            conn.execute(insert(h), {"period_key": period.key, "held_utc": _naive(now), **values})
+            conn.execute(insert(h), {"period_key": period.key, "held_utc": now, **values})
         else:
             if row["released_utc"] is not None:
-                values["held_utc"] = _naive(now)
+                values["held_utc"] = now
             conn.execute(update(h).where(h.c.period_key == period.key).values(**values))
 
 
 def held_periods(store: Store) -> list[dict]:
     """Periods held open (not closed since), oldest first."""
-    h = PeriodHoldRow.__table__
-    with store.engine.connect() as conn:
+    h = period_hold_table
+    with store.reading() as conn:
         return [
             dict(r)
             for r in conn.execute(select(h).where(h.c.released_utc.is_(None)).order_by(h.c.period_key)).mappings()
@@ -326,8 +322,8 @@ def _target(scoring) -> str:
 def pending(store: Store, scoring=None, *, since: date | None = None) -> list[dict]:
     """Queued snapshots not yet pushed, as they are now, to ``scoring`` (or to the DB they
     last went to); none of a period before the go-live month of ``since``."""
-    t = SnapshotRow.__table__
-    with store.engine.connect() as conn:
+    t = snapshot_table
+    with store.reading() as conn:
         rows = (
             conn.execute(
                 select(
@@ -367,16 +363,16 @@ def drain(
 ) -> list[PushOutcome]:
     """Push queued snapshots (those due, or all of ``only`` when ``force``); never a
     period before the go-live month of ``since`` (``[site] since``)."""
-    t = SnapshotRow.__table__
+    t = snapshot_table
     out: list[PushOutcome] = []
     for item in pending(store, scoring, since=since):
         key = item["period_key"]
         if only is not None and key not in only:
             continue
-        due = item["next_attempt_utc"] is None or item["next_attempt_utc"] <= _naive(now)
+        due = item["next_attempt_utc"] is None or item["next_attempt_utc"] <= now
         if not (due or force):
             continue
-        with store.engine.connect() as conn:
+        with store.reading() as conn:
             snap = conn.execute(select(t).where(t.c.period_key == key)).mappings().one()
         period = parse_period(key)
         rows = decode(snap["payload"])
@@ -392,30 +388,28 @@ def drain(
                     window_periods=rows["window_periods"],
                     deductions=rows["deductions"],
                     rules_version=snap["rules_version"],
-                    computed_at=snap["computed_utc"].replace(tzinfo=UTC),
+                    computed_at=snap["computed_utc"],
                     run_id=uuid.uuid4().hex,
                     content_hash=snap["digest"],
                 )
             except AttenddError as exc:
                 attempts = snap["attempts"] + 1
-                with store._writing(), store.engine.begin() as conn:
+                with store.transaction() as conn:
                     conn.execute(
                         update(t)
                         .where(t.c.period_key == key)
-                        .values(
-                            attempts=attempts, next_attempt_utc=_naive(now + backoff(attempts)), last_error=str(exc)
-                        )
+                        .values(attempts=attempts, next_attempt_utc=now + backoff(attempts), last_error=str(exc))
                     )
                 report_failure(log, "push failed; will retry", "push still failing", failures=attempts, error=str(exc))
                 out.append(PushOutcome(key, "failed", error=str(exc)))
                 continue
-            with store._writing(), store.engine.begin() as conn:
+            with store.transaction() as conn:
                 conn.execute(
                     update(t)
                     .where(t.c.period_key == key, t.c.digest == snap["digest"])
                     .values(
                         pushed_digest=f"{snap['digest']}@{_target(scoring)}",
-                        pushed_utc=_naive(now),
+                        pushed_utc=now,
                         attempts=0,
                         last_error=None,
                     )

@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import func, select
 
 from drivers.adms.access import DeviceAccess, Limits, Upload, UploadRefused
 from drivers.adms.server import AdmsServer
 
+from .clock import Clock, utc_of
+from .config import Config, Device
 from .health import failed_state, ok_state
 from .ingest import save_batch
 from .store import SaveResult, Store, StoreError
-from .store.models import QuarantineRow
-from .sync import Clock
 
 log = structlog.get_logger("attendd.push")
 
@@ -40,7 +39,7 @@ log = structlog.get_logger("attendd.push")
 DEFAULT_PORT = 8081
 
 
-def adms_devices(config) -> dict[str, object]:
+def adms_devices(config: Config) -> dict[str, Device]:
     """The enabled ``adms`` devices by serial number."""
     return {d.serial: d for d in config.devices if d.driver == "adms" and getattr(d, "enabled", True) and d.serial}
 
@@ -89,17 +88,7 @@ class QuarantineCap:
     def _today(self, device, serial: str, now: datetime) -> int:
         today = now.astimezone(self.tz).date()
         if self._day.get(serial) != today:
-            start = datetime.combine(today, time(), self.tz).astimezone(UTC).replace(tzinfo=None)
-            qt = QuarantineRow.__table__
-            with self.store.engine.connect() as conn:
-                n = (
-                    conn.scalar(
-                        select(func.count())
-                        .select_from(qt)
-                        .where(qt.c.device_serial == serial, qt.c.first_seen_utc >= start)
-                    )
-                    or 0
-                )
+            n = self.store.count_quarantined(serial, since=utc_of(today, self.tz))
             self._day[serial], self._count[serial] = today, n
         return self._count[serial]
 
@@ -127,14 +116,13 @@ class QuarantineCap:
 
 def _flag(store: Store, device, serial: str, reason: str, now: datetime) -> None:
     """Mark the device failing (``attendd status``) with one failed ingest run for the day."""
-    at = now.astimezone(UTC).replace(tzinfo=None)
-    state = failed_state(store.device_state(device.name), reason, at, serial=serial)
+    state = failed_state(store.device_state(device.name), reason, now, serial=serial)
     run = {
         "device_name": device.name,
         "device_serial": serial,
         "source": "adms",
-        "started_utc": at,
-        "finished_utc": at,
+        "started_utc": now,
+        "finished_utc": now,
         "status": "failed",
         "error": reason,
     }
@@ -160,8 +148,7 @@ def make_on_upload(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callable
         now = clock()
         if upload.bad:
             cap.admit(device, upload.serial, len(upload.bad), now)
-        at = now.astimezone(UTC).replace(tzinfo=None)
-        state = ok_state(at, serial=upload.serial)
+        state = ok_state(now, serial=upload.serial)
         saved = save_batch(
             store,
             device,

@@ -27,7 +27,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -46,16 +46,11 @@ from .config import Config
 from .errors import AttenddError
 from .notify import notify, watchdog_interval
 from .outbox import PeriodIncomplete, before_go_live, close_period, drain, held_periods, hold, take_snapshot
-from .store import Store
-from .store.models import JobRunRow
-from .store.records import clear_dirty, dirty_months
+from .store import Store, clear_dirty, dirty_months
+from .store.models import job_run_table
 from .sync import PULLED_DRIVERS, sync_all
 
 log = structlog.get_logger("attendd.scheduler")
-
-
-def _naive(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def latest_fire(trigger, now: datetime, *, horizon: timedelta = timedelta(days=40)) -> datetime | None:
@@ -96,11 +91,9 @@ class Daemon:
 
     def _claim(self, job: str, slot: datetime, now: datetime) -> bool:
         """Record that ``job`` runs for ``slot``; False when that slot is already done."""
-        t = JobRunRow.__table__
-        with self.store._writing(), self.store.engine.begin() as conn:
-            row = (
-                conn.execute(select(t).where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot))).mappings().first()
-            )
+        t = job_run_table
+        with self.store.transaction() as conn:
+            row = conn.execute(select(t).where(t.c.job == job, t.c.scheduled_for_utc == slot)).mappings().first()
             if row is not None and row["status"] == "ok":
                 return False
             if row is None:
@@ -109,8 +102,8 @@ class Daemon:
                         insert(t),
                         {
                             "job": job,
-                            "scheduled_for_utc": _naive(slot),
-                            "started_utc": _naive(now),
+                            "scheduled_for_utc": slot,
+                            "started_utc": now,
                             "status": "running",
                         },
                     )
@@ -120,17 +113,17 @@ class Daemon:
                 conn.execute(
                     update(t)
                     .where(t.c.id == row["id"])
-                    .values(started_utc=_naive(now), status="running", error=None, finished_utc=None)
+                    .values(started_utc=now, status="running", error=None, finished_utc=None)
                 )
         return True
 
     def _finish(self, job: str, slot: datetime, status: str, error: str | None = None) -> None:
-        t = JobRunRow.__table__
-        with self.store._writing(), self.store.engine.begin() as conn:
+        t = job_run_table
+        with self.store.transaction() as conn:
             conn.execute(
                 update(t)
-                .where(t.c.job == job, t.c.scheduled_for_utc == _naive(slot))
-                .values(status=status, error=error, finished_utc=_naive(self.clock()))
+                .where(t.c.job == job, t.c.scheduled_for_utc == slot)
+                .values(status=status, error=error, finished_utc=self.clock())
             )
 
     def execute(self, job: str, slot: datetime) -> bool:
@@ -218,7 +211,7 @@ class Daemon:
             done.append(key)
         if early:
             log.info("months before go-live not evaluated", months=early, since=str(self.config.site.since))
-        clear_dirty(self.store, done + early, _naive(now))
+        clear_dirty(self.store, done + early, now)
         return done
 
     def close_month(self, slot: datetime) -> str | None:
@@ -267,6 +260,7 @@ class Daemon:
                     failures.append(str(exc))
         if failures:
             raise AttenddError("; ".join(failures))
+        return None
 
     def weekly_bulletin(self, slot: datetime) -> None:
         """The previous ISO week's summary (宜黄 publishes weekly)."""
@@ -329,8 +323,8 @@ class Daemon:
 
 def job_runs(store: Store) -> list[dict]:
     """The latest run of every job (for ``attendd status``)."""
-    t = JobRunRow.__table__
-    with store.engine.connect() as conn:
+    t = job_run_table
+    with store.reading() as conn:
         rows = conn.execute(select(t).order_by(t.c.job, t.c.scheduled_for_utc)).mappings().all()
     latest: dict[str, dict] = {}
     for r in rows:

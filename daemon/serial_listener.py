@@ -22,7 +22,6 @@ port reopens; a stored batch counts as a successful sync.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -30,11 +29,11 @@ import structlog
 from drivers import BadRecord, Punch
 from drivers.serial import Backoff, OnBatch, OnHealth, RecordFormat, SerialReader, resolve_format
 
+from .clock import Clock
 from .errors import UserError
 from .health import failed_state, ok_state
 from .ingest import save_batch
 from .store import SaveResult, Store, StoreError
-from .sync import Clock
 
 log = structlog.get_logger("attendd.serial")
 
@@ -68,17 +67,13 @@ def record_format(device) -> RecordFormat:
     )
 
 
-def _naive_utc(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None)
-
-
 def make_on_batch(store: Store, device, clock: Clock, tz: ZoneInfo) -> OnBatch:
     """The callback storing one batch; raises StoreError when it cannot (the reader retries)."""
     serial = device_serial(device)
 
     def on_batch(punches: list[Punch], bad: list[BadRecord]) -> SaveResult:
         now = clock()
-        state = ok_state(_naive_utc(now), serial=serial)
+        state = ok_state(now, serial=serial)
         saved = save_batch(
             store, device, device_serial=serial, source=SOURCE, punches=punches, bad=bad, now=now, tz=tz, state=state
         )
@@ -99,7 +94,7 @@ def make_on_health(store: Store, device, clock: Clock) -> OnHealth:
     serial = device_serial(device)
 
     def on_health(error: str | None) -> None:
-        now = _naive_utc(clock())
+        now = clock()
         previous = store.device_state(device.name)
         failures = previous.consecutive_failures if previous else 0
         if error is None and previous is not None and not failures:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -26,13 +25,12 @@ from structlog.contextvars import bound_contextvars
 
 from drivers import Terminal, TerminalError
 
+from .clock import Clock, site_time
 from .health import failed_state, ok_state, report_failure, report_recovery
 from .ingest import sort_punches
 from .store import Store, StoreError
 
 log = structlog.get_logger("attendd.sync")
-
-Clock = Callable[[], datetime]
 
 #: Drivers that attendd pulls from; the others deliver punches themselves
 #: (push receiver, USB file import).
@@ -42,11 +40,6 @@ PULLED_DRIVERS = ("zk",)
 class DeviceConfig(Protocol):
     name: str
     driver: str
-
-
-def utc_now() -> datetime:
-    """The real clock; everything else takes a clock as an argument."""
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -71,10 +64,6 @@ class DeviceSyncResult:
         return self.status == "failed"
 
 
-def _naive_utc(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None)
-
-
 def sync_device(
     store: Store,
     device,
@@ -95,7 +84,7 @@ def sync_device(
             with connect(device) as terminal:
                 info = terminal.device_info()
                 now = clock()
-                now_local = now.astimezone(tz).replace(tzinfo=None)
+                now_local = site_time(now, tz)
                 result.serial, result.record_count = info.serial, info.record_count
                 if info.clock is not None:
                     result.clock_offset_s = round((info.clock - now_local).total_seconds(), 1)
@@ -103,20 +92,20 @@ def sync_device(
                 if expected and expected != info.serial:
                     raise TerminalError(f"the terminal reports serial {info.serial}, the config expects {expected}")
                 state = {
-                    **ok_state(_naive_utc(now)),
+                    **ok_state(now),
                     "serial": info.serial,
                     "firmware": info.firmware,
                     "platform": info.platform,
                     "record_count": info.record_count,
                     "user_count": info.user_count,
                     "clock_offset_s": result.clock_offset_s,
-                    "last_attempt_utc": _naive_utc(started),
+                    "last_attempt_utc": started,
                 }
                 run = {
                     "device_name": device.name,
                     "device_serial": info.serial,
                     "source": device.driver,
-                    "started_utc": _naive_utc(started),
+                    "started_utc": started,
                     "record_count": info.record_count,
                     "clock_offset_s": result.clock_offset_s,
                     "error": None,
@@ -124,15 +113,16 @@ def sync_device(
                 same_device = previous is not None and previous.serial == info.serial
                 if (
                     not force
+                    and previous is not None
                     and same_device
                     and previous.last_success_utc is not None
                     and previous.record_count == info.record_count
                 ):
                     result.status = "unchanged"
-                    run.update(status="unchanged", finished_utc=_naive_utc(clock()))
+                    run.update(status="unchanged", finished_utc=clock())
                     store.record_run(device.name, state, run)
                 else:
-                    if same_device and (previous.record_count or 0) > info.record_count:
+                    if previous is not None and same_device and (previous.record_count or 0) > info.record_count:
                         result.shrunk_from = previous.record_count
                         log.warning(
                             "record count went down: the log was cleared or wrapped",
@@ -147,14 +137,14 @@ def sync_device(
                         now_local=now_local,
                         installed=getattr(device, "installed", None),
                     )
-                    run.update(status="ok", finished_utc=_naive_utc(clock()))
+                    run.update(status="ok", finished_utc=clock())
                     saved = store.save_punches(
                         device_name=device.name,
                         device_serial=info.serial,
                         source=device.driver,
                         punches=good,
                         quarantined=aside,
-                        now_utc=_naive_utc(now),
+                        now_utc=now,
                         users=users,
                         state=state,
                         run=run,
@@ -187,13 +177,13 @@ def sync_device(
 
 def _record_failure(store, device, result, started, clock, prev_failures) -> None:
     report_failure(log, "sync failed", "sync still failing", failures=prev_failures + 1, error=result.error)
-    state = failed_state(store.device_state(device.name), result.error, _naive_utc(started))
+    state = failed_state(store.device_state(device.name), result.error, started)
     run = {
         "device_name": device.name,
         "device_serial": result.serial,
         "source": device.driver,
-        "started_utc": _naive_utc(started),
-        "finished_utc": _naive_utc(clock()),
+        "started_utc": started,
+        "finished_utc": clock(),
         "status": "failed",
         "record_count": result.record_count,
         "clock_offset_s": result.clock_offset_s,

@@ -1,7 +1,9 @@
 """Everything that talks to attendance terminals.
 
 One small :class:`Terminal` interface, the records every driver yields
-(:class:`Punch`, :class:`DeviceInfo`, :class:`DeviceUser`), and one exception
+(:class:`Punch`, :class:`DeviceInfo`, :class:`DeviceUser`, :class:`AttendanceLog`,
+:class:`BadRecord`, in ``_models``) with the bounds the store puts on them
+(:data:`PIN_MAX_LEN`, :data:`INT_FIELD_MAX`), and one exception
 tree rooted at :class:`TerminalError`. Transports live in sub-packages
 (``drivers.zk`` for the ZKTeco binary protocol over TCP/UDP, ``drivers.adms``
 for terminals that push over HTTP, ``drivers.serial`` for RS232/RS485 lines
@@ -16,7 +18,7 @@ from ._exceptions import (
     TransferInterrupted,
     UnsupportedOperation,
 )
-from ._records import PIN_MAX_LEN, AttendanceLog, BadRecord, DeviceInfo, DeviceUser, Punch
+from ._models import INT_FIELD_MAX, PIN_MAX_LEN, AttendanceLog, BadRecord, DeviceInfo, DeviceUser, Punch
 from ._terminal import Terminal
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "BadRecord",
     "DeviceInfo",
     "DeviceUser",
+    "INT_FIELD_MAX",
     "PIN_MAX_LEN",
     "ProtocolError",
     "Punch",

@@ -2,17 +2,19 @@
 
 systemd and test harnesses stop a foreground process with SIGTERM, a person
 with Ctrl-C; both should end it the same way: whatever was started is
-stopped in order and the exit code is 0.
+stopped in order and the exit code is 0. :func:`announce` is the one line
+such a command writes to say where it serves.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["until_stopped"]
+__all__ = ["announce", "until_stopped"]
 
 
 @contextmanager
@@ -33,3 +35,14 @@ def until_stopped() -> Iterator[threading.Event]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def announce(line: str) -> None:
+    """Write ``line`` to standard output and flush it at once.
+
+    A foreground command says where it serves this way; whoever started it
+    (a person, a test, a supervisor reading the pipe) needs the line while
+    the command keeps running, not when it exits.
+    """
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from ._records import AttendanceLog, DeviceInfo, DeviceUser
+from ._models import AttendanceLog, DeviceInfo, DeviceUser
 
 
 @runtime_checkable

@@ -46,7 +46,7 @@ from datetime import datetime
 from os import PathLike
 from typing import Literal, NamedTuple
 
-from ._records import BadRecord, Punch
+from ._models import BadRecord, Punch
 
 __all__ = [
     "AttlogLine",
@@ -110,7 +110,8 @@ def _record(number: int, text: str) -> AttlogLine:
     if not _TIMESTAMP.fullmatch(stamp):
         return AttlogLine(number, "rejected", text, reason=f"time {stamp!r} is not YYYY-MM-DD HH:MM:SS", pin=pin)
     numbers = [raw.strip() for raw in fields[2:6]]
-    bad = [(name, raw) for name, raw in zip(_NUMBER_COLUMNS, numbers) if raw and not _is_number(raw)]
+    # strict=False: a line may stop before its last numeric columns (they default to 0)
+    bad = [(name, raw) for name, raw in zip(_NUMBER_COLUMNS, numbers, strict=False) if raw and not _is_number(raw)]
     if bad:
         return AttlogLine(number, "rejected", text, reason=f"{bad[0][0]} {bad[0][1]!r} is not a number", pin=pin)
     try:

@@ -2,13 +2,13 @@
 
 calendar (workdays), timetable (check slots), day (one staff member's day),
 policy (deduction schemes and presets), period (scores, grades, windows),
-evaluate (a whole period for a whole centre).
+engine (a whole period for a whole centre).
 """
 
 from .calendar import WorkCalendar
 from .day import evaluate_day
+from .engine import Evaluation, Inputs, evaluate_days, evaluate_period
 from .errors import CalendarUnknown, RulesError
-from .evaluate import Evaluation, Inputs, evaluate_days, evaluate_period
 from .model import (
     DayResult,
     Deduction,

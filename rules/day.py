@@ -17,7 +17,7 @@ findings add their own events. Every event carries its evidence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from .model import DayResult, Event, Exemption, Inspection, Leave, SlotResult, Staff
@@ -54,17 +54,28 @@ class _Plan:
         self.table = table
 
 
-_PLANS: dict[int, _Plan] = {}
+class SlotPlans:
+    """The caller's memo of slot-list plans for a run of :func:`evaluate_day` calls.
 
+    Building a plan walks every minute of the day, so a caller that evaluates many days on the
+    same timetables (:func:`rules.evaluate_days`) makes one of these and passes it to each call.
+    It belongs to that caller, not to the module: the rules keep no state between calls. Keyed
+    by identity, as a run's timetables live for the whole run; a plan holds its slot list, so an
+    id is not reused while its plan is kept.
+    """
 
-def _plan(slots: tuple[Slot, ...]) -> _Plan:
-    """The plan of a slot list; keyed by identity, as timetables live for the whole run."""
-    plan = _PLANS.get(id(slots))
-    if plan is None or plan.slots is not slots:
-        if len(_PLANS) > 512:
-            _PLANS.clear()
-        plan = _PLANS[id(slots)] = _Plan(slots)
-    return plan
+    __slots__ = ("_plans",)
+
+    def __init__(self) -> None:
+        self._plans: dict[int, _Plan] = {}
+
+    def of(self, slots: tuple[Slot, ...]) -> _Plan:
+        plan = self._plans.get(id(slots))
+        if plan is None or plan.slots is not slots:
+            if len(self._plans) > 512:
+                self._plans.clear()
+            plan = self._plans[id(slots)] = _Plan(slots)
+        return plan
 
 
 def _hm(t: datetime | time) -> str:
@@ -87,8 +98,12 @@ def evaluate_day(
     exemptions: Sequence[Exemption] = (),
     inspections: Sequence[Inspection] = (),
     scheduled: bool = True,
+    plans: SlotPlans | None = None,
 ) -> DayResult:
-    """Evaluate one day; ``punches`` are this person's (or their substitute's), sorted."""
+    """Evaluate one day; ``punches`` are this person's (or their substitute's), sorted.
+
+    ``plans``: the caller's :class:`SlotPlans`, for many days on the same timetables.
+    """
     first = punches[0] if punches else None
     last = punches[-1] if punches else None
     if not scheduled or not slots or staff.exempt:
@@ -102,7 +117,7 @@ def evaluate_day(
             last_punch=last,
         )
 
-    plan = _plan(slots)
+    plan = plans.of(slots) if plans is not None else _Plan(slots)
     session_days, table, is_in = plan.session_days, plan.table, plan.is_in
     chosen: list[datetime | None] = [None] * len(slots)
     taken: list[int] = [_NONE] * len(slots)  # index in ``kept_all`` of each slot's punch
@@ -111,19 +126,19 @@ def evaluate_day(
     gap = timedelta(seconds=rules.debounce_seconds)
     kept: datetime | None = None
     kept_all: list[datetime] = []
-    for p in punches:
-        if kept is not None and p - kept <= gap:
+    for punch in punches:
+        if kept is not None and punch - kept <= gap:
             continue
-        kept = p
-        kept_all.append(p)
-        i = table[p.hour * 60 + p.minute]
+        kept = punch
+        kept_all.append(punch)
+        i = table[punch.hour * 60 + punch.minute]
         if i == _NONE:
             continue
         if is_in[i]:
             if chosen[i] is None:
-                chosen[i], taken[i] = p, len(kept_all) - 1
+                chosen[i], taken[i] = punch, len(kept_all) - 1
         else:
-            chosen[i], taken[i] = p, len(kept_all) - 1
+            chosen[i], taken[i] = punch, len(kept_all) - 1
     from_span: set[int] = set()
     if rules.absence_after_minutes is not None and None in chosen and len(kept_all) > sum(t != _NONE for t in taken):
         from_span = _fill_from_span(plan, slots, chosen, taken, kept_all)
@@ -145,7 +160,7 @@ def evaluate_day(
                 day_kind,
                 staff.window,
                 True,
-                tuple(SlotResult(s.name, "ok", p) for s, p in zip(slots, chosen)),
+                tuple(SlotResult(s.name, "ok", p) for s, p in zip(slots, chosen, strict=True)),
                 (),
                 None,
                 0.0,
@@ -304,8 +319,8 @@ def evaluate_day(
         if lv.kind == "midday":
             minutes = int((lv.end - lv.start).total_seconds() // 60)
             ref = lv.ref or f"{key}/midday@{_hm(lv.start)}"
-            ev = f"中途请假 {_hm(lv.start)}–{_hm(lv.end)}（{minutes} 分钟）" + (f" #{lv.ref}" if lv.ref else "")
-            events.append(Event("midday_leave", day, None, minutes=minutes, evidence=ev, ref=ref))
+            said = f"中途请假 {_hm(lv.start)}–{_hm(lv.end)}（{minutes} 分钟）" + (f" #{lv.ref}" if lv.ref else "")
+            events.append(Event("midday_leave", day, None, minutes=minutes, evidence=said, ref=ref))
             if rules.midday_leave_long_minutes is not None and minutes > rules.midday_leave_long_minutes:
                 events.append(
                     Event(
@@ -313,7 +328,7 @@ def evaluate_day(
                         day,
                         None,
                         minutes=minutes,
-                        evidence=f"{ev} 超过 {rules.midday_leave_long_minutes} 分钟",
+                        evidence=f"{said} 超过 {rules.midday_leave_long_minutes} 分钟",
                         ref=ref,
                     )
                 )
@@ -357,7 +372,7 @@ _LEAVE_WORDS = {
 }
 
 
-def _ex(refs: dict[str, str], slot: str) -> str:
+def _ex(refs: Mapping[str, str], slot: str) -> str:
     r = refs.get(slot) or refs.get("all") or ""
     return f"#{r}" if r else ""
 
@@ -396,28 +411,28 @@ def _fill_from_span(
         if len(members) != 2:
             continue
         a, b = members
-        if chosen[a] is not None and chosen[b] is not None:
+        got_in, got_out = chosen[a], chosen[b]
+        if got_in is not None and got_out is not None:
             continue
         lo, hi = slots[a].at_min, slots[b].at_min
         spare = [j for j, p in enumerate(kept) if j not in used and lo < p.hour * 60 + p.minute < hi]
         if not spare:
             continue
         pick_in = pick_out = _NONE
-        if chosen[a] is None and chosen[b] is None:
-            if len(spare) == 1:
-                m = kept[spare[0]].hour * 60 + kept[spare[0]].minute
-                if m - lo <= hi - m:
-                    pick_in = spare[0]
-                else:
-                    pick_out = spare[0]
-            else:
-                pick_in, pick_out = spare[0], spare[-1]
-        elif chosen[a] is None:
-            before = [j for j in spare if kept[j] < chosen[b]]
-            pick_in = before[0] if before else _NONE
-        else:
-            after = [j for j in spare if kept[j] > chosen[a]]
+        if got_in is not None:  # the out-slot's punch is missing: an early departure
+            after = [j for j in spare if kept[j] > got_in]
             pick_out = after[-1] if after else _NONE
+        elif got_out is not None:  # the in-slot's punch is missing: a late arrival
+            before = [j for j in spare if kept[j] < got_out]
+            pick_in = before[0] if before else _NONE
+        elif len(spare) == 1:
+            m = kept[spare[0]].hour * 60 + kept[spare[0]].minute
+            if m - lo <= hi - m:
+                pick_in = spare[0]
+            else:
+                pick_out = spare[0]
+        else:
+            pick_in, pick_out = spare[0], spare[-1]
         for i, j in ((a, pick_in), (b, pick_out)):
             if j != _NONE:
                 chosen[i], taken[i] = kept[j], j

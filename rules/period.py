@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 from .errors import RulesError
 from .model import DayResult, Deduction, Event, RankingGroup, Staff, StaffPeriodResult, WindowPeriodResult
-from .policy import PERIOD_ORDER, Policy
+from .policy import PERIOD_ORDER, Disqualify, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +152,9 @@ def lookback_start(policy: Policy, period: Period) -> date:
 _LEAVE_EVENTS = ("personal_leave_day", "sick_leave_day", "other_leave_day")
 
 
-def _measures(days: Sequence[DayResult], extra: Sequence[Event]) -> dict[str, float]:
-    m: dict[str, float] = defaultdict(float)
+def _measures(days: Sequence[DayResult], extra: Sequence[Event]) -> defaultdict[str, float]:
+    """The counts of ``days`` and ``extra``; a measure nothing counted reads 0."""
+    m: defaultdict[str, float] = defaultdict(float)
     for d in days:
         if d.absent_days >= 1:
             m["full_day_absences"] += 1
@@ -417,7 +418,16 @@ def not_assessed(staff: Staff, in_period: Sequence[DayResult]) -> str | None:
     return None
 
 
-def _result(staff, policy, period, in_period, m, total, score, deductions) -> StaffPeriodResult:
+def _result(
+    staff: Staff,
+    policy: Policy,
+    period: Period,
+    in_period: Sequence[DayResult],
+    m: defaultdict[str, float],
+    total: float,
+    score: float,
+    deductions: Iterable[Deduction],
+) -> StaffPeriodResult:
     result = StaffPeriodResult(
         staff_no=staff.staff_no,
         window=staff.window,
@@ -447,11 +457,13 @@ def _result(staff, policy, period, in_period, m, total, score, deductions) -> St
     return result
 
 
-def _disqualify(result: StaffPeriodResult, days, derived, period: Period, policy: Policy) -> None:
+def _disqualify(
+    result: StaffPeriodResult, days: Sequence[DayResult], derived: Sequence[Event], period: Period, policy: Policy
+) -> None:
     dates = [d.day for d in days]
-    cache: dict[tuple[date, date], dict[str, float]] = {}
+    cache: dict[tuple[date, date], defaultdict[str, float]] = {}
 
-    def measures(start: date, end: date) -> dict[str, float]:
+    def measures(start: date, end: date) -> defaultdict[str, float]:
         if (start, end) not in cache:
             span = days[bisect_left(dates, start) : bisect_left(dates, end)]
             cache[(start, end)] = _measures(span, [e for e in derived if start <= e.day < end])
@@ -480,7 +492,7 @@ def _disqualify(result: StaffPeriodResult, days, derived, period: Period, policy
     result.disqualified = bool(result.disqualify_reasons)
 
 
-def _applies(rule, period: Period) -> bool:
+def _applies(rule: Disqualify, period: Period) -> bool:
     """Whether a disqualification rule's finding holds for ``period`` (``applies_to``)."""
     return rule.applies_to is None or PERIOD_ORDER[period.kind] <= PERIOD_ORDER[rule.applies_to]
 
@@ -570,8 +582,9 @@ def score_windows(
             score = (sum(r.attendance_score * r.scheduled_days for r in rows) / weight) if weight else policy.max_points
         score *= policy.window.weight
         chief_days = (chiefs or {}).get(code)
-        if chief_days is not None and policy.window.chief_onsite_min is not None:
-            score -= _chief_onsite(wr, chief_days, policy, period)
+        onsite_min = policy.window.chief_onsite_min
+        if chief_days is not None and onsite_min is not None:
+            score -= _chief_onsite(wr, chief_days, policy, period, onsite_min)
         wr.attendance_score = round(score, 4)
         out.append(wr)
     _rank(out, policies, groups or {})
@@ -581,18 +594,22 @@ def score_windows(
 _CENTRE = RankingGroup()
 
 
-def _chief_onsite(wr: WindowPeriodResult, chief_days: Sequence[DayResult], policy: Policy, period: Period) -> float:
+def _chief_onsite(
+    wr: WindowPeriodResult, chief_days: Sequence[DayResult], policy: Policy, period: Period, onsite_min: float
+) -> float:
     """The points the chief's time in 窗口一线 costs the window over ``period`` (上虞 倒扣 7).
 
-    The rule is monthly: a month below the minimum costs its points once.
-    A longer period is the mean of its months like any other score, so each
-    month's deduction counts ``1/n`` of its points in an ``n``-month period
-    (a chief at 70 % all year costs 5 points, not 60). Sets the window's
-    lowest monthly ratio and records each month's deduction with its evidence.
+    The rule is monthly: a month below ``onsite_min`` (the policy's
+    ``window.chief_onsite_min``) costs its points once. A longer period is the
+    mean of its months like any other score, so each month's deduction counts
+    ``1/n`` of its points in an ``n``-month period (a chief at 70 % all year
+    costs 5 points, not 60). Sets the window's lowest monthly ratio and records
+    each month's deduction with its evidence.
     """
     months = periods_in("month", period)
     share = 1 / len(months) if PERIOD_ORDER[period.kind] > PERIOD_ORDER["month"] else 1.0
-    ratios, cost = [], 0.0
+    ratios: list[float] = []
+    cost = 0.0
     for month in months:
         sched = [d for d in chief_days if d.day in month and d.day in period and d.scheduled]
         if not sched:
@@ -602,7 +619,7 @@ def _chief_onsite(wr: WindowPeriodResult, chief_days: Sequence[DayResult], polic
         ratio = onsite / len(sched)
         ratios.append(ratio)
         pts = policy.window.chief_offsite_points
-        if ratio < policy.window.chief_onsite_min and pts:
+        if ratio < onsite_min and pts:
             charged = round(pts * share, 4)
             cost += pts * share  # unrounded: three thirds of 5 make 5
             note = "" if share == 1 else f"该月扣 {pts:g} 分，{period.key} 按 {len(months)} 个月平均计 {charged:g} 分"
@@ -614,8 +631,7 @@ def _chief_onsite(wr: WindowPeriodResult, chief_days: Sequence[DayResult], polic
                     charged,
                     None,
                     None,
-                    f"首席代表 {month.key} 在岗 {onsite}/{len(sched)} 天"
-                    f"（{ratio:.0%}），低于 {policy.window.chief_onsite_min:.0%}",
+                    f"首席代表 {month.key} 在岗 {onsite}/{len(sched)} 天（{ratio:.0%}），低于 {onsite_min:.0%}",
                     note,
                 )
             )
@@ -632,7 +648,7 @@ def _rank(out: list[WindowPeriodResult], policies: Mapping[str, Policy], groups:
     members: dict[str, list[WindowPeriodResult]] = defaultdict(list)
     for w in out:
         members[w.ranking_group].append(w)
-    for name, ws in members.items():
+    for ws in members.values():
         group = next((groups[w.window] for w in ws if w.window in groups), _CENTRE)
         ranked = sorted(ws, key=lambda w: (-w.score_ratio, w.window))
         for i, w in enumerate(ranked):

@@ -11,7 +11,7 @@ a window's policy names a preset and overrides any value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -44,7 +44,7 @@ MEASURES = (
 )
 
 
-def _known(names: tuple[str, ...], what: str):
+def _known(names: tuple[str, ...], what: str) -> Callable[[list[str]], list[str]]:
     """A validator of a list of names, each one of ``names``."""
 
     def check(value: list[str]) -> list[str]:
@@ -234,7 +234,7 @@ class Policy(_Model):
         return self
 
 
-def _merge(base: dict, over: Mapping[str, Any]) -> dict:
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
         if "." in key:  # "points.late = 2" in an override
@@ -247,7 +247,7 @@ def _merge(base: dict, over: Mapping[str, Any]) -> dict:
     return out
 
 
-def _path(loc: tuple) -> str:
+def _path(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):

@@ -61,12 +61,12 @@ def utc(y, m, d, hh=0, mm=0) -> datetime:
 def fill(store, month: str = "2026-03", late_on: date | None = None):
     """The standard centre's store (:data:`TWO_WINDOWS`): a roster of four, a month of punches
     (``late_on``: staff 2 late that morning), a leave."""
-    from daemon.store.records import put_records
+    from daemon.store import put_records
     from drivers import Punch
     from rules import WorkCalendar, parse_period
 
     calendar = WorkCalendar()
-    stamp = datetime(2026, 4, 1)
+    stamp = datetime(2026, 4, 1, tzinfo=UTC)
     put_records(
         store,
         "roster",

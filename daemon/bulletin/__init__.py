@@ -76,7 +76,7 @@ def write_bulletin(b: Bulletin, fmt: str, path: Path, *, font: str | None = None
         staged = Path(scratch) / path.name
         _render(b, fmt, staged, font=font, footer=footer)
         final = outputs(fmt, path)
-        for src, dst in zip(outputs(fmt, staged), final):
+        for src, dst in zip(outputs(fmt, staged), final, strict=True):
             os.chmod(src, 0o644)
             os.replace(src, dst)
     return final

@@ -60,13 +60,13 @@ def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int], st
         gx = left + i * group_w + 8
         for j, (_, values, colour) in enumerate(series):
             v = values[i]
-            h = plot_h * v / peak
-            x = gx + j * col_w
+            bar_h = plot_h * v / peak
+            bx = gx + j * col_w
             parts.append(
-                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{col_w - 2:.1f}" height="{h:.1f}" fill="{colour}"/>'
+                f'<rect x="{bx:.1f}" y="{base - bar_h:.1f}" width="{col_w - 2:.1f}" height="{bar_h:.1f}" fill="{colour}"/>'
             )
             if v:
-                parts.append(_text(x + (col_w - 2) / 2, base - h - 3, v, "middle"))
+                parts.append(_text(bx + (col_w - 2) / 2, base - bar_h - 3, v, "middle"))
         parts.append(_text(gx + (group_w - 16) / 2, base + 18, label, "middle"))
     parts.append("</svg>")
     return Markup("".join(parts))

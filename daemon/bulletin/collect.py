@@ -9,34 +9,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from rules import CalendarUnknown, Period
 
+from ..clock import site_time, utc_of
 from ..config import Config
-from ..evaluate import compile_rules, rules_version
 from ..health import problem
+from ..period_results import compile_rules, rules_version
 from ..store import Store
-from ..store.models import DeviceStateRow, IngestRunRow, PunchRow, QuarantineRow, StaffRow
+from ..store.models import device_state_table, ingest_run_table, punch_table, quarantine_table, staff_table
 from . import labels
 from .model import Bulletin, DeviceHealth, build_bulletin
-
-_UTC = ZoneInfo("UTC")
-
-
-def _utc_naive(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tz).astimezone(_UTC).replace(tzinfo=None)
-
-
-def _local(t: datetime | None, tz: ZoneInfo) -> datetime | None:
-    return t.replace(tzinfo=_UTC).astimezone(tz).replace(tzinfo=None) if t else None
 
 
 def _flag_rules(config: Config) -> dict[str, str]:
     """How each group that flags on attendance awards 流动红旗, in the reader's words."""
-    from ..evaluate import ranking_groups
+    from ..period_results import ranking_groups
 
     policies = compile_rules(config)[1]
     out = {}
@@ -56,12 +46,12 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
     """
     tz = config.site.tz
     calendar = compile_rules(config)[3] if config.windows else None
-    lo_utc, hi_utc = _utc_naive(period.start, tz), _utc_naive(period.end, tz)
+    lo_utc, hi_utc = utc_of(period.start, tz), utc_of(period.end, tz)
     lo, hi = datetime.combine(period.start, time()), datetime.combine(period.end, time())
-    rt, pt, qt = IngestRunRow.__table__, PunchRow.__table__, QuarantineRow.__table__
+    rt, pt, qt = ingest_run_table, punch_table, quarantine_table
     out = []
-    with store.engine.connect() as conn:
-        states = {r.device_name: r for r in conn.execute(select(DeviceStateRow.__table__)).all()}
+    with store.reading() as conn:
+        states = {r.device_name: r for r in conn.execute(select(device_state_table)).all()}
         for device in config.devices:
             if not device.enabled:
                 continue
@@ -96,7 +86,7 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
             offsets = [o for _, o in runs if o is not None]
             # In service from its first ingest — or from its first punch in the period, if that is
             # earlier (a month that arrived by USB import after it ended is still the terminal's month).
-            in_service = _local(first_run, tz).date() if first_run else None
+            in_service = site_time(first_run, tz).date() if first_run else None
             if in_service is not None and days_with_punches:
                 in_service = min(in_service, date.fromisoformat(min(days_with_punches)))
             start = max(filter(None, (period.start, device.installed, config.site.since, in_service)))
@@ -119,7 +109,7 @@ def device_health(store: Store, config: Config, period: Period, *, today: date) 
                     punches=sum(days_with_punches.values()),
                     syncs_ok=sum(1 for s, _ in runs if s in ("ok", "unchanged")),
                     syncs_failed=sum(1 for s, _ in runs if s == "failed"),
-                    last_success=_local(state.last_success_utc, tz) if state else None,
+                    last_success=site_time(state.last_success_utc, tz) if state and state.last_success_utc else None,
                     max_drift_s=max(offsets, key=abs) if offsets else (state.clock_offset_s if state else None),
                     silent_workdays=silent,
                     quarantined=sum(reasons.values()),
@@ -140,8 +130,8 @@ def collect(store: Store, config: Config, period: Period, *, now: datetime, queu
 
     snap = take_snapshot(store, config, period, now=now, queue=queue)
     today = now.astimezone(config.site.tz).date()
-    with store.engine.connect() as conn:
-        names = {r.staff_no: r.name for r in conn.execute(select(StaffRow.staff_no, StaffRow.name))}
+    with store.reading() as conn:
+        names = {r.staff_no: r.name for r in conn.execute(select(staff_table.c.staff_no, staff_table.c.name))}
     return build_bulletin(
         snap.rows,
         centre=config.site.name,

@@ -12,10 +12,10 @@ import csv
 from datetime import date, datetime
 from pathlib import Path
 
-from . import tables
+from . import parts
 from .model import Bulletin
 
-SIBLINGS = (("windows", tables.ranking), ("deductions", tables.annex), ("devices", tables.devices))
+SIBLINGS = (("windows", parts.ranking), ("deductions", parts.annex), ("devices", parts.devices))
 
 
 def _cell(v: object) -> object:
@@ -33,7 +33,7 @@ def csv_paths(path: Path) -> list[Path]:
     return [path] + [path.with_name(f"{path.stem}-{name}{path.suffix or '.csv'}") for name, _ in SIBLINGS]
 
 
-def _write(path: Path, table: tables.Table) -> None:
+def _write(path: Path, table: parts.Table) -> None:
     header, rows = table
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
@@ -43,6 +43,6 @@ def _write(path: Path, table: tables.Table) -> None:
 
 def write_csv(b: Bulletin, path: Path) -> None:
     main, *others = csv_paths(path)
-    _write(main, tables.staff(b))
-    for p, (_, build) in zip(others, SIBLINGS):
+    _write(main, parts.staff(b))
+    for p, (_, build) in zip(others, SIBLINGS, strict=True):
         _write(p, build(b))

@@ -12,7 +12,7 @@ from datetime import timedelta
 import jinja2
 
 from .. import __version__
-from . import charts, labels, tables
+from . import charts, labels, parts
 from .labels import num
 from .model import Bulletin
 
@@ -68,5 +68,5 @@ def render_html(b: Bulletin, *, footer: str = "") -> str:
         rule_label=labels.rule,
         slot_label=labels.slot,
         window_name=lambda code: names.get(code, code),
-        ranking_notes=tables.ranking_notes(b),
+        ranking_notes=parts.ranking_notes(b),
     )

@@ -233,7 +233,7 @@ def build_bulletin(
     flag_rules: Mapping[str, str] | None = None,
     group_titles: Mapping[str, str] | None = None,
 ) -> Bulletin:
-    """The bulletin for ``period`` from its scoring rows (see :func:`daemon.evaluate.scoring_rows`).
+    """The bulletin for ``period`` from its scoring rows (see :func:`daemon.period_results.scoring_rows`).
 
     ``windows`` is (code, name) in the config's order, which is the order of
     the per-window tables; ``names`` maps staff numbers to names.

@@ -7,6 +7,7 @@ each window and the table headers repeated on every page. Long cells
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from . import labels, tables
+from . import labels, parts
 from .fonts import find_cjk_font, register
 from .labels import num
 from .model import Bulletin
@@ -75,7 +76,7 @@ CHUNK = 120
 
 
 def _table(
-    header: list[str], rows: list[list[Any]], st: dict, widths: list[float] | None = None, wrap: set[int] = frozenset()
+    header: list[str], rows: list[list[Any]], st: dict, widths: list[float] | None = None, wrap: Set[int] = frozenset()
 ) -> list[Table]:
     """The table as consecutive chunks, each with the header row (repeated on every page)."""
     cell = st["cell"]
@@ -155,15 +156,15 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     )
     story.append(_chart(b, font))
     story.append(Paragraph("一、考勤排名", st["h2"]))
-    story += _table(*tables.ranking(b), st)
-    story += [Paragraph(_esc(n), st["cell"]) for n in tables.ranking_notes(b)]
+    story += _table(*parts.ranking(b), st)
+    story += [Paragraph(_esc(n), st["cell"]) for n in parts.ranking_notes(b)]
     for i, w in enumerate(b.windows, start=1):
         story.append(PageBreak())
         if i == 1:
             story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
         rank = f"（考勤第 {w.rank} 名，{num(w.score)} 分{'，流动红旗' if w.red_flag else ''}）" if w.rank else ""
         story.append(Paragraph(_esc(f"{i}. {w.name}{rank}"), st["h3"]))
-        header, rows = tables.staff(b, w)
+        header, rows = parts.staff(b, w)
         keep = [i for i, h in enumerate(header) if h not in _NOT_IN_WINDOW_PAGES]
         cols = [header[i] for i in keep]
         story += (
@@ -173,28 +174,28 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
         )
     story.append(PageBreak())
     story.append(Paragraph("三、取消评优资格及不得评优人员", st["h2"]))
-    dq = tables.disqualified(b)
+    dq = parts.disqualified(b)
     story += (
         _table(*dq, st, widths=[28 * mm, 16 * mm, 20 * mm, 22 * mm, 96 * mm], wrap={0, 2, 4})
         if dq[1]
         else [Paragraph("本期无。", st["body"])]
     )
     story.append(Paragraph("四、未参评人员", st["h2"]))
-    na = tables.not_assessed(b)
+    na = parts.not_assessed(b)
     story += (
         _table(*na, st, widths=[40 * mm, 20 * mm, 24 * mm, 98 * mm], wrap={0, 2, 3})
         if na[1]
         else [Paragraph("本期无。", st["body"])]
     )
     story.append(Paragraph("五、考勤设备同步情况", st["h2"]))
-    dh, drows = tables.devices(b)
+    dh, drows = parts.devices(b)
     keep = [0, 1, 3, 4, 5, 6, 7, 8, 10]
     story += _table([dh[i] for i in keep], [[r[i] for i in keep] for r in drows], st, wrap={0, 1, 5})
     story.append(PageBreak())
     story.append(Paragraph("附件：扣分明细", st["h2"]))
     story.append(Paragraph(_esc(f"共 {len(b.annex)} 项，合计 {num(b.annex_points)} 分。"), st["body"]))
     if b.annex:
-        ah, arows = tables.annex(b)
+        ah, arows = parts.annex(b)
         keep = [0, 1, 2, 3, 4, 5, 7, 8]
         story += _table(
             [ah[i] for i in keep],

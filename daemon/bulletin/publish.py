@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def file_name(period: Period, fmt: str) -> str:
     return f"{labels.kind_of_bulletin(period)}-{period.key}.{fmt}"
 
 
-def closing_periods(month: Period, kinds: list[str]) -> list[Period]:
+def closing_periods(month: Period, kinds: Sequence[str]) -> list[Period]:
     """The periods of ``kinds`` that end with ``month`` (the month itself, a quarter it ends, …)."""
     last = month.end - timedelta(days=1)
     out = []

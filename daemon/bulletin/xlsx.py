@@ -14,7 +14,7 @@ from pathlib import Path
 import xlsxwriter
 
 from .model import Bulletin
-from .tables import PARTS
+from .parts import PARTS
 
 
 def display_width(value: object) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .. import config as config_mod
@@ -11,6 +13,9 @@ from ..devices import connect_device  # noqa: F401 - re-exported for the command
 from ..errors import UserError
 from ..logging import register_secret, setup_logging
 from ..store import Store, open_store
+
+if TYPE_CHECKING:
+    from ..scoring import ScoringDB
 
 
 @dataclass
@@ -20,7 +25,9 @@ class Context:
     _store: Store | None = field(default=None, repr=False)
 
     @classmethod
-    def from_args(cls, args, *, config_path: Path | None = None, require_file: bool = False) -> Context:
+    def from_args(
+        cls, args: argparse.Namespace, *, config_path: Path | None = None, require_file: bool = False
+    ) -> Context:
         explicit = config_path or (Path(args.config) if getattr(args, "config", None) else None)
         path = config_mod.find_config(explicit)
         if explicit is not None and (path is None or not Path(path).exists()):
@@ -59,7 +66,7 @@ class Context:
 
         return make_url(self.store_url).render_as_string(hide_password=True)
 
-    def scoring(self):
+    def scoring(self) -> ScoringDB:
         """The shared scoring DB (not migrated implicitly: `attendd db upgrade` does that)."""
         if getattr(self, "_scoring", None) is None:
             from ..scoring import ScoringDB

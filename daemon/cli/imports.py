@@ -1,16 +1,27 @@
-"""``attendd import …``: files an admin brings in by hand (SPEC §4.1, §4.3)."""
+"""``attendd import …``: files an admin brings in by hand (SPEC §4.1, §4.3).
+
+The ``import`` command is here, with its ``attlog`` action (a terminal's USB export); the clerk's
+record kinds (roster, leaves, …) are :mod:`daemon.cli.clerk`'s.
+"""
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC
+import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ..clock import site_time, system_clock
 from ..errors import UserError
 from ..ingest import sort_punches
 from ..store import Quarantined
-from ..sync import utc_now
+from . import clerk
 from .context import Context
+from .output import say
+from .parser import Parser, Subcommands
+
+if TYPE_CHECKING:
+    from ..config import Device
+    from ..store import Store
 
 #: Source recorded on ingest runs and quarantined rows for USB exports.
 ATTLOG_SOURCE = "usb"
@@ -38,7 +49,25 @@ device's configured `serial`, else the one its last pull recorded, else the
 file's serial-number line."""
 
 
-def _device(ctx: Context, name: str):
+def register(sub: Subcommands) -> None:
+    """``attendd import KIND FILE``: one sub-action per kind of input file (SPEC §4.1, §4.3)."""
+    s = sub.add_parser("import", help="import a file: attlog (USB export), roster, leaves, …")
+    kinds = s.add_subparsers(dest="import_kind", metavar="KIND", parser_class=Parser)
+    kinds.required = True
+    a = kinds.add_parser(
+        "attlog",
+        help="a ZKTeco USB attendance export (1_attlog.dat)",
+        description=ATTLOG_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    a.add_argument("file", metavar="FILE")
+    a.add_argument("--device", metavar="NAME", required=True, help="the configured device the export came from")
+    a.add_argument("--skip-bad", action="store_true", help="store the good lines even when some are rejected")
+    a.set_defaults(func=import_attlog)
+    clerk.add_import_actions(kinds)
+
+
+def _device(ctx: Context, name: str) -> Device:
     for device in ctx.config.devices:
         if device.name == name:
             return device
@@ -46,7 +75,7 @@ def _device(ctx: Context, name: str):
     raise UserError(f"--device: no device named {name!r} in {ctx.config_label} (devices: {names})")
 
 
-def _serial(ctx: Context, store, device, file_serial: str | None, path: Path) -> str:
+def _serial(ctx: Context, store: Store, device: Device, file_serial: str | None, path: Path) -> str:
     configured = getattr(device, "serial", None)
     state = store.device_state(device.name)
     known = configured or (state.serial if state is not None and state.serial else None)
@@ -66,7 +95,7 @@ def _serial(ctx: Context, store, device, file_serial: str | None, path: Path) ->
     )
 
 
-def import_attlog(args) -> int:
+def import_attlog(args: argparse.Namespace) -> int:
     from drivers.attlog import AttlogNotText, read_attlog_file
 
     ctx = Context.from_args(args)
@@ -85,9 +114,9 @@ def import_attlog(args) -> int:
 
     rejected = scan.of("rejected")
     for item in rejected[:MAX_LISTED]:
-        print(f"{path}:{item.number}: {item.reason}", file=sys.stderr)
+        say(f"{path}:{item.number}: {item.reason}", err=True)
     if len(rejected) > MAX_LISTED:
-        print(f"{path}: … and {len(rejected) - MAX_LISTED} more rejected lines", file=sys.stderr)
+        say(f"{path}: … and {len(rejected) - MAX_LISTED} more rejected lines", err=True)
     if rejected and not args.skip_bad:
         raise UserError(
             f"{path}: {len(rejected)} rejected line(s); nothing imported "
@@ -96,10 +125,10 @@ def import_attlog(args) -> int:
 
     store = ctx.store()
     serial = _serial(ctx, store, device, scan.serial, path)
-    now = utc_now()
-    now_local = now.astimezone(ctx.tz).replace(tzinfo=None)
+    now = system_clock()
+    now_local = site_time(now, ctx.tz)
     good, aside = sort_punches(
-        [item.punch for item in scan.of("punch")],
+        [item.punch for item in scan.of("punch") if item.punch is not None],
         now_local=now_local,
         installed=getattr(device, "installed", None),
     )
@@ -111,7 +140,7 @@ def import_attlog(args) -> int:
         source=ATTLOG_SOURCE,
         punches=good,
         quarantined=aside,
-        now_utc=now.astimezone(UTC).replace(tzinfo=None),
+        now_utc=now,
         run={"status": "ok", "record_count": len(good) + len(aside), "error": None},
     )
     skipped = len(scan.lines) - len(good) - len(aside) - len(rejected)
@@ -124,8 +153,8 @@ def import_attlog(args) -> int:
             parts.append(f"checksum line {trailer[0].number}")
         if blank:
             parts.append(f"{len(blank)} blank line(s)")
-        print(f"{path}: skipped {skipped} line(s) that are not records: {', '.join(parts)}", file=sys.stderr)
-    print(
+        say(f"{path}: skipped {skipped} line(s) that are not records: {', '.join(parts)}", err=True)
+    say(
         f"read {len(scan.lines)}, new {saved.new}, duplicate {saved.duplicate}, "
         f"quarantined {len(aside)}, rejected {len(rejected)}"
     )

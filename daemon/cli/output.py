@@ -1,4 +1,4 @@
-"""Rendering rows for people (rich tables) and for other tools (CSV, JSON)."""
+"""Rendering rows for people (rich tables) and for other tools (CSV, JSON); the lines a command says."""
 
 from __future__ import annotations
 
@@ -6,12 +6,28 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, TextIO
 
 from rich.table import Table
 
+from ..clock import site_time
 from ..console import console_for
+
+
+def say(text: str = "", *, err: bool = False, flush: bool = False) -> None:
+    """One line for the user: on stdout, or on stderr with ``err`` (what ``print`` did)."""
+    out = sys.stderr if err else sys.stdout
+    out.write(f"{text}\n")
+    if flush:
+        out.flush()
+
+
+def local_time(t: datetime | None, tz: tzinfo) -> str:
+    """A stored instant as the site's local ``YYYY-MM-DD HH:MM``; empty for None."""
+    if t is None:
+        return ""
+    return site_time(t, tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(v: Any) -> str:

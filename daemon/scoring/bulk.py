@@ -61,9 +61,9 @@ def insert_columns(conn: Connection, table: Table, columns: Columns, *, schema: 
     elif name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
         _insert_mysql(conn, table, columns)
     elif name in ("mysql", "mariadb"):
-        _executemany(conn, table, list(zip(*for_writing(table, columns))), "%s")
+        _executemany(conn, table, list(zip(*for_writing(table, columns), strict=True)), "%s")
     else:
-        _executemany(conn, table, list(zip(*_sqlite_columns(for_writing(table, columns)))), "?")
+        _executemany(conn, table, list(zip(*_sqlite_columns(for_writing(table, columns)), strict=True)), "?")
 
 
 def _names(table: Table) -> list[str]:
@@ -134,7 +134,7 @@ class _Style:
             sample = column[:2048]
             if len(set(sample)) * 4 < len(sample):  # few distinct values (dates, staff, windows…)
                 distinct = list(set(column))
-                spelled = dict(zip(distinct, self.render(distinct)))
+                spelled = dict(zip(distinct, self.render(distinct), strict=True))
                 return list(map(spelled.__getitem__, column))
         if types <= {int, float}:
             return list(map(repr, column))
@@ -167,7 +167,7 @@ PG_COPY = _Style("\\N", "t", "f", [("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"),
 
 def render_rows(style: _Style, columns: Columns, sep: str) -> list[str]:
     """Each row as its rendered values joined by ``sep``."""
-    return list(map(sep.join, zip(*(style.render(c) for c in columns))))
+    return list(map(sep.join, zip(*(style.render(c) for c in columns), strict=True)))
 
 
 def _chunks(rows: list[str], limit: int) -> list[tuple[int, int]]:
@@ -199,9 +199,16 @@ def _copy_postgresql(conn: Connection, table: Table, columns: Columns, schema: s
     stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(sql.Identifier(c) for c in _names(table))
     )
-    with conn.connection.driver_connection.cursor() as cur, cur.copy(stmt) as copy:
+    with _driver_connection(conn).cursor() as cur, cur.copy(stmt) as copy:
         for chunk in _row_chunks(table, columns):
             copy.write(("\n".join(render_rows(PG_COPY, chunk, "\t")) + "\n").encode())
+
+
+def _driver_connection(conn: Connection) -> Any:
+    """The driver's own connection under ``conn`` (psycopg's, PyMySQL's: no common type)."""
+    # SQLAlchemy types it Optional: None only once the connection is invalidated, which a
+    # connection inside its transaction is not
+    return conn.connection.driver_connection
 
 
 def _insert_mysql(conn: Connection, table: Table, columns: Columns) -> None:
@@ -210,9 +217,10 @@ def _insert_mysql(conn: Connection, table: Table, columns: Columns) -> None:
     (Waiting on the socket releases the GIL, so rendering and the server's
     work overlap: about a third off a year's push.)
     """
-    from pymysql.constants import SERVER_STATUS
+    # PyMySQL ships no type information (and types-PyMySQL is not a dependency)
+    from pymysql.constants import SERVER_STATUS  # type: ignore[import-untyped]
 
-    dbapi = conn.connection.driver_connection
+    dbapi = _driver_connection(conn)
     no_backslash = getattr(dbapi, "server_status", 0) & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
     style = MYSQL_NO_BACKSLASH if no_backslash else MYSQL
     packet = conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar() or 4 * 1024 * 1024

@@ -37,14 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, text, true
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from ..clock import naive_utc, system_clock
+from ..dbkit import SQLITE_TIMEOUT_S, Migrations, sqlite_pragmas
 from ..errors import UserError
 from .bulk import insert_columns
 from .errors import RowError, ScoringError
@@ -59,16 +57,18 @@ PUSH_LOCK_TIMEOUT_S = 60
 CONNECT_TIMEOUT_S = 10
 _BACKENDS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 _TIME_COLUMNS = ("computed_at", "started_at", "finished_at")
+_SQLITE_PRAGMAS = sqlite_pragmas()  # WAL, synchronous=NORMAL; the att_* tables have no foreign keys
 
 
 def _utc_naive(t: datetime) -> datetime:
+    """The scoring DB's columns hold naive UTC (SPEC §4.4): an aware instant, converted."""
     if t.tzinfo is None:
         raise ValueError("computed_at must be timezone-aware (UTC)")
-    return t.astimezone(UTC).replace(tzinfo=None)
+    return naive_utc(t)
 
 
 def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return naive_utc(system_clock())
 
 
 class ScoringDB:
@@ -101,7 +101,7 @@ class ScoringDB:
                     Path(db).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise ScoringError(f"cannot open the scoring DB {self.display}: {exc.strerror or exc}") from None
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
         elif backend == "postgresql" and "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
         elif backend == "mysql" and "connect_timeout" not in parsed.query:
@@ -111,7 +111,7 @@ class ScoringDB:
         except (NoSuchModuleError, ImportError, ArgumentError) as exc:
             raise UserError(f"scoring.url: {exc.__class__.__name__}: {self._scrub(str(exc).splitlines()[0])}") from None
         if backend == "sqlite":
-            event.listen(self._raw, "connect", _sqlite_pragmas)
+            event.listen(self._raw, "connect", _SQLITE_PRAGMAS)
         # Core statements name tables without a schema; this puts them in ours.
         self.engine: Engine = (
             self._raw.execution_options(schema_translate_map={None: self.schema}) if self.schema else self._raw
@@ -121,7 +121,7 @@ class ScoringDB:
         else:
             self._namespace = parsed.database or ""
         self._dbapi_error: type[BaseException] = getattr(self._raw.dialect.loaded_dbapi, "Error", SQLAlchemyError)
-        self._head: str | None = None
+        self._migrations = Migrations(MIGRATIONS, VERSION_TABLE, self.schema)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -138,45 +138,23 @@ class ScoringDB:
 
     def head(self) -> str:
         """The newest migration attendd knows."""
-        if self._head is None:
-            self._head = ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
-        return self._head
+        return self._migrations.head()
 
     def revision(self, conn: Connection) -> str | None:
         """The revision the scoring DB is at (None: attendd's tables were never created)."""
-        ctx = MigrationContext.configure(
-            conn, opts={"version_table": VERSION_TABLE, "version_table_schema": self.schema}
-        )
-        return ctx.get_current_revision()
+        return self._migrations.current(conn)
 
     def upgrade(self) -> tuple[str | None, str]:
         """Create or migrate the ``att_*`` tables; returns (revision before, revision now).
 
         Touches nothing but ``att_*`` tables (and, on PostgreSQL, creates the
-        schema if it is missing). Running it again is a no-op.
+        schema if it is missing). Running it again is a no-op; on SQLite the
+        whole migration is one transaction (see :mod:`daemon.dbkit`).
         """
-        from ..sqlite_ddl import migration_engine
-
-        # SQLite: one transaction for the whole migration (see daemon/sqlite_ddl.py)
-        engine = (
-            migration_engine(self._raw.url, _sqlite_pragmas, connect_args={"timeout": 30})
-            if self.backend == "sqlite"
-            else self._raw
-        )
         try:
-            with engine.begin() as conn:
-                before = self.revision(conn)
-                cfg = AlembicConfig()
-                cfg.set_main_option("script_location", str(MIGRATIONS))
-                cfg.attributes["connection"] = conn
-                cfg.attributes["schema"] = self.schema
-                command.upgrade(cfg, "head")
-                return before, self.revision(conn) or ""
+            return self._migrations.upgrade(self._raw, sqlite_connect=_SQLITE_PRAGMAS)
         except (SQLAlchemyError, self._dbapi_error) as exc:
             raise ScoringError(f"cannot upgrade the scoring DB {self.display}: {self._reason(exc)}") from None
-        finally:
-            if engine is not self._raw:
-                engine.dispose()
 
     def check(self) -> None:
         """Raise :class:`ScoringError` unless the DB is reachable and migrated to attendd's head."""
@@ -190,8 +168,7 @@ class ScoringDB:
             return
         if current is None:
             raise ScoringError(f"the scoring DB {self.display} has no attendd tables: run `attendd db upgrade`")
-        known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
-        if current not in known:
+        if current not in self._migrations.revisions():
             raise ScoringError(
                 f"the scoring DB {self.display} is at revision {current}, which this attendd does not know "
                 "(migrated by a newer attendd?): upgrade attendd"
@@ -403,7 +380,11 @@ class ScoringDB:
             except OSError as exc:
                 log.warning("cannot take the job lock file; running without it", lock=name, error=str(exc))
                 return True, nothing
-            return got, lambda: cm.__exit__(None, None, None)
+
+            def release_file() -> None:
+                cm.__exit__(None, None, None)
+
+            return got, release_file
 
         key = lock_name("job", self._namespace, name)
         conn = None
@@ -483,13 +464,6 @@ class ScoringDB:
         msg = str(orig) if orig is not None else str(exc)
         line = next((ln.strip() for ln in msg.splitlines() if ln.strip()), exc.__class__.__name__)
         return self._scrub(line)
-
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
 
 
 __all__ = ["MIGRATIONS", "ScoringDB", "ScoringError"]

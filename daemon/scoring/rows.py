@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json.encoder
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,18 +40,24 @@ from .tables import SLICE_TABLES, _EncodedJSON, encode_json, staff_day
 
 STAMP = ("computed_at", "rules_version")
 
-try:  # the C encoder behind json.dumps, built once instead of once per call
-    from json.encoder import c_make_encoder
+# the C encoder behind json.dumps, built once instead of once per call (None without the C
+# accelerator; typeshed does not declare it, hence getattr)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 
-    _c_encode = c_make_encoder(None, str, encode_basestring, None, ":", ",", False, False, True)
+if _c_make_encoder is not None:
+    _c_encode = _c_make_encoder(None, str, encode_basestring, None, ":", ",", False, False, True)
 
     def fast_json(value: Any) -> str:
         """Compact JSON, keys in the order given, non-ASCII kept (Chinese stays readable)."""
         return "".join(_c_encode(value, 0))
-except ImportError:  # pragma: no cover - CPython has it
-    fast_json = encode_json
+else:  # pragma: no cover - CPython has it
 
-Columns = list[list]
+    def fast_json(value: Any) -> str:
+        """The same JSON, through :mod:`json`'s Python encoder."""
+        return encode_json(value)
+
+
+Columns = list[list[Any]]
 """One table's rows column by column, in table column order (stamp included)."""
 
 
@@ -169,7 +176,7 @@ def prepare(sl: Slice) -> dict[str, Columns]:
         else:
             _check_period(table, columns, sl.period_kind, sl.period_key)
         n = len(rows)
-        stamp = {"computed_at": [sl.computed_at] * n, "rules_version": [sl.rules_version] * n}
+        stamp: dict[str, list[Any]] = {"computed_at": [sl.computed_at] * n, "rules_version": [sl.rules_version] * n}
         data = iter(columns)
         # in table order: the stamp sits where the table has it (columns a later migration
         # added come after it, as ALTER TABLE appends them)
@@ -229,6 +236,7 @@ def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None, con
     """SHA-256 of what the slice writes: its prepared columns, or the caller's ``content_hash``."""
     if prepared is None and content_hash is None:
         raise ValueError("digest needs the prepared columns or the caller's content hash")
+    columns = prepared if content_hash is None else None  # the caller's digest stands for the columns
     h = hashlib.sha256()
     h.update(
         _pickled(
@@ -237,8 +245,8 @@ def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None, con
     )
     for table in sl.tables():
         h.update(_pickled((table.name, [c.name for c in table.columns], sl.count(table.name))))
-        if content_hash is None:
-            for c, column in zip(table.columns, prepared[table.name]):
+        if columns is not None:
+            for c, column in zip(table.columns, columns[table.name], strict=True):
                 if c.name not in STAMP:  # the stamp is in the header
                     h.update(_column_bytes(column))
     if content_hash is not None:

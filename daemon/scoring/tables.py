@@ -31,6 +31,7 @@ Types, the same on every database so that a value reads back as written:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -51,12 +52,13 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql, postgresql
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 PREFIX = "att_"
 VERSION_TABLE = "att_alembic_version"
 
-MYSQL_OPTIONS = {
+MYSQL_OPTIONS: dict[str, Any] = {  # Any: Table() types its keywords one by one
     f"{dialect}_{option}": value
     for dialect in ("mysql", "mariadb")  # a mariadb+pymysql URL reads only mariadb_* options
     for option, value in (("engine", "InnoDB"), ("charset", "utf8mb4"), ("collate", "utf8mb4_bin"))
@@ -76,7 +78,7 @@ def _decode(value: Any) -> Any:
     return value
 
 
-class _EncodedJSON(TypeDecorator):
+class _EncodedJSON(TypeDecorator[Any]):
     """A JSON value that attendd encodes itself (text in, decoded value out).
 
     Binds accept already-encoded text (what the bulk writers send) or a
@@ -85,16 +87,16 @@ class _EncodedJSON(TypeDecorator):
     value (psycopg's JSONB loader).
     """
 
-    impl = Text
+    impl: TypeEngine[Any] | type[TypeEngine[Any]] = Text  # as TypeDecorator declares it: subclasses differ
     cache_ok = True
 
-    def bind_processor(self, dialect):
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
         def process(value: Any) -> Any:
             return value if value is None or isinstance(value, str) else encode_json(value)
 
         return process
 
-    def result_processor(self, dialect, coltype):
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
         return _decode
 
 
@@ -103,7 +105,7 @@ class JSONDocument(_EncodedJSON):
 
     impl = JSON
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.JSONB())
         if dialect.name == "sqlite":
@@ -127,7 +129,7 @@ def LocalDateTime() -> DateTime:  # noqa: N802
     return DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
-def _stamp() -> list[Column]:
+def _stamp() -> list[Column[Any]]:
     """``computed_at`` and ``rules_version``: every table carries them (SPEC §4.4)."""
     return [
         Column("computed_at", UTCDateTime(), nullable=False),

@@ -1,5 +1,23 @@
-"""The local store: punches, quarantine, per-device sync state (SQLAlchemy + Alembic)."""
+"""The local store: punches, quarantine, device state, the clerk's records, periods (SQLAlchemy + Alembic).
 
+The public surface is here. Writes go through :meth:`Store.transaction` (the unit of work that
+holds SQLite's single-writer lock) or the functions below; reads through :meth:`Store.reading`
+or the store's read methods. Tables are named by the handles in :mod:`daemon.store.models`.
+"""
+
+from .clerk_records import KIND_TABLES, list_records, put_records
+from .dirty import clear_dirty, dirty_months
 from .store import Quarantined, SaveResult, Store, StoreError, open_store
 
-__all__ = ["Quarantined", "SaveResult", "Store", "StoreError", "open_store"]
+__all__ = [
+    "KIND_TABLES",
+    "Quarantined",
+    "SaveResult",
+    "Store",
+    "StoreError",
+    "clear_dirty",
+    "dirty_months",
+    "list_records",
+    "open_store",
+    "put_records",
+]

@@ -1,7 +1,7 @@
 """Months whose inputs changed since they were last evaluated (the daemon re-evaluates them).
 
 Its own module, below both the store and the clerk's records: :meth:`Store.save_punches` marks
-the months of new punches in its transaction, :func:`daemon.store.records.put_records` the
+the months of new punches in its transaction, :func:`daemon.store.clerk_records.put_records` the
 months of new records, and neither has to import the other.
 """
 
@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
 
-from .models import DirtyMonthRow
+from .models import dirty_month_table
 
 if TYPE_CHECKING:
     from .store import Store
@@ -21,9 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["clear_dirty", "dirty_months", "mark_dirty"]
 
 
-def mark_dirty(conn, months: Iterable[str], now_utc: datetime) -> None:
+def mark_dirty(conn: Connection, months: Iterable[str], now_utc: datetime) -> None:
     """Remember months whose inputs changed (idempotent)."""
-    t = DirtyMonthRow.__table__
+    t = dirty_month_table
     months = sorted(set(months))
     if not months:
         return
@@ -34,16 +35,16 @@ def mark_dirty(conn, months: Iterable[str], now_utc: datetime) -> None:
 
 
 def dirty_months(store: Store) -> list[str]:
-    t = DirtyMonthRow.__table__
-    with store.engine.connect() as conn:
+    t = dirty_month_table
+    with store.reading() as conn:
         return sorted(conn.scalars(select(t.c.month)))
 
 
 def clear_dirty(store: Store, months: Iterable[str], before_utc: datetime) -> None:
     """Forget months evaluated after their inputs last changed."""
-    t = DirtyMonthRow.__table__
+    t = dirty_month_table
     months = list(months)
     if not months:
         return
-    with store._writing(), store.engine.begin() as conn:
+    with store.transaction() as conn:
         conn.execute(delete(t).where(t.c.month.in_(months), t.c.since_utc <= before_utc))

@@ -2,7 +2,11 @@
 
 Punch times are the terminal's naive local wall-clock time, stored with the
 site's timezone name on the ingest run that brought them; our own instants (first seen, last sync)
-are naive UTC in columns ending ``_utc``. The two never meet in a comparison.
+are instants in columns ending ``_utc`` (:class:`daemon.clock.UtcDateTime`: aware UTC in
+Python, naive UTC in the database). The two never meet in a comparison.
+
+Code outside the store names a table by its handle at the end of this module (``punch_table``
+…) inside ``with store.transaction() as tx`` / ``store.reading()``, never by ``Model.__table__``.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from drivers import PIN_MAX_LEN
+
+from ..clock import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -73,7 +80,7 @@ class QuarantineRow(Base):
     pin: Mapped[str | None] = mapped_column(String(32), nullable=True)
     punched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     reason: Mapped[str] = mapped_column(String(255))
-    first_seen_utc: Mapped[datetime] = mapped_column(DateTime)
+    first_seen_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class DeviceStateRow(Base):
@@ -88,8 +95,8 @@ class DeviceStateRow(Base):
     record_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     user_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     clock_offset_s: Mapped[float | None] = mapped_column(Float, nullable=True)
-    last_attempt_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    last_success_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_attempt_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_success_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -106,8 +113,8 @@ class IngestRunRow(Base):
     device_serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
     source: Mapped[str] = mapped_column(String(16))
     tz: Mapped[str] = mapped_column(String(64))
-    started_utc: Mapped[datetime] = mapped_column(DateTime)
-    finished_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16))  # ok | unchanged | failed
     record_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     new: Mapped[int] = mapped_column(Integer, default=0)
@@ -127,7 +134,7 @@ class DeviceUserRow(Base):
     pin: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     uid: Mapped[int] = mapped_column(Integer, default=0)
-    seen_utc: Mapped[datetime] = mapped_column(DateTime)
+    seen_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # --- the clerk's records (imported from CSV / XLSX, or entered by tests and the demo) ---
@@ -145,7 +152,7 @@ class StaffRow(Base):
     active_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     active_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LeaveRow(Base):
@@ -158,7 +165,7 @@ class LeaveRow(Base):
     start: Mapped[datetime] = mapped_column(DateTime)
     end: Mapped[datetime] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")
-    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ExemptionRow(Base):
@@ -170,7 +177,7 @@ class ExemptionRow(Base):
     day: Mapped[date] = mapped_column(Date)
     slot: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text, default="")
-    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class InspectionRow(Base):
@@ -183,7 +190,7 @@ class InspectionRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
-    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SubstitutionRow(Base):
@@ -194,7 +201,7 @@ class SubstitutionRow(Base):
     covered_no: Mapped[str] = mapped_column(String(32))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
-    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # --- the daemon's own bookkeeping ---------------------------------------------------
@@ -209,9 +216,9 @@ class JobRunRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job: Mapped[str] = mapped_column(String(64))
-    scheduled_for_utc: Mapped[datetime] = mapped_column(DateTime)
-    started_utc: Mapped[datetime] = mapped_column(DateTime)
-    finished_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    scheduled_for_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16))  # running | ok | failed
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -227,15 +234,15 @@ class SnapshotRow(Base):
 
     period_key: Mapped[str] = mapped_column(String(16), primary_key=True)
     period_kind: Mapped[str] = mapped_column(String(16))
-    computed_utc: Mapped[datetime] = mapped_column(DateTime)
+    computed_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     rules_version: Mapped[str] = mapped_column(String(64))
     is_final: Mapped[bool] = mapped_column(Boolean, default=False)
     digest: Mapped[str] = mapped_column(String(64))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     pushed_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    pushed_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    pushed_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    next_attempt_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: In the outbox: only ``attendd push`` and the daemon's own schedule queue a snapshot
     #: (``attendd evaluate`` and ``attendd bulletin`` only look and store nothing).
@@ -254,7 +261,7 @@ class ReopenRow(Base):
     period_key: Mapped[str] = mapped_column(String(16))
     by: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
-    at_utc: Mapped[datetime] = mapped_column(DateTime)
+    at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
@@ -266,10 +273,10 @@ class PeriodHoldRow(Base):
     __tablename__ = "period_hold"
 
     period_key: Mapped[str] = mapped_column(String(16), primary_key=True)
-    held_utc: Mapped[datetime] = mapped_column(DateTime)
-    checked_utc: Mapped[datetime] = mapped_column(DateTime)
+    held_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    checked_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     reasons: Mapped[str] = mapped_column(Text)  # one reason a line
-    released_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    released_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
@@ -283,7 +290,7 @@ class ForcedCloseRow(Base):
     period_key: Mapped[str] = mapped_column(String(16))
     by: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
-    at_utc: Mapped[datetime] = mapped_column(DateTime)
+    at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     incomplete: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -294,4 +301,28 @@ class DirtyMonthRow(Base):
     __tablename__ = "dirty_month"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    since_utc: Mapped[datetime] = mapped_column(DateTime)
+    since_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+punch_table = _table(PunchRow)
+quarantine_table = _table(QuarantineRow)
+device_state_table = _table(DeviceStateRow)
+ingest_run_table = _table(IngestRunRow)
+device_user_table = _table(DeviceUserRow)
+staff_table = _table(StaffRow)
+leave_table = _table(LeaveRow)
+exemption_table = _table(ExemptionRow)
+inspection_table = _table(InspectionRow)
+substitution_table = _table(SubstitutionRow)
+job_run_table = _table(JobRunRow)
+snapshot_table = _table(SnapshotRow)
+reopen_table = _table(ReopenRow)
+period_hold_table = _table(PeriodHoldRow)
+forced_close_table = _table(ForcedCloseRow)
+dirty_month_table = _table(DirtyMonthRow)

@@ -9,31 +9,31 @@ half-written and the next pull simply does the work again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import Engine, Executable, Table, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from drivers import DeviceUser, Punch
 
+from ..dbkit import Migrations, sqlite_pragmas
 from ..errors import AttenddError, UserError
 from .dirty import mark_dirty
 from .models import (
-    Base,
     DeviceStateRow,
-    DeviceUserRow,
-    IngestRunRow,
-    PunchRow,
-    QuarantineRow,
+    device_state_table,
+    device_user_table,
+    ingest_run_table,
+    punch_table,
+    quarantine_table,
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -85,13 +85,13 @@ def _insert_punches(conn: Connection, serial: str, punches: Sequence[Punch], run
     if not punches:
         return 0
     if conn.dialect.name == "sqlite":
-        rows = [
+        raw = [
             (serial, p.pin, p.timestamp.isoformat(" ", "microseconds"), p.state, p.verify, p.work_code, run_id)
             for p in punches
         ]
         # sqlite3 sums executemany's row counts; ignored rows count nothing
-        return conn.exec_driver_sql(_SQLITE_PUNCH_INSERT, rows).rowcount
-    pt = PunchRow.__table__
+        return conn.exec_driver_sql(_SQLITE_PUNCH_INSERT, raw).rowcount  # DB-API tuples
+    pt = punch_table
     rows = [
         {
             "device_serial": serial,
@@ -112,7 +112,7 @@ def _insert_punches(conn: Connection, serial: str, punches: Sequence[Punch], run
 
 def _months_of_run(conn: Connection, run_id: int) -> list[str]:
     """``YYYY-MM`` of the punches a run stored (their new rows carry its id)."""
-    pt = PunchRow.__table__
+    pt = punch_table
     name = conn.dialect.name
     if name == "sqlite":
         month = func.substr(pt.c.punched_at, 1, 7)
@@ -123,11 +123,12 @@ def _months_of_run(conn: Connection, run_id: int) -> list[str]:
     return list(conn.scalars(select(month).where(pt.c.run_id == run_id).distinct()))
 
 
-def _insert_ignore(conn: Connection, table, rows: Sequence[dict]) -> None:
+def _insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Bulk insert that skips rows whose unique key already exists."""
     if not rows:
         return
     name = conn.dialect.name
+    stmt: Executable
     if name == "sqlite":
         stmt = sqlite.insert(table).on_conflict_do_nothing()
     elif name == "postgresql":
@@ -167,38 +168,27 @@ class Store:
 
     # --- schema ----------------------------------------------------------------
 
+    _migrations = Migrations(MIGRATIONS, VERSION_TABLE)
+
     def _alembic(self, conn: Connection) -> AlembicConfig:
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        return cfg
+        return self._migrations.config(conn)
 
     def upgrade(self) -> tuple[str | None, str]:
-        """Migrate to the newest schema; returns (revision before, revision now)."""
-        from ..sqlite_ddl import migration_engine
+        """Migrate to the newest schema; returns (revision before, revision now).
 
-        # SQLite: one transaction for the whole migration (see daemon/sqlite_ddl.py)
-        engine = (
-            migration_engine(self.url, _sqlite_pragmas, connect_args={"timeout": 30}) if self.is_sqlite else self.engine
-        )
+        On SQLite the whole migration is one transaction (see :mod:`daemon.dbkit`).
+        """
         try:
-            with engine.begin() as conn:
-                before = self.revision(conn)
-                command.upgrade(self._alembic(conn), "head")
-                return before, self.revision(conn) or ""
+            return self._migrations.upgrade(self.engine, sqlite_connect=_sqlite_pragmas)
         except OperationalError as exc:
             raise StoreError(f"cannot open the local store: {_reason(exc)}") from None
-        finally:
-            if engine is not self.engine:
-                engine.dispose()
 
     @staticmethod
     def revision(conn: Connection) -> str | None:
-        ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        return ctx.get_current_revision()
+        return Store._migrations.current(conn)
 
     def head(self) -> str:
-        return ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
+        return self._migrations.head()
 
     def ensure_schema(self) -> None:
         """Create or migrate the store if it is behind: it is ours alone."""
@@ -210,10 +200,31 @@ class Store:
         if current != self.head():
             self.upgrade()
 
-    # --- writes ------------------------------------------------------------------
+    # --- the unit of work -----------------------------------------------------------
 
-    def _writing(self):
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction: commits when the block ends, rolls back if it raises.
+
+        Every write outside this class goes through here, so none can forget SQLite's
+        single writer: on SQLite the process-wide write lock is held for the whole
+        transaction (parallel syncs queue here rather than fail with "database is locked");
+        on PostgreSQL and MariaDB the database's own locking is enough. Tables are named
+        by their handles in :mod:`daemon.store.models` (``snapshot_table`` …).
+        """
+        with self._writing(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads: no lock (SQLite's WAL lets readers run beside the writer)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _writing(self) -> threading.Lock | _NullLock:
         return self._write_lock or _NullLock()
+
+    # --- writes ------------------------------------------------------------------
 
     def save_punches(
         self,
@@ -248,7 +259,7 @@ class Store:
             }
             for q in quarantined
         ]
-        qt, rt = QuarantineRow.__table__, IngestRunRow.__table__
+        qt, rt = quarantine_table, ingest_run_table
         count_q = select(func.count()).select_from(qt).where(qt.c.device_serial == device_serial)
         run_row = {
             "device_name": device_name,
@@ -261,8 +272,8 @@ class Store:
             **(run or {}),
         }
         try:
-            with self._writing(), self.engine.begin() as conn:
-                run_id = conn.execute(insert(rt), run_row).inserted_primary_key[0]
+            with self.transaction() as conn:
+                run_id = conn.execute(insert(rt), run_row).inserted_primary_key[0]  # type: ignore[index]
                 before_q = conn.scalar(count_q) or 0
                 result.new = _insert_punches(conn, device_serial, punches, run_id)
                 if result.new:
@@ -277,7 +288,7 @@ class Store:
                     .values(new=result.new, duplicate=result.duplicate, quarantined=result.quarantined_new)
                 )
                 if users is not None:
-                    ut = DeviceUserRow.__table__
+                    ut = device_user_table
                     conn.execute(delete(ut).where(ut.c.device_serial == device_serial))
                     _insert_ignore(
                         conn,
@@ -302,15 +313,15 @@ class Store:
     def record_run(self, device_name: str, state: dict, run: dict) -> None:
         """Record a pull that stored nothing (unchanged or failed)."""
         try:
-            with self._writing(), self.engine.begin() as conn:
+            with self.transaction() as conn:
                 self._put_state(conn, device_name, state)
-                conn.execute(insert(IngestRunRow.__table__), {"tz": self.timezone, **run})
+                conn.execute(insert(ingest_run_table), {"tz": self.timezone, **run})
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the local store: {_reason(exc)}") from None
 
     @staticmethod
     def _put_state(conn: Connection, device_name: str, state: dict) -> None:
-        st = DeviceStateRow.__table__
+        st = device_state_table
         exists = conn.scalar(select(st.c.device_name).where(st.c.device_name == device_name))
         if exists is None:
             conn.execute(insert(st), {"device_name": device_name, "consecutive_failures": 0, **state})
@@ -320,24 +331,22 @@ class Store:
     # --- reads -------------------------------------------------------------------
 
     def device_state(self, device_name: str) -> DeviceStateRow | None:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = (
-                conn.execute(
-                    select(DeviceStateRow.__table__).where(DeviceStateRow.__table__.c.device_name == device_name)
-                )
+                conn.execute(select(device_state_table).where(device_state_table.c.device_name == device_name))
                 .mappings()
                 .first()
             )
         return DeviceStateRow(**row) if row else None
 
     def device_states(self) -> dict[str, DeviceStateRow]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(DeviceStateRow.__table__)).mappings().all()
+        with self.reading() as conn:
+            rows = conn.execute(select(device_state_table)).mappings().all()
         return {r["device_name"]: DeviceStateRow(**r) for r in rows}
 
     def device_users(self, device_serial: str) -> dict[str, str]:
-        ut = DeviceUserRow.__table__
-        with self.engine.connect() as conn:
+        ut = device_user_table
+        with self.reading() as conn:
             rows = conn.execute(select(ut.c.pin, ut.c.name).where(ut.c.device_serial == device_serial))
             return {pin: name for pin, name in rows}
 
@@ -351,7 +360,7 @@ class Store:
         limit: int | None = None,
     ) -> list[dict]:
         """Stored punches with where they came from, oldest first; ``end`` is exclusive."""
-        pt, rt = PunchRow.__table__, IngestRunRow.__table__
+        pt, rt = punch_table, ingest_run_table
         q = (
             select(
                 pt.c.punched_at,
@@ -378,31 +387,40 @@ class Store:
             q = q.where(pt.c.punched_at < end)
         if limit:
             q = q.limit(limit)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def count_punches(self, device_serial: str | None = None) -> int:
-        pt = PunchRow.__table__
+        pt = punch_table
         q = select(func.count()).select_from(pt)
         if device_serial:
             q = q.where(pt.c.device_serial == device_serial)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
+            return conn.scalar(q) or 0
+
+    def count_quarantined(self, device_serial: str, *, since: datetime | None = None) -> int:
+        """How many records of ``device_serial`` are quarantined (first seen at or after ``since``)."""
+        qt = quarantine_table
+        q = select(func.count()).select_from(qt).where(qt.c.device_serial == device_serial)
+        if since is not None:
+            q = q.where(qt.c.first_seen_utc >= since)
+        with self.reading() as conn:
             return conn.scalar(q) or 0
 
     def quarantine(self, device_serial: str | None = None) -> list[dict]:
         """Quarantined records, oldest first."""
-        return self._all(QuarantineRow.__table__, device_serial=device_serial)
+        return self._all(quarantine_table, device_serial=device_serial)
 
     def ingest_runs(self, device_name: str | None = None) -> list[dict]:
         """Ingest runs (pulls, imports), oldest first."""
-        return self._all(IngestRunRow.__table__, device_name=device_name)
+        return self._all(ingest_run_table, device_name=device_name)
 
     def _all(self, table, **equal: object) -> list[dict]:
         q = select(table).order_by(table.c.id)
         for column, value in equal.items():
             if value is not None:
                 q = q.where(table.c[column] == value)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
 
@@ -414,13 +432,8 @@ class _NullLock:
         return None
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection: a big pull stays in memory
-    cur.close()
+# foreign keys on; 16 MiB of page cache per connection: a big pull stays in memory
+_sqlite_pragmas = sqlite_pragmas(foreign_keys=True, cache_kib=16384)
 
 
 def _reason(exc: SQLAlchemyError) -> str:
@@ -437,4 +450,4 @@ def open_store(url: str, *, timezone: str) -> Store:
     return store
 
 
-__all__ = ["Base", "Quarantined", "SaveResult", "Store", "StoreError", "UserError", "open_store"]
+__all__ = ["Quarantined", "SaveResult", "Store", "StoreError", "UserError", "open_store"]

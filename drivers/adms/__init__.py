@@ -6,8 +6,15 @@ its config); :mod:`.server` the HTTP listener (Starlette under uvicorn);
 :mod:`.simulator` a pushing terminal for tests.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .access import DeviceAccess, Limits, OnUpload, Upload, UploadRefused
 from .protocol import handshake_options, parse_attlog_body
+
+if TYPE_CHECKING:  # for the checker only: at run time the listener is imported on first use
+    from .server import AdmsServer
 
 __all__ = [
     "AdmsServer",
@@ -21,7 +28,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type[AdmsServer]:
     # the listener pulls in uvicorn and Starlette: only when asked for
     if name == "AdmsServer":
         from .server import AdmsServer

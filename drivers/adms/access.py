@@ -9,7 +9,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .._records import BadRecord, Punch
+from .._models import BadRecord, Punch
 
 __all__ = ["DeviceAccess", "Limits", "OnUpload", "Upload", "UploadRefused"]
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from datetime import datetime
 
-from .._records import INT_FIELD_MAX, PIN_MAX_LEN, BadRecord, Punch
+from .._models import INT_FIELD_MAX, PIN_MAX_LEN, BadRecord, Punch
 
 __all__ = ["MAX_RAW_KEPT", "body_encoding", "decode_body", "handshake_options", "parse_attlog_body"]
 
@@ -69,7 +70,7 @@ def _int_column(value: str, name: str) -> int:
     return int(value)
 
 
-def _lines(body: bytes):
+def _lines(body: bytes) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, raw line without its line end) of every line, lazily."""
     start, number, size = 0, 0, len(body)
     while start < size:
@@ -128,7 +129,7 @@ def parse_attlog_body(body: bytes, *, max_bad: int | None = None) -> tuple[list[
             if not _TIME.match(when) or not when.isascii():
                 raise ValueError(f"time {when[:40]!r} is not YYYY-MM-DD HH:MM:SS")
             try:
-                ts = datetime.strptime(when, "%Y-%m-%d %H:%M:%S")
+                ts = datetime.strptime(when, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007 - the terminal's naive local time
             except ValueError:
                 raise ValueError(f"impossible time {when!r}") from None
             state, verify, work_code = (_int_column(cols[i], name) if i < len(cols) else 0 for i, name in _COLUMNS)

@@ -94,6 +94,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .access import DeviceAccess, Limits, OnUpload, Upload, UploadRefused
@@ -115,6 +116,8 @@ UPLOAD_WORKERS = 2
 LOG_INTERVAL = 600.0
 _PATHS = ("/iclock/cdata", "/iclock/getrequest", "/iclock/ping", "/iclock/devicecmd")
 _OVERRUN = "attendd.adms.overrun"
+#: The bounds when the caller gives none (a frozen dataclass: one instance serves every listener).
+_DEFAULT_LIMITS = Limits()
 
 
 class _Once:
@@ -297,7 +300,7 @@ class AdmsServer:
         access: Mapping[str, DeviceAccess],
         on_upload: OnUpload,
         *,
-        limits: Limits = Limits(),
+        limits: Limits = _DEFAULT_LIMITS,
         tls: tuple[str, str] | None = None,
     ) -> None:
         self.host = host
@@ -470,7 +473,7 @@ class AdmsServer:
                 times=count,
             )
 
-    def _refuse(self, status: int, reason: str, serial: str | None, peer: str, **kw) -> None:
+    def _refuse(self, status: int, reason: str, serial: str | None, peer: str, **kw: object) -> None:
         key = ("refused", reason, serial if reason != "unknown serial" else None, peer)
         count = self._once(key)
         if count is not None:
@@ -594,7 +597,7 @@ class AdmsServer:
                 self._in_memory -= held
         return body
 
-    def _store(self, scope: dict, serial: str, device: DeviceAccess, peer: str, body: bytes) -> Response:
+    def _store(self, scope: Scope, serial: str, device: DeviceAccess, peer: str, body: bytes) -> Response:
         """Parse and hand over one ATTLOG body (in a worker thread)."""
         punches, bad = parse_attlog_body(body, max_bad=self.limits.quarantine_per_day + 1)
         if not punches and not bad:

@@ -12,13 +12,13 @@ import ssl
 from collections.abc import Iterable
 from urllib.parse import urlencode, urlsplit
 
-from .._records import Punch
+from .._models import Punch
 from .protocol import attlog_line
 
 __all__ = ["PushReply", "attlog_body", "get", "push_attlog", "push_body"]
 
 
-class PushReply(tuple):
+class PushReply(tuple[int, str]):
     """(HTTP status, body text)."""
 
     __slots__ = ()
@@ -37,6 +37,8 @@ class PushReply(tuple):
 
 def _connection(base_url: str, timeout: float, source: str | None) -> tuple[http.client.HTTPConnection, str]:
     url = urlsplit(base_url)
+    if url.hostname is None:
+        raise ValueError(f"no host in {base_url!r}")
     source_address = (source, 0) if source else None
     if url.scheme == "https":
         context = ssl.create_default_context()

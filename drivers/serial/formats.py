@@ -33,7 +33,7 @@ import codecs
 import re
 from datetime import datetime
 
-from .._records import BadRecord, Punch
+from .._models import INT_FIELD_MAX, PIN_MAX_LEN, BadRecord, Punch
 from ..attlog import _BINARY
 
 __all__ = [
@@ -48,12 +48,12 @@ __all__ = [
 DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 #: The longest PIN stored (the store's column width).
-PIN_MAX = 32
+PIN_MAX = PIN_MAX_LEN
 #: The largest state / verify / work code stored (a 32-bit column).
-NUMBER_MAX = 2**31 - 1
+NUMBER_MAX = INT_FIELD_MAX
 
 _NUMBERS = ("state", "verify", "work_code")
-_SAMPLE_TIME = datetime(2026, 3, 2, 8, 55, 1)
+_SAMPLE_TIME = datetime(2026, 3, 2, 8, 55, 1)  # noqa: DTZ001 - a terminal's naive local wall-clock time
 
 
 def check_time_format(fmt: str) -> str:
@@ -61,7 +61,7 @@ def check_time_format(fmt: str) -> str:
     if "%z" in fmt or "%Z" in fmt:
         raise ValueError("terminals keep local wall-clock time: a time format cannot contain %z or %Z")
     try:
-        back = datetime.strptime(_SAMPLE_TIME.strftime(fmt), fmt)
+        back = datetime.strptime(_SAMPLE_TIME.strftime(fmt), fmt)  # noqa: DTZ007 - naive, as terminals print it
     except ValueError as exc:
         raise ValueError(f"time format {fmt!r} cannot be read back: {exc}") from None
     if back.replace(second=0) != _SAMPLE_TIME.replace(second=0):
@@ -185,7 +185,7 @@ class RecordFormat:
     def _read_time(self, text: str) -> datetime | None:
         for fmt in self.time_formats:
             try:
-                return datetime.strptime(text, fmt)
+                return datetime.strptime(text, fmt)  # noqa: DTZ007 - the terminal's naive local time
             except ValueError:
                 continue
         return None

@@ -16,7 +16,7 @@ limit, the half line left when the connection dropped — comes out as a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Union, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 __all__ = ["BadFrame", "Frame", "Framer", "LineFramer", "MAX_LINE"]
 
@@ -39,7 +39,7 @@ class BadFrame:
 
 
 #: What :meth:`Framer.feed` yields: a whole frame, or what could not be one.
-Frame = Union[bytes, BadFrame]
+Frame = bytes | BadFrame
 
 
 @runtime_checkable

@@ -32,10 +32,10 @@ import structlog
 
 from .._exceptions import TerminalError
 from .._health import report_failure, report_recovery
-from .._records import BadRecord, Punch
+from .._models import BadRecord, Punch
 from .formats import PRESETS, RecordFormat
-from .framing import BadFrame, Framer, LineFramer
-from .transport import READ_POLL, open_port, read_available
+from .framing import BadFrame, Frame, Framer, LineFramer
+from .transport import READ_POLL, Port, open_port, read_available
 
 __all__ = ["Backoff", "OnBatch", "OnHealth", "ReaderStats", "SerialReader"]
 
@@ -95,7 +95,7 @@ class SerialReader:
         framer: Framer | None = None,
         backoff: Backoff = Backoff(),
         on_health: OnHealth | None = None,
-        opener: Callable[..., object] = open_port,
+        opener: Callable[..., Port] = open_port,
         sleep: Callable[[float], bool] | None = None,
         rand: Callable[[], float] = random.random,
         poll: float = READ_POLL,
@@ -176,7 +176,7 @@ class SerialReader:
 
     # --- reading
 
-    def _pump(self, port) -> None:
+    def _pump(self, port: Port) -> None:
         while not self._stop.is_set():
             data = read_available(port, device=self.name)
             if not data:
@@ -185,7 +185,7 @@ class SerialReader:
             self.stats.bytes += len(data)
             self._handle(self.framer.feed(data))
 
-    def _handle(self, frames: list) -> None:
+    def _handle(self, frames: list[Frame]) -> None:
         punches: list[Punch] = []
         bad: list[BadRecord] = []
         for frame in frames:
@@ -195,7 +195,10 @@ class SerialReader:
                 bad.append(BadRecord(n, frame.raw, f"line {n}: {frame.reason}"))
                 continue
             record = self.record_format.parse(frame, n)
-            (punches if isinstance(record, Punch) else bad).append(record)
+            if isinstance(record, Punch):
+                punches.append(record)
+            else:
+                bad.append(record)
         if punches or bad:
             self._deliver(punches, bad)
 
@@ -286,7 +289,7 @@ class SerialReader:
             log.warning("serial health not recorded", device=self.name, error=str(exc) or type(exc).__name__)
 
     @staticmethod
-    def _close(port) -> None:
+    def _close(port: Port) -> None:
         try:
             port.close()
         except Exception:  # noqa: BLE001, S110 - closing a dead port may fail; nothing to do about it

@@ -26,9 +26,11 @@ import time
 import tty
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Self
 
-from .._foreground import until_stopped
-from .._records import Punch
+from .._foreground import announce, until_stopped
+from .._models import Punch
 from ..adms.protocol import attlog_line
 
 __all__ = ["NOISE", "RENDER", "Faults", "PtyTerminal", "SimulatedSerialTerminal", "TcpTerminal", "run_serial_simulator"]
@@ -157,6 +159,9 @@ class SimulatedSerialTerminal:
 class _Served:
     """Start/stop plumbing shared by the pty and TCP servers."""
 
+    #: What the reader opens: a device path or a ``socket://`` URL.
+    url: str
+
     def __init__(self, terminal: SimulatedSerialTerminal) -> None:
         self.terminal = terminal
         self._stop = threading.Event()
@@ -165,7 +170,7 @@ class _Served:
     def _run(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def start(self):
+    def start(self) -> Self:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
         self._thread.start()
@@ -180,7 +185,7 @@ class _Served:
     def _close(self) -> None:
         pass
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -260,7 +265,7 @@ class TcpTerminal(_Served):
             with conn:
                 conn.settimeout(None)
                 try:
-                    self.terminal.serve(conn.sendall, self._stop, alive=lambda c=conn: _peer_open(c))
+                    self.terminal.serve(conn.sendall, self._stop, alive=partial(_peer_open, conn))
                 except OSError:
                     pass
 
@@ -293,13 +298,16 @@ def run_serial_simulator(
     seconds, as people punch.
     """
     terminal = SimulatedSerialTerminal([] if interval else punches, format=format, encoding=encoding)
-    server: _Served = PtyTerminal(terminal) if use_pty else TcpTerminal(terminal, host=listen[0], port=listen[1])
+    server: _Served
+    if use_pty:
+        server = PtyTerminal(terminal)
+    elif listen is not None:
+        server = TcpTerminal(terminal, host=listen[0], port=listen[1])
+    else:
+        raise ValueError("give listen=(host, port) or use_pty=True")
     with until_stopped() as stopping, server:
         pace = f"one every {interval:g} s" if interval else "all at once"
-        print(
-            f"Simulated serial terminal on {server.url}: {len(punches)} records in the {format} format, {pace}",
-            flush=True,
-        )
+        announce(f"Simulated serial terminal on {server.url}: {len(punches)} records in the {format} format, {pace}")
         for punch in punches if interval else ():
             if stopping.wait(interval):
                 break

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import importlib
 import re
+from typing import Protocol, cast
 
 import serial
 
 from .._exceptions import TerminalUnreachable, TransferInterrupted
 
-__all__ = ["READ_POLL", "check_url", "open_port", "read_available"]
+__all__ = ["READ_POLL", "Port", "check_url", "open_port", "read_available"]
 
 #: How long one read waits for a first byte: the longest a stop request
 #: waits for the reader to notice it.
@@ -28,6 +29,20 @@ READ_POLL = 0.25
 READ_LIMIT = 65536
 
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://")
+
+
+class Port(Protocol):
+    """What the driver uses of an open port: a ``serial.SerialBase``, or a test's stand-in.
+
+    pyserial has no type information, so this names the part of its port the
+    reader relies on: a read that waits up to ``timeout`` seconds, and close.
+    """
+
+    timeout: float | None
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def close(self) -> None: ...
 
 
 def check_url(url: str) -> str:
@@ -53,17 +68,17 @@ def check_url(url: str) -> str:
     raise ValueError(f"pyserial does not know {scheme}:// URLs (use socket://, rfc2217:// or a device path)")
 
 
-def open_port(url: str, *, baudrate: int = 9600, timeout: float = READ_POLL, device: str | None = None):
+def open_port(url: str, *, baudrate: int = 9600, timeout: float = READ_POLL, device: str | None = None) -> Port:
     """An open pyserial port; :class:`TerminalUnreachable` when it cannot be opened."""
     try:
         port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, do_not_open=True)
         _open_keeping_input(port)
-        return port
+        return cast(Port, port)  # pyserial is untyped: its ports are Any to mypy
     except (serial.SerialException, OSError, ValueError) as exc:
         raise TerminalUnreachable(f"cannot open {url}: {_reason(exc)}", device=device) from None
 
 
-def _open_keeping_input(port) -> None:
+def _open_keeping_input(port: serial.SerialBase) -> None:
     """Open ``port`` without the input flush pyserial does on open.
 
     pyserial discards what is already waiting when it opens a port (a
@@ -84,7 +99,7 @@ def _open_keeping_input(port) -> None:
         del port._reset_input_buffer
 
 
-def read_available(port, *, device: str | None = None, limit: int = READ_LIMIT) -> bytes:
+def read_available(port: Port, *, device: str | None = None, limit: int = READ_LIMIT) -> bytes:
     """Wait up to the port's timeout for a byte, then take what else is already there.
 
     Returns b"" when nothing came; :class:`TransferInterrupted` when the port

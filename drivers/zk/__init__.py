@@ -1,8 +1,9 @@
-"""The ZKTeco binary protocol (TCP/UDP 4370): codec, client session, simulator.
+"""The ZKTeco binary protocol (TCP/UDP 4370): codec, framer, client session, simulator.
 
-``codec`` is pure and byte-tested; ``ZKTerminal`` is a session (pyzk for the
-conversation, our decoder for the records); ``simulator`` is a fake terminal
-for tests, demos and trying a configuration.
+``codec`` (packets and records) and ``framer`` (the TCP top header) are pure
+and byte-tested; ``ZKTerminal`` is a session (pyzk for the conversation, our
+decoder for the records); ``simulator`` is a fake terminal for tests, demos
+and trying a configuration.
 """
 
 from .client import ZKTerminal

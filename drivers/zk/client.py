@@ -35,7 +35,7 @@ from .._exceptions import (
     TerminalUnreachable,
     TransferInterrupted,
 )
-from .._records import AttendanceLog, DeviceInfo, DeviceUser
+from .._models import AttendanceLog, DeviceInfo, DeviceUser
 from . import codec
 
 
@@ -217,7 +217,8 @@ class ZKTerminal:
 
     def read_clock(self) -> datetime:
         with self._calling("read clock") as c:
-            return c.get_time()
+            when: datetime = c.get_time()  # pyzk is untyped: its ZK.get_time returns a naive datetime
+            return when
 
     def set_clock(self, when: datetime) -> None:
         with self._calling("set clock") as c:

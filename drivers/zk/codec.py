@@ -1,4 +1,4 @@
-"""The ZKTeco binary protocol as pure functions: frames, checksum, comm key,
+"""The ZKTeco binary protocol as pure functions: packets, checksum, comm key,
 time, and the attendance / user record layouts.
 
 Nothing here does I/O; every function is tested byte for byte
@@ -9,7 +9,9 @@ Layout of one packet (UDP payload, or TCP after an 8-byte top header)::
 
     u16 command | u16 checksum | u16 session id | u16 reply id | payload
 
-TCP wraps every packet in ``u16 0x5050 | u16 0x7D82 | u32 length``.
+TCP wraps every packet in ``u16 0x5050 | u16 0x7D82 | u32 length``: that
+framing lives in :mod:`.framer` (``tcp_wrap``, ``tcp_length`` and the header
+constants are re-exported here, beside the packets they wrap).
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .._records import AttendanceLog, BadRecord, DeviceUser, Punch
+from .._models import AttendanceLog, BadRecord, DeviceUser, Punch
+from .framer import TCP_MAGIC_1 as TCP_MAGIC_1
+from .framer import TCP_MAGIC_2 as TCP_MAGIC_2
+from .framer import TCP_TOP as TCP_TOP
+from .framer import tcp_length as tcp_length
+from .framer import tcp_wrap as tcp_wrap
 
 # --- commands -------------------------------------------------------------
 
@@ -59,9 +66,6 @@ FCT_ATTLOG = 1
 FCT_USER = 5
 
 USHRT_MAX = 0xFFFF
-TCP_MAGIC_1 = 0x5050
-TCP_MAGIC_2 = 0x7D82  # bytes 50 50 82 7d on the wire; pyzk: 32130 (its comment says 0x7282, wrongly)
-TCP_TOP = struct.Struct("<HHI")
 HEADER = struct.Struct("<4H")
 
 #: Largest chunk a TCP client asks for in one CMD_READ_BUFFER (pyzk's choice too).
@@ -70,7 +74,7 @@ TCP_MAX_CHUNK = 0xFFC0
 UDP_MAX_CHUNK = 16 * 1024
 UDP_DATA_PACKET = 1024
 
-# --- checksum and frames ---------------------------------------------------
+# --- checksum and packets ---------------------------------------------------
 
 
 def checksum(data: bytes) -> int:
@@ -118,21 +122,6 @@ def decode_packet(data: bytes) -> Packet:
         raise ValueError(f"packet of {len(data)} bytes is shorter than the 8-byte header")
     command, check, session_id, reply_id = HEADER.unpack_from(data)
     return Packet(command, session_id, reply_id, bytes(data[HEADER.size :]), check)
-
-
-def tcp_wrap(packet: bytes) -> bytes:
-    """Prefix the TCP top header (magic and length)."""
-    return TCP_TOP.pack(TCP_MAGIC_1, TCP_MAGIC_2, len(packet)) + packet
-
-
-def tcp_length(top: bytes) -> int:
-    """Length announced by an 8-byte TCP top header; ValueError if not one."""
-    if len(top) < TCP_TOP.size:
-        raise ValueError("TCP top header is 8 bytes")
-    magic1, magic2, length = TCP_TOP.unpack_from(top)
-    if (magic1, magic2) != (TCP_MAGIC_1, TCP_MAGIC_2):
-        raise ValueError(f"bad TCP magic {magic1:#06x} {magic2:#06x}")
-    return length
 
 
 # --- comm key --------------------------------------------------------------
@@ -184,7 +173,7 @@ def split_time(value: int) -> tuple[int, int, int, int, int, int]:
 
 def decode_time(value: int) -> datetime:
     """A naive datetime; ValueError for a date that does not exist (31 Feb)."""
-    return datetime(*split_time(value))
+    return datetime(*split_time(value))  # noqa: DTZ001 - terminals keep naive local wall-clock time
 
 
 # --- attendance records ----------------------------------------------------
@@ -306,8 +295,9 @@ def decode_attendance(
         for i, (uid, user_id, verify, tv, state, _res) in enumerate(rec.iter_unpack(data[:whole])):
             base = days.get(tv // 86400, _UNSEEN)
             t = when(tv) if base is _UNSEEN or base is None else base + seconds[tv % 86400]
-            pin = pins.get((uid, user_id))
-            if pin is None:
+            try:
+                pin = pins[(uid, user_id)]
+            except KeyError:
                 pin = _text(user_id, "ascii") or uid_to_pin.get(uid) or str(uid)
                 pins[(uid, user_id)] = pin
             if t is None:

@@ -6,8 +6,9 @@ part of the code, and the result depends on nothing outside the package.
 
 from __future__ import annotations
 
+import copy
 import tomllib
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -28,6 +29,4 @@ def load_preset(name: str, *, path: str = "preset") -> dict[str, Any]:
     """The preset's table (a fresh copy); RulesError naming ``path`` if unknown."""
     if name not in PRESETS:
         raise RulesError(path, f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    import copy
-
     return copy.deepcopy(_load(name))

@@ -31,7 +31,7 @@ from daemon.config import (
     load_config,
 )
 from daemon.errors import AttenddError, ConfigError, UserError
-from daemon.evaluate import compile_rules
+from daemon.period_results import compile_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"

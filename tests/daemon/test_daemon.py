@@ -5,7 +5,7 @@ embedded SQLite file; PostgreSQL and MariaDB are in test_daemon_servers.py.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from helpers import TZ, fill, standard_slots, utc
@@ -14,7 +14,7 @@ from daemon.config import config_from_dict
 from daemon.outbox import drain, pending, take_snapshot
 from daemon.scheduler import Daemon, job_runs
 from daemon.scoring import ScoringDB
-from daemon.store.records import dirty_months, put_records
+from daemon.store import dirty_months, put_records
 from rules import parse_period
 
 
@@ -78,7 +78,7 @@ def test_a_late_punch_for_a_past_day_updates_that_month(env):
         store,
         "exemptions",
         [{"ref": "E1", "staff_no": "2", "day": date(2026, 3, 9), "slot": "all", "reason": "证明"}],
-        now_utc=datetime(2026, 4, 2),
+        now_utc=datetime(2026, 4, 2, tzinfo=UTC),
     )
     assert "2026-03" in dirty_months(store)
     daemon = Daemon(config, store, scoring, connect=None, clock=lambda: utc(2026, 4, 2, 9, 10), tz=TZ)
@@ -99,7 +99,7 @@ def test_scoring_db_down_then_back_pushes_the_same_rows(env, tmp_path):
         outcomes = drain(store, down, now=now + timedelta(hours=i), force=True)
         assert [o.status for o in outcomes] == ["failed"] and "s3cret" not in outcomes[0].error
     (waiting,) = pending(store)
-    assert waiting["attempts"] == 4 and waiting["next_attempt_utc"] > (now + timedelta(hours=3)).replace(tzinfo=None)
+    assert waiting["attempts"] == 4 and waiting["next_attempt_utc"] > now + timedelta(hours=3)
     # the DB returns: the backlog drains when due
     assert drain(store, scoring, now=now + timedelta(hours=3, minutes=1)) == []  # back-off not over
     (ok,) = drain(store, scoring, now=now + timedelta(hours=5))
@@ -122,9 +122,12 @@ def test_scoring_db_down_then_back_pushes_the_same_rows(env, tmp_path):
         run_id="clean",
     )
     for table in ("att_staff_day", "att_staff_period", "att_window_period", "att_deduction"):
-        strip = lambda rows: sorted(
-            ({k: v for k, v in r.items() if k not in ("computed_at", "rules_version")} for r in rows), key=str
-        )  # noqa: E731
+
+        def strip(rows):
+            return sorted(
+                ({k: v for k, v in r.items() if k not in ("computed_at", "rules_version")} for r in rows), key=str
+            )
+
         assert strip(scoring.rows(table)) == strip(clean.rows(table)), table
     clean.close()
     down.close()
@@ -151,7 +154,7 @@ def test_final_month_changes_only_on_reopen(env):
                 "end": datetime(2026, 3, 10, 18),
             }
         ],
-        now_utc=datetime(2026, 4, 5),
+        now_utc=datetime(2026, 4, 5, tzinfo=UTC),
     )
     again = take_snapshot(store, config, parse_period("2026-03"), now=now + timedelta(days=2))
     assert not again.changed and again.digest == final.digest
@@ -187,7 +190,7 @@ def test_fake_clock_scheduler_catches_up_once(env):
     assert sorted(daemon.catch_up()) == ["close", "pull"]
     assert daemon.catch_up() == []
     runs = {r["job"]: r for r in job_runs(store)}
-    assert runs["pull"]["scheduled_for_utc"] == utc(2026, 4, 3, 9, 10).replace(tzinfo=None)
+    assert runs["pull"]["scheduled_for_utc"] == utc(2026, 4, 3, 9, 10)
     assert runs["close"]["status"] == "ok"
     assert all(r["is_final"] for r in scoring.rows("att_staff_period", period_key="2026-03"))
     # the 17:10 slot: due once

@@ -21,8 +21,7 @@ from daemon.outbox import take_snapshot
 from daemon.scheduler import Daemon, job_runs
 from daemon.scoring import ScoringDB
 from daemon.scoring.locks import lock_name, pg_key
-from daemon.store import open_store
-from daemon.store.records import put_records
+from daemon.store import open_store, put_records
 from rules import parse_period
 
 TABLES = ("att_staff_day", "att_staff_period", "att_window_period", "att_deduction")
@@ -152,7 +151,7 @@ def test_sigkill_during_push_then_push_equals_a_clean_recomputation(tmp_path, se
             }
             for i in range(400)
         ],
-        now_utc=datetime(2026, 4, 1),
+        now_utc=datetime(2026, 4, 1, tzinfo=UTC),
     )
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     db = ScoringDB(url, schema=schema)

@@ -43,7 +43,7 @@ def test_sigkill_during_pulls_loses_and_doubles_nothing(tmp_path):
             proc = _sync(cfg, "--force")
             # the users are read first (one chunk), then the terminal is locked and the log asked for
             wait_for(
-                lambda: chunks[codec.CMD_PREPARE_BUFFER] - before[codec.CMD_PREPARE_BUFFER] >= 2,
+                lambda before=before: chunks[codec.CMD_PREPARE_BUFFER] - before[codec.CMD_PREPARE_BUFFER] >= 2,
                 "the log's transfer",
                 proc=proc,
                 timeout=60,
@@ -51,7 +51,7 @@ def test_sigkill_during_pulls_loses_and_doubles_nothing(tmp_path):
             )
             start = chunks[codec.CMD_READ_BUFFER]
             wait_for(
-                lambda: chunks[codec.CMD_READ_BUFFER] - start >= after,
+                lambda start=start, after=after: chunks[codec.CMD_READ_BUFFER] - start >= after,
                 f"{after} chunks of the log",
                 proc=proc,
                 timeout=60,

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daemon.errors import UserError
+from daemon.imports.parsers import KINDS, REQUIRED, parse_file, parse_rows
 from daemon.imports.reader import read_csv_text, read_table
-from daemon.imports.records import KINDS, REQUIRED, parse_file, parse_rows
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ from daemon.config import config_from_dict
 from daemon.outbox import held_periods, pending
 from daemon.scheduler import Daemon, job_runs
 from daemon.scoring import ScoringDB
-from daemon.store import open_store
-from daemon.store.records import dirty_months, put_records
+from daemon.store import dirty_months, open_store, put_records
 from drivers import Punch
 from rules import RulesError, WorkCalendar, parse_period
 
@@ -52,8 +51,15 @@ def punches(month: str, skip: tuple[date, ...] = ()) -> list[Punch]:
 
 
 def save(store, ps: list[Punch], run_at: datetime) -> None:
-    """Punches of the USB terminal ``hall`` (S1), imported at ``run_at`` (naive UTC)."""
-    store.save_punches(device_name="hall", device_serial="S1", source="usb", punches=ps, quarantined=[], now_utc=run_at)
+    """Punches of the USB terminal ``hall`` (S1), imported at ``run_at`` (UTC)."""
+    store.save_punches(
+        device_name="hall",
+        device_serial="S1",
+        source="usb",
+        punches=ps,
+        quarantined=[],
+        now_utc=run_at.replace(tzinfo=UTC),
+    )
 
 
 @pytest.fixture
@@ -78,7 +84,7 @@ def site(tmp_path):
             }
             for no, name, role in (("1", "甲", "chief"), ("2", "乙", "staff"))
         ],
-        now_utc=datetime(2026, 3, 1),
+        now_utc=datetime(2026, 3, 1, tzinfo=UTC),
     )
     scoring = ScoringDB(config.scoring_url())
     scoring.upgrade()
@@ -323,7 +329,7 @@ def test_a_reopened_month_is_final_again_as_a_new_revision(site):
                 "end": datetime(2026, 3, 10, 18),
             }
         ],
-        now_utc=datetime(2026, 4, 8),
+        now_utc=datetime(2026, 4, 8, tzinfo=UTC),
     )
     reopened = attendd(
         "--config", str(path), "evaluate", "--period", "2026-03", "--reopen", "--by", "王科长", "--reason", "补录病假"

@@ -52,10 +52,11 @@ def test_real_export_imports_every_line_and_reimport_adds_nothing(tmp_path, attl
 def test_export_of_a_pulled_terminal_merges_without_duplicates(tmp_path, attlog_path):
     from zoneinfo import ZoneInfo
 
+    from daemon.clock import system_clock as utc_now
     from daemon.config import Device
     from daemon.devices import connect_device
     from daemon.store import open_store
-    from daemon.sync import sync_device, utc_now
+    from daemon.sync import sync_device
     from drivers.zk.simulator import SimulatedTerminal, SimulatorServer
 
     cfg = config(tmp_path)  # no serial in the config: the pull recorded it

@@ -66,10 +66,10 @@ def build(policy_name: str, months: list, extra: list) -> Inputs:
         for i in range(len(months))
     ]
     punches: dict[str, list[datetime]] = {}
-    for s, month in zip(staff, months):
+    for s, month in zip(staff, months, strict=True):
         mine = []
-        for d, offs in zip(WORKDAYS, month):
-            for due, off in zip(DUE, offs):
+        for d, offs in zip(WORKDAYS, month, strict=True):
+            for due, off in zip(DUE, offs, strict=True):
                 if off is not None:
                     mine.append(datetime.combine(d, due) + timedelta(minutes=off))
         punches[s.staff_no] = mine
@@ -259,7 +259,9 @@ def test_one_more_missing_punch_never_makes_a_day_cheaper(preset, tt, offs, extr
 
     policy, slots = _POLICIES[preset], _TIMETABLES[tt].slots
     punches = sorted(
-        datetime.combine(_DAY, s.at) + timedelta(minutes=off) for s, off in zip(slots, offs) if off is not None
+        datetime.combine(_DAY, s.at) + timedelta(minutes=off)
+        for s, off in zip(slots, offs, strict=True)
+        if off is not None
     )
     punches = [p for p in punches if p.date() == _DAY]
     if not punches:

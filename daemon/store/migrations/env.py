@@ -1,15 +1,6 @@
-"""Alembic environment for the local store: run with a connection handed in."""
+"""Alembic environment for the local store: run with a connection handed in (see :mod:`daemon.dbkit`)."""
 
-from alembic import context
-
+from daemon.dbkit import run_migrations
 from daemon.store.models import Base
 
-connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection,
-    target_metadata=Base.metadata,
-    version_table="attendd_store_version",
-    render_as_batch=connection.dialect.name == "sqlite",
-)
-with context.begin_transaction():
-    context.run_migrations()
+run_migrations(Base.metadata)

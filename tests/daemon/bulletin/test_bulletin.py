@@ -30,8 +30,7 @@ from daemon.config import config_from_dict
 from daemon.outbox import close_period, drain
 from daemon.scheduler import Daemon
 from daemon.scoring import ScoringDB
-from daemon.store import open_store
-from daemon.store.records import put_records
+from daemon.store import open_store, put_records
 from drivers import Punch
 from rules import WorkCalendar, parse_period
 
@@ -88,7 +87,7 @@ def config(tmp_path, scoring_url=None, schema=None, **bulletin):
 def fill(store) -> None:
     """March 2026: four officers (one named like an attack), lates, an early leave, a
     missing punch, a leave; the tax terminal goes silent after 03-27 and sends a reset-clock record."""
-    stamp = datetime(2026, 4, 1)
+    stamp = datetime(2026, 4, 1, tzinfo=UTC)
     put_records(
         store,
         "roster",
@@ -146,7 +145,7 @@ def fill(store) -> None:
         quarantined=[
             Quarantined("1\t2000-01-01 00:00:00", "reset clock (2000-01-01 00:00:00)", "4", datetime(2000, 1, 1))
         ],
-        now_utc=datetime(2026, 3, 26, 1),
+        now_utc=datetime(2026, 3, 26, 1, tzinfo=UTC),
         run={"clock_offset_s": 7.0},
     )
     put_records(
@@ -240,7 +239,9 @@ def test_period_labels_for_every_kind():
 
 
 def test_a_closed_month_publishes_the_periods_it_ends():
-    keys = lambda m: [p.key for p in closing_periods(parse_period(m), ["month", "quarter", "half", "year"])]
+    def keys(m):
+        return [p.key for p in closing_periods(parse_period(m), ["month", "quarter", "half", "year"])]
+
     assert keys("2026-02") == ["2026-02"]
     assert keys("2026-03") == ["2026-03", "2026-Q1"]
     assert keys("2026-06") == ["2026-06", "2026-Q2", "2026-H1"]
@@ -302,7 +303,7 @@ def test_xlsx_snapshot_and_layout(bulletin, tmp_path):
         assert ws.freeze_panes == "A2", ws.title
     people = wb["人员考勤"]
     header = [c.value for c in people[1]]
-    row = {h: c.value for h, c in zip(header, people[2])}
+    row = {h: c.value for h, c in zip(header, people[2], strict=True)}
     assert isinstance(row["迟到"], (int, float)) and isinstance(row["得分"], (int, float))
     # CJK-aware width: the 窗口 column fits "税务窗口" (four wide characters = 8 units).
     assert people.column_dimensions["A"].width >= 8
@@ -323,7 +324,10 @@ def test_display_width_counts_cjk_as_two():
 def _check_annex_against(db: ScoringDB, b, folder: Path) -> None:
     pushed = db.rows("att_deduction", period_key="2026-03")
     assert pushed, "the fixture has deductions"
-    key = lambda staff, ref, rule, pts: (staff, ref, rule, round(float(pts), 4))
+
+    def key(staff, ref, rule, pts):
+        return (staff, ref, rule, round(float(pts), 4))
+
     in_db = sorted(key(r["staff_no"], r["ref"], r["rule"], r["points"]) for r in pushed)
     # The annex as a reader gets it: the CSV, the XLSX sheet, and the model.
     write_bulletin(b, "csv", folder / "b.csv")
@@ -583,7 +587,7 @@ def test_the_html_in_headless_chromium(bulletin, tmp_path):
             1
             for x in range(x0, x1, 2)
             for y in range(y0, y1, 2)
-            if all(abs(a - b) <= tol for a, b in zip(px[x, y], colour))
+            if all(abs(a - b) <= tol for a, b in zip(px[x, y], colour, strict=False))  # RGB(A) against RGB
         )
 
     # The red title was drawn at the top, the blue bars of the score chart and the red columns

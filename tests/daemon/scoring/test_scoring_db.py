@@ -576,7 +576,7 @@ NASTY = [
 
 def nasty_rows(period) -> dict:
     rows = slice_rows(period, staff=("1001",), deductions_per_staff=len(NASTY))
-    for d, text_ in zip(rows["deductions"], NASTY):
+    for d, text_ in zip(rows["deductions"], NASTY, strict=True):
         d["evidence"], d["note"] = text_, text_ * 2
     rows["window_periods"][0]["window_name"] = "O'Brien \\ 窗口\n"
     rows["staff_periods"][0]["disqualify_reasons"] = NASTY

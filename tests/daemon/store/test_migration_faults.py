@@ -4,9 +4,14 @@ On SQLite the driver ran DDL outside the migration's transaction: a SIGKILL duri
 ``attendd sync`` of a new store (seen in CI, tests/daemon/test_faults.py) left half the tables and no
 revision, and every later start failed with "table device_state already exists". The fault is
 injected here deterministically: the fifth table a migration creates raises.
+
+Both databases migrate through the same plumbing (:mod:`daemon.dbkit`), with their own SQLite
+PRAGMAs; the last test checks each keeps its own.
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 import pytest
 from alembic.operations import Operations
@@ -14,7 +19,7 @@ from sqlalchemy import create_engine, inspect
 
 from daemon.scoring import ScoringDB
 from daemon.scoring.errors import ScoringError
-from daemon.store import StoreError, open_store
+from daemon.store import Store, StoreError, open_store
 
 
 @pytest.fixture
@@ -61,4 +66,26 @@ def test_a_scoring_migration_that_dies_half_way_leaves_no_table(tmp_path, fifth_
     assert _tables(url) == []
     monkeypatch.undo()
     assert db.upgrade()[0] is None and "att_push_run" in _tables(url)
+    db.close()
+
+
+def test_each_database_keeps_its_own_sqlite_pragmas(tmp_path):
+    """One PRAGMA hook, two settings: the store turns foreign keys on and keeps a 16 MiB page
+    cache, the scoring DB keeps SQLite's defaults; both are WAL, set by the migration's own
+    connection too (the file is WAL although nothing else has opened it yet)."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}", timezone="Asia/Shanghai")
+    db = ScoringDB(f"sqlite:///{tmp_path / 'scoring.db'}")
+    store.upgrade()
+    db.upgrade()
+    for name in ("store.db", "scoring.db"):
+        plain = sqlite3.connect(tmp_path / name)
+        assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        plain.close()
+    default_cache = sqlite3.connect(":memory:").execute("PRAGMA cache_size").fetchone()[0]
+    pragmas = ("foreign_keys", "cache_size", "synchronous")  # synchronous 1: NORMAL
+    with store.engine.connect() as conn:
+        assert [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas] == [1, -16384, 1]
+    with db.engine.connect() as conn:
+        assert [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas] == [0, default_cache, 1]
+    store.close()
     db.close()

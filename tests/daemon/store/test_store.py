@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,7 +13,8 @@ from daemon.store import Quarantined, StoreError, open_store
 from daemon.store.models import Base
 from drivers import BadRecord, Punch
 
-NOW = datetime(2026, 3, 31, 18, 0)
+NOW = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)  # an instant (the *_utc columns)
+NOW_LOCAL = NOW.replace(tzinfo=None)  # a wall-clock time (compared with punch times)
 
 
 def test_migrations_create_exactly_the_models(store):
@@ -114,7 +115,7 @@ def test_unwritable_store_is_a_clear_error(tmp_path):
     ],
 )
 def test_implausible_timestamps(ts, reason):
-    got = implausible(ts, now_local=NOW, installed=date(2026, 1, 1))
+    got = implausible(ts, now_local=NOW_LOCAL, installed=date(2026, 1, 1))
     assert (got is None) if reason is None else (reason in got)
 
 
@@ -122,7 +123,7 @@ def test_sort_keeps_bad_records_aside_with_their_raw_bytes():
     good, aside = sort_punches(
         [Punch("1", datetime(2026, 3, 2, 9)), Punch("2", datetime(2000, 1, 1, 0, 0, 5))],
         [BadRecord(3, b"\x01\x02", "invalid timestamp 2026-02-31 08:00:00", "9")],
-        now_local=NOW,
+        now_local=NOW_LOCAL,
     )
     assert [p.pin for p in good] == ["1"]
     assert [(q.pin, q.reason.split(" (")[0]) for q in aside] == [
@@ -161,3 +162,23 @@ def test_migration_0003_keeps_the_outbox_and_one_key_per_period(tmp_path):
         rows = dict(conn.execute(text("SELECT period_key, queued FROM period_snapshot")).all())
     assert rows == {"2026-03": 1, "2026-W11": 0, "2026-Q1": 1}
     s.close()
+
+
+def test_nothing_outside_the_store_touches_its_engine_lock_or_tables():
+    """Issue 12.1: writes go through ``store.transaction()``, reads through ``store.reading()``,
+    tables by their handles in daemon.store.models: no ``_writing``, ``.engine`` or ``__table__``
+    outside daemon/store/ (the scoring package has its own database and may use its own)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    offenders = []
+    for package in ("daemon", "drivers", "rules"):
+        for f in sorted((root / package).rglob("*.py")):
+            rel = f.relative_to(root).as_posix()
+            if rel.startswith(("daemon/store/", "daemon/scoring/")):
+                continue
+            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr in ("_writing", "engine", "__table__"):
+                    offenders.append(f"{rel}:{node.lineno}: .{node.attr}")
+    assert offenders == []

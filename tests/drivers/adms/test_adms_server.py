@@ -18,8 +18,7 @@ from datetime import datetime
 import pytest
 from structlog.testing import capture_logs
 
-from drivers import Punch
-from drivers._records import INT_FIELD_MAX, PIN_MAX_LEN
+from drivers import INT_FIELD_MAX, PIN_MAX_LEN, Punch
 from drivers.adms.access import DeviceAccess, Limits, Upload, UploadRefused
 from drivers.adms.protocol import MAX_RAW_KEPT, attlog_line, parse_attlog_body
 from drivers.adms.server import AdmsServer

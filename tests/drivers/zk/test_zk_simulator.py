@@ -65,7 +65,7 @@ def assert_same_log(attendances: list, punches: list[Punch], users: list[DeviceU
     """pyzk's Attendance(user_id, timestamp, status=verify, punch=state, uid) against our punches."""
     uid_of = {u.pin: u.uid for u in users}
     assert len(attendances) == len(punches)
-    for att, punch in zip(attendances, punches):
+    for att, punch in zip(attendances, punches, strict=True):
         assert (att.user_id, att.timestamp, att.status, att.punch, att.uid) == (
             punch.pin,
             punch.timestamp,

@@ -148,7 +148,10 @@ def leaves() -> list[Leave]:
     ]
 
 
-def build(*, policy=POLICY, extra_leaves=(), until: date = D(2026, 6, 30)) -> Inputs:
+LAST_DAY = D(2026, 6, 30)  # the scenario's punches run to the end of June
+
+
+def build(*, policy=POLICY, extra_leaves=(), until: date = LAST_DAY) -> Inputs:
     punches: dict[str, list[datetime]] = {s.staff_no: [] for s in STAFF}
     punches["911"] = []  # from the tax bureau, sent to cover 211's post; not hall staff
     for s in STAFF:

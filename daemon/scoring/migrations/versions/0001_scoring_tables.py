@@ -7,6 +7,8 @@ PostgreSQL schema; ``None`` on MySQL/MariaDB and SQLite).
 Revision ID: 0001
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import context, op
 from sqlalchemy.dialects import mysql, postgresql
@@ -16,7 +18,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-MYSQL = {
+MYSQL: dict[str, Any] = {  # table options (Any: create_table's keywords are typed one by one)
     f"{dialect}_{option}": value
     for dialect in ("mysql", "mariadb")  # a mariadb+pymysql URL reads only mariadb_* options
     for option, value in (("engine", "InnoDB"), ("charset", "utf8mb4"), ("collate", "utf8mb4_bin"))

@@ -27,13 +27,13 @@ from .config import Config
 from .errors import UserError
 from .store import Store
 from .store.models import (
-    DeviceStateRow,
-    ExemptionRow,
-    InspectionRow,
-    LeaveRow,
-    PunchRow,
-    StaffRow,
-    SubstitutionRow,
+    device_state_table,
+    exemption_table,
+    inspection_table,
+    leave_table,
+    punch_table,
+    staff_table,
+    substitution_table,
 )
 
 
@@ -137,8 +137,8 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
     """
     timetables, policies, names, calendar = compile_rules(config)
     lo, hi = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
-    with store.engine.connect() as conn:
-        staff_rows = conn.execute(select(StaffRow.__table__)).mappings().all()
+    with store.reading() as conn:
+        staff_rows = conn.execute(select(staff_table)).mappings().all()
         if not staff_rows:
             raise UserError("the roster is empty: import it with `attendd import roster FILE` first")
         unknown = sorted({r["window_code"] for r in staff_rows} - set(names))
@@ -159,7 +159,7 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
             )
             for r in staff_rows
         ]
-        lt, et, it, st = LeaveRow.__table__, ExemptionRow.__table__, InspectionRow.__table__, SubstitutionRow.__table__
+        lt, et, it, st = leave_table, exemption_table, inspection_table, substitution_table
         leaves = [
             rules.Leave(r["staff_no"], r["kind"], r["start"], r["end"], r["ref"], r["note"] or "")
             for r in conn.execute(select(lt).where(lt.c.end >= lo, lt.c.start < hi)).mappings()
@@ -176,8 +176,8 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
             rules.Substitution(r["substitute_no"], r["covered_no"], r["start_date"], r["end_date"], r["ref"])
             for r in conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings()
         ]
-        serial_of = {r.device_name: r.serial for r in conn.execute(select(DeviceStateRow.__table__)).all() if r.serial}
-        pt = PunchRow.__table__
+        serial_of = {r.device_name: r.serial for r in conn.execute(select(device_state_table)).all() if r.serial}
+        pt = punch_table
         rows = conn.execute(
             select(pt.c.pin, pt.c.punched_at, pt.c.device_serial).where(pt.c.punched_at >= lo, pt.c.punched_at < hi)
         ).all()
@@ -194,8 +194,8 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
     window_of = {s.staff_no: s.window for s in staff}
     by_pin: dict[str, list[datetime]] = defaultdict(list)
     for pin, at, serial in rows:
-        w = window_of.get(pin)
-        ok = allowed.get(w) if w else None
+        code = window_of.get(pin)
+        ok = allowed.get(code) if code else None
         if ok is None or serial in ok:
             by_pin[pin].append(at)
     return Inputs(

@@ -1,14 +1,19 @@
-"""``attendd import roster|leaves|exemptions|inspections|substitutions`` and ``attendd list`` (SPEC §4.3)."""
+"""The clerk's records: ``attendd import roster|leaves|exemptions|inspections|substitutions`` and
+``attendd list`` (SPEC §4.3). The ``import`` command itself is :mod:`daemon.cli.imports`'s."""
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC
+import argparse
+from typing import TYPE_CHECKING, Any
 
+from ..clock import system_clock
 from ..errors import UserError
-from ..sync import utc_now
 from .context import Context
-from .output import render
+from .output import local_time, render, say
+from .parser import Subcommands
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 #: ``attendd list`` names → the store's record kinds.
 LIST_KINDS = {
@@ -56,45 +61,6 @@ COLUMNS = {
 }
 
 
-def _slot_names(config) -> set[str]:
-    """Every slot name of the configured timetables; SPEC §4.5's standard ones when there are none."""
-    from ..config import STANDARD_TIMETABLE
-
-    if not config.timetables:
-        return {s["name"] for s in STANDARD_TIMETABLE["slots"]}
-    names: set[str] = set()
-    for table in config.timetables.values():
-        names.update(s.name for s in table.slots)
-        for variant in table.variants:
-            names.update(s.name for s in variant.slots)
-    return names
-
-
-def import_records(args) -> int:
-    """Import one file of ``args.record_kind``; atomic unless ``--skip-bad``."""
-    from ..imports import parse_file
-    from ..store.records import put_records
-
-    kind = args.record_kind
-    ctx = Context.from_args(args)
-    slots = _slot_names(ctx.config) if kind == "exemptions" else None
-    parsed = parse_file(kind, args.file, slots=slots, display=args.file)
-    for problem in parsed.problems:
-        print(problem, file=sys.stderr)
-    rejected = len(parsed.problems)
-    if rejected and not args.skip_bad:
-        raise UserError(
-            f"{args.file}: read {parsed.read}, stored 0, rejected {rejected}: nothing stored "
-            "(fix the rows above, or pass --skip-bad to store the good ones)"
-        )
-    stored = 0
-    if parsed.rows:
-        store = ctx.store()
-        stored = put_records(store, kind, parsed.rows, now_utc=utc_now().astimezone(UTC).replace(tzinfo=None))
-    print(f"{args.file}: {kind}: read {parsed.read}, stored {stored}, rejected {rejected}")
-    return 0
-
-
 #: ``attendd list reopens|closes``: the audit of period events (who, when, why).
 EVENT_COLUMNS = {
     "reopens": [
@@ -115,53 +81,8 @@ EVENT_COLUMNS = {
 }
 
 
-def _period_events(ctx, kind: str) -> list[dict]:
-    from sqlalchemy import select
-
-    from ..store.models import ForcedCloseRow, ReopenRow
-
-    t = (ReopenRow if kind == "reopens" else ForcedCloseRow).__table__
-    with ctx.store().engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(t).order_by(t.c.at_utc, t.c.id)).mappings()]
-    for r in rows:
-        r["at"] = r.pop("at_utc").replace(tzinfo=UTC).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
-        if "incomplete" in r:
-            r["incomplete"] = "; ".join((r["incomplete"] or "").splitlines())
-    return rows
-
-
-def list_records_cmd(args) -> int:
-    from ..store.records import list_records
-
-    if args.list_kind in EVENT_COLUMNS:
-        ctx = Context.from_args(args)
-        rows = _period_events(ctx, args.list_kind)
-        render(rows, EVENT_COLUMNS[args.list_kind], args.format, title=f"{args.list_kind}: {len(rows)}")
-        return 0
-    kind = LIST_KINDS[args.list_kind]
-    ctx = Context.from_args(args)
-    rows = list_records(ctx.store(), kind)
-    render(rows, COLUMNS[kind], args.format, title=f"{args.list_kind}: {len(rows)}")
-    return 0
-
-
-def add_import_actions(isub) -> None:
-    """Add the five record kinds to the ``attendd import`` subparser group."""
-    helps = {
-        "roster": "the roster: staff_no, name, window_code, role, active_from, active_to",
-        "leaves": "leave: staff_no, kind, start, end, note",
-        "exemptions": "exemptions: staff_no, date, slot (or all), reason",
-        "inspections": "inspection findings: staff_no, at, kind, minutes, note",
-        "substitutions": "substitutions: substitute_no, covered_no, start_date, end_date",
-    }
-    for kind, text in helps.items():
-        s = isub.add_parser(kind, help=f"{text} (CSV or XLSX)")
-        s.add_argument("file", metavar="FILE")
-        s.add_argument("--skip-bad", action="store_true", help="store the good rows even if some are bad")
-        s.set_defaults(func=import_records, record_kind=kind)
-
-
-def add_list(sub) -> None:
+def register(sub: Subcommands) -> None:
+    """``attendd list``; the record kinds of ``attendd import`` are :func:`add_import_actions`'s."""
     s = sub.add_parser(
         "list",
         help="show stored records: staff, leaves, exemptions, inspections, substitutions; "
@@ -175,3 +96,88 @@ def add_list(sub) -> None:
     )
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
     s.set_defaults(func=list_records_cmd)
+
+
+def add_import_actions(kinds: Subcommands) -> None:
+    """Add the five record kinds to the ``attendd import`` sub-actions."""
+    helps = {
+        "roster": "the roster: staff_no, name, window_code, role, active_from, active_to",
+        "leaves": "leave: staff_no, kind, start, end, note",
+        "exemptions": "exemptions: staff_no, date, slot (or all), reason",
+        "inspections": "inspection findings: staff_no, at, kind, minutes, note",
+        "substitutions": "substitutions: substitute_no, covered_no, start_date, end_date",
+    }
+    for kind, text in helps.items():
+        s = kinds.add_parser(kind, help=f"{text} (CSV or XLSX)")
+        s.add_argument("file", metavar="FILE")
+        s.add_argument("--skip-bad", action="store_true", help="store the good rows even if some are bad")
+        s.set_defaults(func=import_records, record_kind=kind)
+
+
+def _slot_names(config: Config) -> set[str]:
+    """Every slot name of the configured timetables; SPEC §4.5's standard ones when there are none."""
+    from ..config import STANDARD_TIMETABLE
+
+    if not config.timetables:
+        return {s["name"] for s in STANDARD_TIMETABLE["slots"]}
+    names: set[str] = set()
+    for table in config.timetables.values():
+        names.update(s.name for s in table.slots)
+        for variant in table.variants:
+            names.update(s.name for s in variant.slots)
+    return names
+
+
+def import_records(args: argparse.Namespace) -> int:
+    """Import one file of ``args.record_kind``; atomic unless ``--skip-bad``."""
+    from ..imports import parse_file
+    from ..store import put_records
+
+    kind = args.record_kind
+    ctx = Context.from_args(args)
+    slots = _slot_names(ctx.config) if kind == "exemptions" else None
+    parsed = parse_file(kind, args.file, slots=slots, display=args.file)
+    for problem in parsed.problems:
+        say(problem, err=True)
+    rejected = len(parsed.problems)
+    if rejected and not args.skip_bad:
+        raise UserError(
+            f"{args.file}: read {parsed.read}, stored 0, rejected {rejected}: nothing stored "
+            "(fix the rows above, or pass --skip-bad to store the good ones)"
+        )
+    stored = 0
+    if parsed.rows:
+        store = ctx.store()
+        stored = put_records(store, kind, parsed.rows, now_utc=system_clock())
+    say(f"{args.file}: {kind}: read {parsed.read}, stored {stored}, rejected {rejected}")
+    return 0
+
+
+def _period_events(ctx: Context, kind: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from ..store.models import forced_close_table, reopen_table
+
+    t = reopen_table if kind == "reopens" else forced_close_table
+    with ctx.store().reading() as conn:
+        rows = [dict(r) for r in conn.execute(select(t).order_by(t.c.at_utc, t.c.id)).mappings()]
+    for r in rows:
+        r["at"] = local_time(r.pop("at_utc"), ctx.tz)
+        if "incomplete" in r:
+            r["incomplete"] = "; ".join((r["incomplete"] or "").splitlines())
+    return rows
+
+
+def list_records_cmd(args: argparse.Namespace) -> int:
+    from ..store import list_records
+
+    if args.list_kind in EVENT_COLUMNS:
+        ctx = Context.from_args(args)
+        rows = _period_events(ctx, args.list_kind)
+        render(rows, EVENT_COLUMNS[args.list_kind], args.format, title=f"{args.list_kind}: {len(rows)}")
+        return 0
+    kind = LIST_KINDS[args.list_kind]
+    ctx = Context.from_args(args)
+    rows = list_records(ctx.store(), kind)
+    render(rows, COLUMNS[kind], args.format, title=f"{args.list_kind}: {len(rows)}")
+    return 0

@@ -9,12 +9,13 @@ give the same results.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol, TypeVar
 
 from .calendar import WorkCalendar
-from .day import evaluate_day
+from .day import SlotPlans, evaluate_day
 from .errors import RulesError
 from .model import (
     DayResult,
@@ -31,7 +32,7 @@ from .model import (
 )
 from .period import Period, apply_excellent_quota, lookback_start, score_staff, score_windows
 from .policy import Policy
-from .timetable import Timetable
+from .timetable import Slot, Timetable
 
 
 @dataclass
@@ -60,8 +61,18 @@ class Evaluation:
     windows: list[WindowPeriodResult]
 
 
-def _by_staff_day(items, day_of) -> dict[tuple[str, date], list]:
-    out: dict[tuple[str, date], list] = defaultdict(list)
+class _OfStaff(Protocol):
+    """A record about one staff member (an exemption, an inspection)."""
+
+    @property
+    def staff_no(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_OfStaff)
+
+
+def _by_staff_day(items: Iterable[_R], day_of: Callable[[_R], date]) -> dict[tuple[str, date], list[_R]]:
+    out: dict[tuple[str, date], list[_R]] = defaultdict(list)
     for x in items:
         out[(x.staff_no, day_of(x))].append(x)
     return out
@@ -109,19 +120,19 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
             buckets[t.date()].append(t)
         punches_by_day[no] = buckets
     covering: dict[tuple[str, date], str] = {}
-    for sub in sorted(inputs.substitutions, key=lambda x: (x.start, x.covered_no, x.substitute_no)):
-        d = max(sub.start, start)
-        while d <= sub.end and d < end:
-            covering[(sub.covered_no, d)] = sub.substitute_no
+    for subst in sorted(inputs.substitutions, key=lambda x: (x.start, x.covered_no, x.substitute_no)):
+        d = max(subst.start, start)
+        while d <= subst.end and d < end:
+            covering[(subst.covered_no, d)] = subst.substitute_no
             d += timedelta(days=1)
     duty_staff = {(a.staff_no, a.day): a.timetable for a in inputs.duty if a.staff_no}
     duty_window = {(a.window, a.day): a.timetable for a in inputs.duty if a.window}
     # standing rotas apply to days off; a person's own rota before their window's
     rota: dict[str, tuple[DutyRule, ...]] = defaultdict(tuple)
     for r in inputs.duty_rules:
-        key = r.staff_no or r.window
-        if key:
-            rota[key] = rota[key] + (r,)
+        owner = r.staff_no or r.window
+        if owner:
+            rota[owner] = rota[owner] + (r,)
 
     dates: list[date] = []
     d = start
@@ -129,9 +140,10 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
         dates.append(d)
         d += timedelta(days=1)
     kinds = [inputs.calendar.day_kind(x) for x in dates]
-    slots_cache: dict[tuple[str, date], tuple] = {}
+    slots_cache: dict[tuple[str, date], tuple[Slot, ...]] = {}
+    plans = SlotPlans()  # this call's: a timetable's slots are planned once per evaluation
 
-    def slots_of(name: str, day: date):
+    def slots_of(name: str, day: date) -> tuple[Slot, ...]:
         k = (name, day)
         if k not in slots_cache:
             tt = inputs.timetables.get(name)
@@ -142,13 +154,13 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
 
     out: dict[str, list[DayResult]] = {}
     empty: list[datetime] = []
-    none: tuple = ()
+    none: tuple[()] = ()
     for s in sorted(inputs.staff, key=lambda x: x.staff_no):
         rules = inputs.policies[s.window].day
         default_name = inputs.window_timetable[s.window]
         results: list[DayResult] = []
         own = punches_by_day.get(s.staff_no, {})
-        for d, kind in zip(dates, kinds):
+        for d, kind in zip(dates, kinds, strict=True):
             tt_name = duty_staff.get((s.staff_no, d)) if duty_staff else None
             if tt_name is None and duty_window:
                 tt_name = duty_window.get((s.window, d))
@@ -180,6 +192,7 @@ def evaluate_days(inputs: Inputs, start: date, end: date) -> dict[str, list[DayR
                 leaves=leaves.get(key, none) if leaves else none,
                 exemptions=exemptions.get(key, none) if exemptions else none,
                 inspections=inspections.get(key, none) if inspections else none,
+                plans=plans,
             )
             if sub is not None:
                 result.covered_by = sub
@@ -192,7 +205,7 @@ def evaluate_period(inputs: Inputs, period: Period) -> Evaluation:
     """Everything for one period: day results, staff scores and grades, window ranking.
 
     A year of a thousand staff allocates millions of small objects: the caller may pause the
-    cyclic garbage collector around it (:func:`daemon.evaluate.no_cyclic_gc`), which is
+    cyclic garbage collector around it (:func:`daemon.period_results.no_cyclic_gc`), which is
     process-wide state the rules do not touch.
     """
     start = min((lookback_start(inputs.policies[s.window], period) for s in inputs.staff), default=period.start)
@@ -207,7 +220,7 @@ def evaluate_period(inputs: Inputs, period: Period) -> Evaluation:
     policy_by_name = {p.name: p for p in inputs.policies.values()}
     for name, rows in sorted(by_policy.items()):
         apply_excellent_quota(rows, policy_by_name[name])
-    chiefs = {}
+    chiefs: dict[str, list[DayResult]] = {}
     for s in inputs.staff:
         if s.role == "chief":
             chiefs[s.window] = days[s.staff_no]

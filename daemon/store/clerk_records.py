@@ -10,25 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .dirty import clear_dirty, dirty_months, mark_dirty  # noqa: F401 - re-exported
+from .dirty import mark_dirty
 from .models import (
-    ExemptionRow,
-    InspectionRow,
-    LeaveRow,
-    StaffRow,
-    SubstitutionRow,
+    exemption_table,
+    inspection_table,
+    leave_table,
+    staff_table,
+    substitution_table,
 )
 from .store import Store, StoreError, _reason
 
-TABLES = {
-    "roster": (StaffRow, "staff_no"),
-    "leaves": (LeaveRow, "ref"),
-    "exemptions": (ExemptionRow, "ref"),
-    "inspections": (InspectionRow, "ref"),
-    "substitutions": (SubstitutionRow, "ref"),
+#: Each kind's table and the key a re-import replaces by.
+KIND_TABLES: dict[str, tuple[Table, str]] = {
+    "roster": (staff_table, "staff_no"),
+    "leaves": (leave_table, "ref"),
+    "exemptions": (exemption_table, "ref"),
+    "inspections": (inspection_table, "ref"),
+    "substitutions": (substitution_table, "ref"),
 }
 
 
@@ -53,15 +54,14 @@ def _months(kind: str, row: Mapping) -> set[str]:
 
 def put_records(store: Store, kind: str, rows: Sequence[Mapping], *, now_utc: datetime) -> int:
     """Insert or replace ``rows`` of ``kind`` by key; all or nothing. Returns the count."""
-    model, key = TABLES[kind]
-    table = model.__table__
+    table, key = KIND_TABLES[kind]
     months: set[str] = set()
     try:
-        with store._writing(), store.engine.begin() as conn:
+        with store.transaction() as conn:
             keys = [r[key] for r in rows]
             old = conn.execute(select(table).where(table.c[key].in_(keys))).mappings().all() if keys else []
-            for r in old:
-                months |= _months(kind, r)
+            for o in old:
+                months |= _months(kind, o)
             if keys:
                 conn.execute(delete(table).where(table.c[key].in_(keys)))
                 conn.execute(insert(table), [{**r, "updated_utc": now_utc} for r in rows])
@@ -74,7 +74,6 @@ def put_records(store: Store, kind: str, rows: Sequence[Mapping], *, now_utc: da
 
 
 def list_records(store: Store, kind: str) -> list[dict]:
-    model, key = TABLES[kind]
-    table = model.__table__
-    with store.engine.connect() as conn:
+    table, key = KIND_TABLES[kind]
+    with store.reading() as conn:
         return [dict(r) for r in conn.execute(select(table).order_by(table.c[key])).mappings()]

@@ -2,7 +2,7 @@
 
 One parser per kind: :func:`parse_rows` takes ``(line_no, {column: cell})``
 rows (see :mod:`.reader`) and returns the rows for
-:func:`daemon.store.records.put_records` and the problems, each
+:func:`daemon.store.put_records` and the problems, each
 ``"FILE:LINE: reason"``. A row is either wholly accepted or reported; no
 cell text ever raises.
 
@@ -235,7 +235,7 @@ def _minutes(v: Any) -> int:
 
 
 def _roster(r: dict, slots) -> dict:
-    row = {
+    row: dict[str, Any] = {
         "staff_no": ident(r.get("staff_no"), "staff_no"),
         "name": free_text(r.get("name"), "name", limit=128, required=True),
         "window_code": ident(r.get("window_code"), "window_code", limit=64),
@@ -250,7 +250,7 @@ def _roster(r: dict, slots) -> dict:
 
 
 def _leave(r: dict, slots) -> dict:
-    row = {
+    row: dict[str, Any] = {
         "staff_no": ident(r.get("staff_no"), "staff_no"),
         "kind": choice(r.get("kind"), "kind", LEAVE_KINDS, LEAVE_ALIASES),
         "start": parse_datetime(r.get("start"), "start"),
@@ -296,7 +296,7 @@ def _inspection(r: dict, slots) -> dict:
 
 
 def _substitution(r: dict, slots) -> dict:
-    row = {
+    row: dict[str, Any] = {
         "substitute_no": ident(r.get("substitute_no"), "substitute_no"),
         "covered_no": ident(r.get("covered_no"), "covered_no"),
         "start_date": parse_date(r.get("start_date"), "start_date"),

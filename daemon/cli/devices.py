@@ -1,0 +1,335 @@
+"""``attendd sync``, ``devices``, ``devices users`` and ``punches``: the terminals and what came from them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..clock import site_time, system_clock
+from ..errors import UserError
+from ..health import problem
+from ..sync import PULLED_DRIVERS, DeviceSyncResult, sync_all
+from .context import Context, connect_device
+from .output import local_time, render, say
+from .parser import Parser, Subcommands
+
+if TYPE_CHECKING:
+    from ..config import Device
+
+#: What :func:`_run_with_progress` hands its job: a callback per finished device, or None.
+_OnDone = Callable[[DeviceSyncResult], None] | None
+
+
+def register(sub: Subcommands) -> None:
+    s = sub.add_parser("sync", help="pull punches from the terminals now")
+    s.add_argument("--device", metavar="NAME", action="append", help="only this device (repeatable)")
+    s.add_argument("--force", action="store_true", help="download even when the record count is unchanged")
+    s.set_defaults(func=sync)
+
+    s = sub.add_parser("devices", help="each device: reachable, serial, firmware, records, clock drift, last sync")
+    s.add_argument("--offline", action="store_true", help="do not contact the devices; show only what the store knows")
+    s.set_defaults(func=devices)
+    dsub = s.add_subparsers(dest="devices_command", metavar="ACTION", parser_class=Parser)
+    u = dsub.add_parser(
+        "users", help="roster vs terminals: PINs enrolled but not in the roster, staff enrolled nowhere"
+    )
+    u.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    u.set_defaults(func=device_users)
+
+    s = sub.add_parser("punches", help="show stored punches (did my punch arrive?)")
+    s.add_argument("--device", metavar="NAME", help="device name or serial")
+    s.add_argument("--staff", metavar="PIN", help="staff number (the PIN enrolled on terminals)")
+    s.add_argument("--from", dest="start", metavar="DATE", help="from this date or time (YYYY-MM-DD[ HH:MM])")
+    s.add_argument("--to", dest="end", metavar="DATE", help="up to and including this date (or before this time)")
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.add_argument("--limit", type=int, default=None, metavar="N", help="at most N punches")
+    s.set_defaults(func=punches)
+
+
+def _pulled_devices(ctx: Context, names: list[str] | None) -> list[Device]:
+    devices = [d for d in ctx.config.devices if d.enabled]
+    if names:
+        known = {d.name for d in ctx.config.devices}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise UserError(f"--device: no device named {', '.join(missing)} in {ctx.config_label}")
+        devices = [d for d in ctx.config.devices if d.name in names]
+    pulled = [d for d in devices if d.driver in PULLED_DRIVERS]
+    if not pulled:
+        how = "; ".join(_DELIVERY[k] for k in sorted({d.driver for d in devices}) if k in _DELIVERY)
+        if names:
+            raise UserError(f"--device: {', '.join(names)} is not pulled: {how}")
+        raise UserError(
+            f'{ctx.config_label}: no devices to pull (add [[devices]] with driver = "zk")' + (f"; {how}" if how else "")
+        )
+    return pulled
+
+
+#: How the drivers that are not pulled deliver their punches (for ``attendd sync``'s refusals).
+_DELIVERY = {
+    "adms": "adms terminals push their punches to `attendd run` (or `attendd serve-push`)",
+    "serial": "serial terminals are listened to, not pulled: `attendd run` (or `attendd listen-serial`) "
+    "stores each record as it arrives",
+    "usb": "usb terminals' exports are imported with `attendd import attlog`",
+}
+
+
+def sync(args: argparse.Namespace) -> int:
+    ctx = Context.from_args(args)
+    devices = _pulled_devices(ctx, args.device)
+    store = ctx.store()
+    results = _run_with_progress(
+        len(devices),
+        lambda on_done: sync_all(
+            store,
+            devices,
+            connect=connect_device,
+            clock=system_clock,
+            tz=ctx.tz,
+            workers=ctx.config.daemon.sync_workers,
+            force=args.force,
+            on_done=on_done,
+        ),
+    )
+    rows = []
+    for r in results:
+        rows.append(
+            {
+                "device": r.device,
+                "status": r.status,
+                "serial": r.serial,
+                "records": r.record_count,
+                "new": r.new,
+                "duplicate": r.duplicate,
+                "quarantined": r.quarantined,
+                "unknown": len(r.unknown_pins) or "",
+                "drift": _drift(r.clock_offset_s),
+                "note": r.error or _note(r),
+            }
+        )
+    render(
+        rows,
+        [
+            ("device", "device"),
+            ("status", "status"),
+            ("serial", "serial"),
+            ("records", "records"),
+            ("new", "new"),
+            ("duplicate", "duplicate"),
+            ("quarantined", "quarantined"),
+            ("unknown", "unknown PINs"),
+            ("drift", "clock drift"),
+            ("note", "note"),
+        ],
+        title="sync",
+    )
+    failed = [r for r in results if r.failed]
+    if failed:
+        say(f"attendd: {len(failed)} of {len(results)} devices failed", err=True)
+    return 1 if failed else 0
+
+
+def _note(r: DeviceSyncResult) -> str:
+    notes = []
+    if r.shrunk_from is not None:
+        notes.append(f"record count went down from {r.shrunk_from} (log cleared?)")
+    if r.unknown_pins:
+        shown = ", ".join(r.unknown_pins[:8]) + (" …" if len(r.unknown_pins) > 8 else "")
+        notes.append(f"PINs not enrolled on the terminal: {shown}")
+    return "; ".join(notes)
+
+
+def _drift(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    sign = "+" if seconds >= 0 else "-"
+    s = abs(seconds)
+    if s < 60:
+        return f"{sign}{s:.0f}s"
+    if s < 3600:
+        return f"{sign}{s / 60:.1f}min"
+    return f"{sign}{s / 3600:.1f}h"
+
+
+def _run_with_progress(total: int, job: Callable[[_OnDone], list[DeviceSyncResult]]) -> list[DeviceSyncResult]:
+    """A progress bar on a terminal; plain otherwise (logs tell the story there)."""
+    if not sys.stderr.isatty():
+        return job(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("syncing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("sync", total=total)
+        return job(lambda _r: progress.advance(task))
+
+
+def devices(args: argparse.Namespace) -> int:
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    states = store.device_states()
+    now = system_clock()
+    now_local = site_time(now, ctx.tz)
+
+    def probe(d: Device) -> dict[str, Any]:
+        row: dict[str, Any] = {"device": d.name, "driver": d.driver, "address": _address(d)}
+        st = states.get(d.name)
+        if st:
+            row.update(
+                last_sync=local_time(st.last_success_utc, ctx.tz),
+                last_error=problem(st) or "",
+            )
+        if args.offline or d.driver not in PULLED_DRIVERS or not d.enabled:
+            row["reachable"] = "" if not d.enabled else "-"
+            if st:
+                row.update(
+                    serial=st.serial, firmware=st.firmware, records=st.record_count, drift=_drift(st.clock_offset_s)
+                )
+            if not d.enabled:
+                row["last_error"] = "disabled in config"
+            return row
+        try:
+            with connect_device(d) as t:
+                info = t.device_info()
+            row.update(
+                reachable="yes",
+                serial=info.serial,
+                firmware=info.firmware,
+                records=info.record_count,
+                users=info.user_count,
+                drift=_drift((info.clock - site_time(system_clock(), ctx.tz)).total_seconds())
+                if info.clock
+                else "unknown",
+            )
+        except Exception as exc:  # every driver error is a TerminalError; show it whatever it is
+            row.update(reachable="no", last_error=str(exc))
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(ctx.config.devices) or 1))) as pool:
+        rows = list(pool.map(probe, ctx.config.devices))
+    if not rows:
+        say(f"{ctx.config_label}: no devices configured")
+        return 0
+    render(
+        rows,
+        [
+            ("device", "device"),
+            ("driver", "driver"),
+            ("address", "address"),
+            ("reachable", "reachable"),
+            ("serial", "serial"),
+            ("firmware", "firmware"),
+            ("records", "records"),
+            ("users", "users"),
+            ("drift", "clock drift"),
+            ("last_sync", "last sync"),
+            ("last_error", "problem"),
+        ],
+        title=f"devices at {now_local:%Y-%m-%d %H:%M}",
+    )
+    return 1 if any(r.get("reachable") == "no" for r in rows) else 0
+
+
+def _address(d: Device) -> str:
+    host = getattr(d, "host", None)
+    if d.driver == "serial" and d.url:
+        from ..logging import mask_url_password
+
+        return f"{mask_url_password(d.url)} @{d.baudrate}"
+    if not host:
+        return ""
+    return f"{host}:{d.port}/{getattr(d, 'protocol', 'tcp')}"
+
+
+def device_users(args: argparse.Namespace) -> int:
+    """Roster vs terminals, from the user lists the last pulls read."""
+    from sqlalchemy import select
+
+    from ..store.models import device_state_table, device_user_table, staff_table
+
+    ctx = Context.from_args(args)
+    store = ctx.store()
+    with store.reading() as conn:
+        enrolled = conn.execute(select(device_user_table)).mappings().all()
+        roster = {r.staff_no: r for r in conn.execute(select(staff_table)).all()}
+        names = {r.serial: r.device_name for r in conn.execute(select(device_state_table)).all() if r.serial}
+    on_devices: dict[str, dict] = {}
+    for u in enrolled:
+        row = on_devices.setdefault(u["pin"], {"pin": u["pin"], "name": u["name"], "devices": set()})
+        row["devices"].add(names.get(u["device_serial"], u["device_serial"]))
+    rows = [
+        {
+            "problem": "enrolled on a terminal, not in the roster",
+            "staff_no": pin,
+            "name": r["name"],
+            "where": ", ".join(sorted(r["devices"])),
+        }
+        for pin, r in sorted(on_devices.items(), key=lambda kv: (len(kv[0]), kv[0]))
+        if pin not in roster
+    ] + [
+        {"problem": "in the roster, enrolled on no terminal", "staff_no": no, "name": st.name, "where": st.window_code}
+        for no, st in sorted(roster.items(), key=lambda kv: (len(kv[0]), kv[0]))
+        if no not in on_devices
+    ]
+    if not enrolled:
+        say("no user lists yet: `attendd sync` reads each terminal's users")
+    if args.format == "table" and not rows:
+        say(f"roster and terminals agree ({len(roster)} staff)")
+        return 0
+    render(
+        rows,
+        [("problem", "problem"), ("staff_no", "staff no"), ("name", "name"), ("where", "devices / window")],
+        args.format,
+        title="roster vs terminals",
+    )
+    return 0
+
+
+def _parse_when(value: str | None, flag: str, *, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            t = datetime.strptime(value, fmt)  # noqa: DTZ007 - site wall-clock time, as punches are
+        except ValueError:
+            continue
+        if end and fmt == "%Y-%m-%d":
+            t += timedelta(days=1)  # --to 2026-03-31 includes the whole day
+        return t
+    raise UserError(f'{flag}: expected YYYY-MM-DD or "YYYY-MM-DD HH:MM", got {value!r}')
+
+
+def punches(args: argparse.Namespace) -> int:
+    ctx = Context.from_args(args)
+    start = _parse_when(args.start, "--from", end=False)
+    end = _parse_when(args.end, "--to", end=True)
+    if start and end and end <= start:
+        raise UserError("--to: must be after --from")
+    if args.limit is not None and args.limit <= 0:
+        raise UserError("--limit: must be a positive number")
+    store = ctx.store()
+    rows = store.punches(device=args.device, staff=args.staff, start=start, end=end, limit=args.limit)
+    cols = [
+        ("punched_at", "time"),
+        ("pin", "staff"),
+        ("device_name", "device"),
+        ("device_serial", "serial"),
+        ("state", "state"),
+        ("verify", "verify"),
+        ("work_code", "work code"),
+        ("source", "source"),
+        ("tz", "timezone"),
+    ]
+    if args.format == "table" and not rows:
+        say("no punches match")
+        return 0
+    render(rows, cols, args.format, title=f"{len(rows)} punches")
+    return 0

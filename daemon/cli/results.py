@@ -1,0 +1,197 @@
+"""``attendd evaluate``, ``push`` and ``bulletin``: a period's results, looked at, closed, sent, published."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..clock import system_clock
+from ..config import BULLETIN_FORMATS
+from ..errors import UserError
+from .context import Context
+from .output import render, say
+from .parser import Subcommands
+
+if TYPE_CHECKING:
+    from rules import Period
+
+
+def register(sub: Subcommands) -> None:
+    s = sub.add_parser("bulletin", help="write the attendance bulletin (考勤通报) for a period")
+    s.add_argument("--period", required=True, help="2026-03, 2026-Q1, 2026-H1, 2026 or 2026-W12")
+    s.add_argument(
+        "--format",
+        choices=(*BULLETIN_FORMATS, "all"),
+        default="html",
+        help="html (default), xlsx, pdf, csv, or all of them (then -o is a directory)",
+    )
+    s.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="file to write (default: 考勤通报-PERIOD.FORMAT in the current directory)",
+    )
+    s.set_defaults(func=bulletin)
+
+    s = sub.add_parser(
+        "evaluate",
+        help="compute and show results for a period (2026-03, 2026-Q1, 2026-H1, 2026, "
+        "2026-W12); queues nothing for the scoring DB unless --final or --reopen",
+    )
+    s.add_argument("--period", required=True)
+    s.add_argument(
+        "--final",
+        action="store_true",
+        help="close the period: final results, queued for the scoring DB (what the month close does); "
+        "refused while its data is incomplete",
+    )
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="with --final: close it although its data is incomplete (needs --by and --reason; recorded)",
+    )
+    s.add_argument(
+        "--reopen",
+        action="store_true",
+        help="recompute a final period, final again as a new revision (needs --by and --reason; recorded)",
+    )
+    s.add_argument("--by", metavar="NAME", help="who reopens or force-closes (recorded)")
+    s.add_argument("--reason", metavar="TEXT", help="why (recorded)")
+    s.set_defaults(func=evaluate)
+
+    s = sub.add_parser("push", help="push a period's results to the scoring DB now")
+    s.add_argument("--period", required=True)
+    s.set_defaults(func=push)
+
+
+def _period(text: str) -> Period:
+    from rules import RulesError, parse_period
+
+    try:
+        return parse_period(text)
+    except RulesError as exc:
+        raise UserError(str(exc)) from None
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Compute and show. Only ``--final`` (closing) and ``--reopen`` store and queue the
+    result for the scoring DB; a look at a period queues nothing."""
+    from ..outbox import check_go_live, close_period, take_snapshot
+
+    ctx = Context.from_args(args)
+    period = _period(args.period)
+    if args.reopen and not (args.by and args.reason):
+        raise UserError("--reopen: say who reopens and why with --by NAME --reason TEXT (both are logged)")
+    if args.force and not args.final:
+        raise UserError("--force: only with --final (closes a period whose data is incomplete)")
+    if args.force and not (args.by and args.reason):
+        raise UserError("--force: say who closes and why with --by NAME --reason TEXT (both are recorded)")
+    if args.force and args.reopen:
+        raise UserError("--force: not with --reopen (a reopened period is final again after its re-evaluation)")
+    check_go_live(ctx.config, period)
+    store = ctx.store()
+    now = system_clock()
+    if args.reopen:
+        snap = take_snapshot(store, ctx.config, period, now=now, reopen_by=args.by, reopen_reason=args.reason)
+    elif args.final:
+        snap = close_period(
+            store,
+            ctx.config,
+            period,
+            now=now,
+            force_by=args.by if args.force else None,
+            force_reason=args.reason if args.force else None,
+        )
+    else:
+        snap = take_snapshot(store, ctx.config, period, now=now, queue=False)
+    if snap.is_final and not snap.changed and not args.reopen and not args.final:
+        say(f"{period.key} is final: results kept as published (recompute with --reopen --by NAME --reason TEXT)")
+    rows = snap.rows["window_periods"]
+    render(
+        sorted(rows, key=lambda r: (r["rank"], r["window_code"])),
+        [
+            ("rank", "rank"),
+            ("window_code", "window"),
+            ("window_name", "name"),
+            ("staff_count", "staff"),
+            ("attendance_score", "score"),
+            ("max_points", "max"),
+            ("score_percent", "% of max"),
+            ("ranking_group", "group"),
+            ("red_flag", "red flag"),
+            ("chief_onsite_ratio", "chief on site"),
+        ],
+        title=f"{period.key}: {len(snap.rows['staff_periods'])} staff, {len(snap.rows['deductions'])} deductions"
+        + (" (final)" if snap.is_final else ""),
+    )
+    if args.final or args.reopen:
+        say(
+            f"{period.key}: final, revision {snap.revision}: queued for the scoring DB "
+            f"(the daemon's next drain, or now: attendd push --period {period.key})"
+        )
+    elif not snap.is_final:
+        say(
+            f"{period.key}: computed to look at, not queued for the scoring DB "
+            f"(attendd push --period {period.key} sends it)"
+        )
+    return 0
+
+
+def bulletin(args: argparse.Namespace) -> int:
+    from ..bulletin import FORMATS, write_bulletin
+    from ..bulletin import collect as collect_bulletin
+    from ..bulletin.publish import file_name
+    from ..outbox import check_go_live
+
+    ctx = Context.from_args(args)
+    period = _period(args.period)
+    check_go_live(ctx.config, period)
+    formats = FORMATS if args.format == "all" else (args.format,)
+    if args.format == "all":
+        folder = Path(args.output or ".")
+        targets = [(f, folder / file_name(period, f)) for f in formats]
+    else:
+        targets = [(args.format, Path(args.output) if args.output else Path(file_name(period, args.format)))]
+    for _, target in targets:
+        if target.is_dir():
+            raise UserError(f"-o {target}: is a directory (give a file name, or --format all for a directory)")
+    b = collect_bulletin(ctx.store(), ctx.config, period, now=system_clock(), queue=False)  # shows, queues nothing
+    bc = ctx.config.bulletin
+    for fmt, target in targets:
+        try:
+            written = write_bulletin(b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "")
+        except OSError as exc:
+            raise UserError(f"-o {target}: cannot write: {exc.strerror or exc}") from None
+        for path in written:
+            say(f"{period.key}: wrote {path}")
+    t = b.totals()
+    say(
+        f"{b.title}: {t['staff']} staff, {t['deductions']} deductions ({t['points']:g} points), "
+        + ("final" if b.final else "provisional: the period is not closed")
+    )
+    return 0
+
+
+def push(args: argparse.Namespace) -> int:
+    from ..outbox import check_go_live, drain, take_snapshot
+
+    ctx = Context.from_args(args)
+    period = _period(args.period)
+    check_go_live(ctx.config, period)
+    store = ctx.store()
+    take_snapshot(store, ctx.config, period, now=system_clock(), queue=True)
+    scoring = ctx.scoring()
+    outcomes = drain(store, scoring, now=system_clock(), only=[period.key], force=True, since=ctx.config.site.since)
+    if not outcomes:
+        say(f"{period.key}: the scoring DB already has these results")
+        return 0
+    (o,) = outcomes
+    if o.status == "failed":
+        say(f"attendd: {period.key}: push failed, kept in the outbox for retry: {o.error}", err=True)
+        return 1
+    if o.status == "unchanged":
+        say(f"{period.key}: the scoring DB already has these results")
+        return 0
+    say(f"{period.key}: pushed {o.rows} rows to {scoring.display}")
+    return 0

@@ -1,0 +1,67 @@
+"""The command-line entry of the simulator: ``attendd simulate-device`` (zk driver).
+
+Builds a :class:`~.device.SimulatedTerminal` from a USB export or synthetic
+punches and serves it with :class:`~.transport.SimulatorServer` in the
+foreground until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..._foreground import announce, until_stopped
+from .device import SimulatedTerminal
+from .synthetic import make_users, synthetic_punches
+from .transport import SimulatorServer
+
+__all__ = ["DEFAULT_RECORDS", "run_simulator"]
+
+DEFAULT_RECORDS = 1000
+
+
+def run_simulator(
+    port: int,
+    *,
+    records: int | None = None,
+    attlog: Path | None = None,
+    comm_key: int = 0,
+    users: int | None = None,
+    serial: str = "SIM00000001",
+    host: str = "127.0.0.1",
+    record_size: int = 40,
+    encoding: str = "gbk",
+) -> None:
+    """Serve a simulated terminal until Ctrl-C or SIGTERM (``attendd simulate-device``).
+
+    The log comes from ``attlog`` (a USB export, see :mod:`drivers.attlog`) or
+    is ``records`` synthetic punches (default 1,000); not both. ``users=N``
+    enrols PINs 1..N (and synthetic punches use those N people); otherwise one
+    user per PIN in the log. Prints one line saying where it listens.
+    """
+    if attlog is not None and records is not None:
+        raise ValueError("give either records or attlog, not both")
+    if attlog is not None:
+        from ...attlog import read_attlog
+
+        punches = read_attlog(attlog)
+    else:
+        punches = synthetic_punches(DEFAULT_RECORDS if records is None else records, pins=users or 50)
+    user_list = None
+    if users is not None:
+        user_list = make_users((str(i) for i in range(1, users + 1)), encoding=encoding)
+    terminal = SimulatedTerminal(
+        serial=serial,
+        punches=punches,
+        users=user_list,
+        comm_key=comm_key,
+        record_size=record_size,
+        encoding=encoding,
+    )
+    with until_stopped() as stopping, SimulatorServer(terminal, host=host, port=port) as server:
+        announce(
+            f"Simulated ZKTeco terminal {serial} listening on {host}:{server.port} (TCP and UDP): "
+            f"{len(terminal.punches)} records ({record_size}-byte layout), {len(terminal.users)} users, "
+            f"comm key {'required' if comm_key else 'none'}"
+        )
+        while not stopping.wait(0.5):
+            pass
