@@ -19,8 +19,10 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # scenario: timetable tables
 
 import chinese_calendar  # noqa: E402
+from scenario import slots, timetable  # noqa: E402
 
 from daemon.config import config_from_dict  # noqa: E402
 from daemon.outbox import PeriodIncomplete, close_period, incomplete  # noqa: E402
@@ -48,14 +50,12 @@ def main() -> None:
                 "store": {"url": f"sqlite:///{tmp}/store.db"},
                 "devices": [{"name": f"t{i}", "driver": "usb", "serial": f"S{i:04d}"} for i in range(a.terminals)],
                 "timetables": {
-                    "standard": {
-                        "slots": [
-                            {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
-                            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
-                            {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-                            {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]},
-                        ]
-                    }
+                    "standard": timetable(
+                        slots(
+                            ("09:00", "12:00", "13:00", "17:00"),
+                            [("07:00", "10:30"), ("11:00", "12:29"), ("12:30", "15:00"), ("16:00", "20:00")],
+                        )
+                    )
                 },
                 "policies": {"hall": {"preset": "luoshan"}},
                 "windows": [

@@ -293,6 +293,12 @@ def memory(impl: str, args, tmp: str) -> dict:
     }
 
 
+def each(impls, measure, describe) -> None:
+    """Measure each implementation in turn and print a line about it as soon as it is done."""
+    for impl in impls:
+        print(f"  {impl}: {describe(measure(impl))}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=60.0)
@@ -309,25 +315,27 @@ def main() -> None:
             f"{args.terminals} terminals, batches of {args.batch} lines, {args.duration:g} s each, "
             f"sink={args.sink} ({os.cpu_count()} cores)"
         )
-        for impl in args.only:
-            r = throughput(impl, args, tmp)
-            print(
-                f"  {impl}: {r['uploads']} uploads in {r['wall']:.1f} s = {r['uploads_s']:.0f} uploads/s, "
-                f"{r['punches_s']:.0f} punches/s, {r['failed']} failed; server peak RSS {r['rss']:.0f} MiB",
-                flush=True,
-            )
+        each(
+            args.only,
+            lambda impl: throughput(impl, args, tmp),
+            lambda r: (
+                f"{r['uploads']} uploads in {r['wall']:.1f} s = {r['uploads_s']:.0f} uploads/s, "
+                f"{r['punches_s']:.0f} punches/s, {r['failed']} failed; server peak RSS {r['rss']:.0f} MiB"
+            ),
+        )
         if args.memory_duration > 0:
             print(
                 f"memory: {args.memory_clients} clients pushing ~4 MB bodies (valid and junk lines) for "
                 f"{args.memory_duration:g} s, sink=count"
             )
-            for impl in args.only:
-                m = memory(impl, args, tmp)
-                print(
-                    f"  {impl}: {m['sent']} bodies answered 200, {m['refused']} refused/failed; server peak RSS "
-                    f"{m['rss']:.0f} MiB (idle {m['base']:.0f} MiB)",
-                    flush=True,
-                )
+            each(
+                args.only,
+                lambda impl: memory(impl, args, tmp),
+                lambda m: (
+                    f"{m['sent']} bodies answered 200, {m['refused']} refused/failed; server peak RSS "
+                    f"{m['rss']:.0f} MiB (idle {m['base']:.0f} MiB)"
+                ),
+            )
 
 
 if __name__ == "__main__":

@@ -18,19 +18,12 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # scenario: CAL, evaluate
+
+from scenario import CAL, evaluate  # noqa: E402
 
 from daemon.period_results import no_cyclic_gc  # noqa: E402
-from rules import (  # noqa: E402
-    Inputs,
-    Inspection,
-    Leave,
-    Staff,
-    WorkCalendar,
-    build_timetable,
-    evaluate_period,
-    parse_period,
-    resolve_policy,
-)
+from rules import Inputs, Inspection, Leave, Staff, build_timetable, resolve_policy  # noqa: E402
 
 YEAR = 2025
 
@@ -45,9 +38,8 @@ def build(n_staff: int, seed: int = 7) -> tuple[Inputs, int]:
         Staff(str(1000 + i), f"员工{i}", f"w{i % n_windows:03d}", "chief" if i < n_windows else "staff")
         for i in range(n_staff)
     ]
-    cal = WorkCalendar()
     workdays = [date(YEAR, 1, 1) + timedelta(days=i) for i in range(365)]
-    workdays = [d for d in workdays if cal.is_workday(d)]
+    workdays = [d for d in workdays if CAL.is_workday(d)]
     punches: dict[str, list[datetime]] = {}
     leaves, inspections = [], []
     total = 0
@@ -101,7 +93,7 @@ def build(n_staff: int, seed: int = 7) -> tuple[Inputs, int]:
         policies={w: policy for w in windows},
         timetables={"luoshan": tt},
         window_timetable={w: "luoshan" for w in windows},
-        calendar=cal,
+        calendar=CAL,
         leaves=leaves,
         inspections=inspections,
     )
@@ -117,7 +109,7 @@ def main() -> None:
         inputs, punches = build(n)
         t0 = clock.perf_counter()
         with no_cyclic_gc():  # as the daemon evaluates
-            ev = evaluate_period(inputs, parse_period(str(YEAR)))
+            ev = evaluate(inputs, str(YEAR))
         dt = clock.perf_counter() - t0
         staff_days = sum(len(v) for v in ev.days.values())
         print(

@@ -58,15 +58,10 @@ def utc(y, m, d, hh=0, mm=0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=TZ).astimezone(UTC)
 
 
-def fill(store, month: str = "2026-03", late_on: date | None = None):
-    """The standard centre's store (:data:`TWO_WINDOWS`): a roster of four, a month of punches
-    (``late_on``: staff 2 late that morning), a leave."""
+def put_roster(store, people: Iterable[tuple[str, str, str, str]], *, now_utc: datetime) -> None:
+    """Put a roster of ``(staff_no, name, window_code, role)``, all active throughout, none exempt."""
     from daemon.store import put_records
-    from drivers import Punch
-    from rules import WorkCalendar, parse_period
 
-    calendar = WorkCalendar()
-    stamp = datetime(2026, 4, 1, tzinfo=UTC)
     put_records(
         store,
         "roster",
@@ -80,13 +75,57 @@ def fill(store, month: str = "2026-03", late_on: date | None = None):
                 "active_to": None,
                 "exempt": False,
             }
-            for no, name, w, role in (
-                ("1", "甲", "gongan", "chief"),
-                ("2", "乙", "gongan", "staff"),
-                ("3", "丙", "shuiwu", "chief"),
-                ("4", "丁", "shuiwu", "staff"),
-            )
+            for no, name, w, role in people
         ],
+        now_utc=now_utc,
+    )
+
+
+def push_march(db, snap, **kw) -> None:
+    """Push a snapshot's rows for the month 2026-03 into the scoring DB ``db``; ``kw`` are the
+    rest of ``push_period``'s arguments (rules_version, computed_at, run_id, …)."""
+    db.push_period(
+        period_kind="month",
+        period_key="2026-03",
+        start=date(2026, 3, 1),
+        end=date(2026, 4, 1),
+        staff_days=snap.rows["staff_days"],
+        staff_periods=snap.rows["staff_periods"],
+        window_periods=snap.rows["window_periods"],
+        deductions=snap.rows["deductions"],
+        **kw,
+    )
+
+
+def leave_l1() -> dict:
+    """Staff 4's day of personal leave on 2026-03-04 (ref L1), a fresh copy."""
+    return {
+        "ref": "L1",
+        "staff_no": "4",
+        "kind": "personal",
+        "note": "",
+        "start": datetime(2026, 3, 4, 8),
+        "end": datetime(2026, 3, 4, 18),
+    }
+
+
+def fill(store, month: str = "2026-03", late_on: date | None = None):
+    """The standard centre's store (:data:`TWO_WINDOWS`): a roster of four, a month of punches
+    (``late_on``: staff 2 late that morning), a leave."""
+    from daemon.store import put_records
+    from drivers import Punch
+    from rules import WorkCalendar, parse_period
+
+    calendar = WorkCalendar()
+    stamp = datetime(2026, 4, 1, tzinfo=UTC)
+    put_roster(
+        store,
+        (
+            ("1", "甲", "gongan", "chief"),
+            ("2", "乙", "gongan", "staff"),
+            ("3", "丙", "shuiwu", "chief"),
+            ("4", "丁", "shuiwu", "staff"),
+        ),
         now_utc=stamp,
     )
     p = parse_period(month)
@@ -106,16 +145,7 @@ def fill(store, month: str = "2026-03", late_on: date | None = None):
     put_records(
         store,
         "leaves",
-        [
-            {
-                "ref": "L1",
-                "staff_no": "4",
-                "kind": "personal",
-                "note": "",
-                "start": datetime(2026, 3, 4, 8),
-                "end": datetime(2026, 3, 4, 18),
-            }
-        ],
+        [leave_l1()],
         now_utc=stamp,
     )
 
@@ -195,6 +225,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def read_until_closed(s: socket.socket) -> bytes:
+    """All that ``s`` receives until the peer closes it (or a timeout or reset ends it)."""
+    out = b""
+    try:
+        while chunk := s.recv(65536):
+            out += chunk
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return out
 
 
 def wait_for(

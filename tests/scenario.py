@@ -9,6 +9,11 @@ holiday lists) stay in each test file; this module only turns them into rules in
   ``rules.build_timetable`` reads;
 * :class:`Pattern` generates a staff member's on-time punches, with per-day changes and days away.
 
+It also holds what several scenarios share word for word: :func:`evaluate`,
+:func:`ded`, the engine's calendar :data:`CAL`, the 广西 hall of the county-002 and sanjiang
+scenarios (:data:`GX_TIMETABLE`, :data:`GX_HALL`) and the 平湖 timetables of county-004-5 and yihuang
+(:func:`pinghu_timetables`).
+
 pytest puts ``tests/`` on ``sys.path``, so the scenario files import it as ``from scenario import …``.
 """
 
@@ -19,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+
+from rules import Inputs, WorkCalendar, build_timetable, evaluate_period, parse_period
 
 SLOTS = ("am_in", "am_out", "pm_in", "pm_out")
 """The four check points of a day, in the order the scenarios write their times."""
@@ -179,3 +186,119 @@ class Pattern:
     ) -> list[datetime]:
         """:meth:`on` every workday from ``start`` to ``end`` (both inclusive) for ``staff_no``."""
         return self.on(self.workdays(start, end), changes, away, staff_no, extra)
+
+
+# --- running the engine ----------------------------------------------------------------------
+
+CAL = WorkCalendar()
+"""The engine's own calendar (statutory holidays and 调休), shared by the scenarios that use it."""
+
+
+def evaluate(inputs, period: str):
+    """``rules.evaluate_period`` of ``inputs`` over ``period`` (``"2026-05"``, ``"2026-Q2"`` …)."""
+    return evaluate_period(inputs, parse_period(period))
+
+
+def window_inputs(
+    windows: Mapping[str, str], policy, timetables: Mapping, window_timetable: Mapping, **records
+) -> Inputs:
+    """``rules.Inputs`` for ``windows`` that all keep one ``policy``, each on its timetable
+    (``window_timetable``: window code → a name in ``timetables``), on :data:`CAL`; ``records`` are
+    the rest (staff, punches, leaves …)."""
+    return Inputs(
+        windows=dict(windows),
+        policies={w: policy for w in windows},
+        timetables=dict(timetables),
+        window_timetable=dict(window_timetable),
+        calendar=CAL,
+        **records,
+    )
+
+
+def hall_inputs(windows: Mapping[str, str], policy, hall: str, table: dict, **records) -> Inputs:
+    """:func:`window_inputs` with every window on one timetable ``hall``, built from ``table``."""
+    return window_inputs(windows, policy, {hall: build_timetable(hall, table)}, {w: hall for w in windows}, **records)
+
+
+def ded(result) -> list[tuple[str, str, float]]:
+    """A result's deductions as sorted (rule, ref, points)."""
+    return sorted((x.rule, x.ref, x.points) for x in result.deductions)
+
+
+# --- the 广西 hall (county-002, sanjiang) ------------------------------------------------------
+
+GX_WINTER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "14:30", "pm_out": "17:30"}
+GX_SUMMER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "15:00", "pm_out": "18:00"}
+GX_TIMETABLE = timetable(
+    slots(GX_WINTER, [("06:30", "10:00"), ("10:01", "13:00"), ("13:01", "15:30"), ("15:31", "22:00")]),
+    variant(
+        "夏季作息",
+        ("05-01", "09-30"),
+        slots(GX_SUMMER, [("06:30", "10:00"), ("10:01", "13:30"), ("13:31", "16:00"), ("16:01", "22:00")]),
+    ),
+)
+"""Winter 08:00–12:00, 14:30–17:30; summer (05-01 … 09-30) 08:00–12:00, 15:00–18:00."""
+
+# 国务院办公厅关于2026年部分节假日安排的通知, January–June: weekday closures and make-up workdays.
+# 元旦 1月1日–3日, 1月4日（周日）上班; 春节 2月15日–23日, 2月14日（周六）、2月28日（周六）上班;
+# 清明节 4月4日–6日; 劳动节 5月1日–5日, 5月9日（周六）上班; 端午节 6月19日–21日.
+HOLIDAYS_2026_H1 = {
+    date(2026, 1, 1),
+    date(2026, 1, 2),
+    *(date(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)),
+    date(2026, 4, 6),
+    date(2026, 5, 1),
+    date(2026, 5, 4),
+    date(2026, 5, 5),
+    date(2026, 6, 19),
+}
+MAKEUP_2026_H1 = {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9)}
+
+GX_HALL = Pattern(
+    GX_WINTER, summer=GX_SUMMER, jitter=True, is_workday=listed_workdays(HOLIDAYS_2026_H1, MAKEUP_2026_H1)
+)
+"""On-time punches (in 3–14 min early, out 1–9 min late) every workday of the lists above."""
+
+
+# --- the 平湖 hours (county-004-5, yihuang) -----------------------------------------------------
+
+
+def pinghu_timetables(policy, name: str, season: tuple[str, str], times: Times, accept) -> dict:
+    """The three 平湖 timetables: ``pinghu`` (the preset's hours with a seasonal :func:`variant`
+    ``name`` of due ``times`` and ``accept`` windows, see :func:`slots`, in force in ``season``),
+    ``pinghu-noon`` (中午部分窗口实行错时服务: 08:30–12:30 and 13:30–17:30, the centre's hours) and
+    ``police-duty`` (周六、节假日公安值班时间(周日轮值服务)：上午 9:00-11:00 下午 14:00-16:00)."""
+    noon = slots(
+        ("08:30", "12:30", "13:30", "17:30"),
+        [("06:00", "10:29"), ("10:30", "12:59"), ("13:00", "15:29"), ("15:30", "23:59")],
+    )
+    duty = slots(
+        ("09:00", "11:00", "14:00", "16:00"),
+        [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "14:59"), ("15:00", "23:59")],
+    )
+    return {
+        "pinghu": build_timetable(
+            "pinghu", timetable(policy.timetable["slots"], variant(name, season, slots(times, accept)))
+        ),
+        "pinghu-noon": build_timetable("pinghu-noon", timetable(noon)),
+        "police-duty": build_timetable("police-duty", timetable(duty)),
+    }
+
+
+NOON_WORK = Pattern(("08:25", "12:31", "13:25", "17:32"))
+"""On time for ``pinghu-noon``."""
+DUTY = Pattern(("08:55", "11:01", "13:55", "16:01"))
+"""On time for ``police-duty``."""
+
+
+def pinghu_punches(staff, work: Pattern, start: date, end: date, planted, away, duty_days) -> dict[str, list[datetime]]:
+    """Each of ``staff``'s punches from ``start`` to ``end``: :data:`NOON_WORK` in the tax window
+    (``shuiwu``), ``work`` in the others, with the ``planted`` changes (``{(staff_no, day): Change}``)
+    and whole days ``away`` (``{staff_no: days}``); then :data:`DUTY` on ``duty_days`` (``{staff_no: days}``)."""
+    out: dict[str, list[datetime]] = {}
+    for s in staff:
+        no = s.staff_no
+        mine = {d: day for (n, d), day in planted.items() if n == no}
+        pattern = NOON_WORK if s.window == "shuiwu" else work
+        out[no] = pattern.punches(no, start, end, mine, away=away.get(no, ())) + DUTY.on(duty_days.get(no, ()), mine)
+    return out

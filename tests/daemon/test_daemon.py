@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from helpers import TZ, fill, standard_slots, utc
+from helpers import TZ, fill, push_march, standard_slots, utc
 
 from daemon.config import config_from_dict
 from daemon.outbox import drain, pending, take_snapshot
@@ -108,19 +108,7 @@ def test_scoring_db_down_then_back_pushes_the_same_rows(env, tmp_path):
     clean = ScoringDB(f"sqlite:///{tmp_path / 'clean.db'}")
     clean.upgrade()
     snap = take_snapshot(store, config, parse_period("2026-03"), now=now)
-    clean.push_period(
-        period_kind="month",
-        period_key="2026-03",
-        start=date(2026, 3, 1),
-        end=date(2026, 4, 1),
-        staff_days=snap.rows["staff_days"],
-        staff_periods=snap.rows["staff_periods"],
-        window_periods=snap.rows["window_periods"],
-        deductions=snap.rows["deductions"],
-        rules_version="x",
-        computed_at=now,
-        run_id="clean",
-    )
+    push_march(clean, snap, rules_version="x", computed_at=now, run_id="clean")
     for table in ("att_staff_day", "att_staff_period", "att_window_period", "att_deduction"):
 
         def strip(rows):

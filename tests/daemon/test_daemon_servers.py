@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from helpers import TZ, fill, sigkill, spawn, utc, wait_for, write_centre
+from helpers import TZ, fill, push_march, sigkill, spawn, utc, wait_for, write_centre
 from helpers import attendd as run_attendd
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -83,12 +83,18 @@ def contents(db: ScoringDB) -> dict[str, list]:
     return {t: strip(db.rows(t)) for t in TABLES}
 
 
-def test_cli_upgrade_and_push_into_a_real_server(tmp_path, server_db):
-    url, schema = server_db
+def upgraded_centre(tmp_path, url, schema):
+    """The config on the scoring DB (upgraded through the CLI) and the store, filled with staff 2 late on 03-05."""
     cfg = write_config(tmp_path, url, schema)
     assert attendd(cfg, "db", "upgrade").returncode == 0
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}", timezone="Asia/Shanghai")
     fill(store, late_on=date(2026, 3, 5))
+    return cfg, store
+
+
+def test_cli_upgrade_and_push_into_a_real_server(tmp_path, server_db):
+    url, schema = server_db
+    cfg, store = upgraded_centre(tmp_path, url, schema)
     pushed = attendd(cfg, "push", "--period", "2026-03")
     assert pushed.returncode == 0, pushed.stderr
     assert "pushed" in pushed.stdout
@@ -131,10 +137,7 @@ def test_two_daemons_never_run_the_same_job_at_once(tmp_path, server_db):
 @pytest.mark.slow
 def test_sigkill_during_push_then_push_equals_a_clean_recomputation(tmp_path, server_db):
     url, schema = server_db
-    cfg = write_config(tmp_path, url, schema)
-    assert attendd(cfg, "db", "upgrade").returncode == 0
-    store = open_store(f"sqlite:///{tmp_path / 'store.db'}", timezone="Asia/Shanghai")
-    fill(store, late_on=date(2026, 3, 5))
+    cfg, store = upgraded_centre(tmp_path, url, schema)
     # a bigger roster so that the push takes a moment
     put_records(
         store,
@@ -188,20 +191,7 @@ def test_sigkill_during_push_then_push_equals_a_clean_recomputation(tmp_path, se
     # a clean recomputation, written over the slice from scratch (force: no skip-unchanged)
     config = config_from_dict(tomllib.loads(cfg.read_text(encoding="utf-8")))
     snap = take_snapshot(store, config, parse_period("2026-03"), now=datetime.now(UTC))
-    db.push_period(
-        period_kind="month",
-        period_key="2026-03",
-        start=date(2026, 3, 1),
-        end=date(2026, 4, 1),
-        staff_days=snap.rows["staff_days"],
-        staff_periods=snap.rows["staff_periods"],
-        window_periods=snap.rows["window_periods"],
-        deductions=snap.rows["deductions"],
-        rules_version="clean",
-        computed_at=datetime.now(UTC),
-        run_id="clean",
-        force=True,
-    )
+    push_march(db, snap, rules_version="clean", computed_at=datetime.now(UTC), run_id="clean", force=True)
     clean = contents(db)
     for table in TABLES:
         a, b = set(after_kills[table]), set(clean[table])

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from helpers import assert_clean_failure, attendd, free_port, spawn
+from helpers import assert_clean_failure, attendd, free_port, read_until_closed, spawn
 from sqlalchemy import create_engine, text
 
 from drivers import Punch
@@ -86,13 +86,7 @@ def raw(port: int, data: bytes, *, wait: float = 5.0) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
-        return out
+        return read_until_closed(s)
 
 
 def body_of(punches) -> bytes:

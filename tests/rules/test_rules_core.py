@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
+from scenario import slots, timetable
 
 from rules import (
     CalendarUnknown,
@@ -23,6 +24,14 @@ from rules import (
 )
 from rules.model import StaffPeriodResult
 from rules.period import score_windows
+
+# 周六、节假日公安值班时间(周日轮值服务)：上午 9:00-11:00 下午 14:00-16:00 (the duty timetables below)
+DUTY_HOURS = timetable(
+    slots(
+        ("09:00", "11:00", "14:00", "16:00"),
+        [("07:30", "10:30"), ("10:31", "12:30"), ("12:31", "15:00"), ("15:01", "19:00")],
+    )
+)
 
 SLOTS = [
     {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
@@ -244,14 +253,7 @@ def test_duty_roster_works_a_holiday_on_its_own_timetable():
     """004 第四篇: 公安窗口 … 周六、节假日公安值班时间 上午 9:00-11:00 下午 14:00-16:00."""
     duty_tt = build_timetable(
         "police-duty",
-        {
-            "slots": [
-                {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:30", "10:30"]},
-                {"name": "am_out", "kind": "out", "at": "11:00", "accept": ["10:31", "12:30"]},
-                {"name": "pm_in", "kind": "in", "at": "14:00", "accept": ["12:31", "15:00"]},
-                {"name": "pm_out", "kind": "out", "at": "16:00", "accept": ["15:01", "19:00"]},
-            ]
-        },
+        DUTY_HOURS,
     )
     holiday = date(2026, 10, 2)
     staff = [Staff("1", "a", "police"), Staff("2", "b", "tax")]
@@ -368,14 +370,7 @@ def test_standing_rota_police_weekends_and_holidays_and_a_rotating_sunday():
 
     duty_tt = build_timetable(
         "duty",
-        {
-            "slots": [
-                {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:30", "10:30"]},
-                {"name": "am_out", "kind": "out", "at": "11:00", "accept": ["10:31", "12:30"]},
-                {"name": "pm_in", "kind": "in", "at": "14:00", "accept": ["12:31", "15:00"]},
-                {"name": "pm_out", "kind": "out", "at": "16:00", "accept": ["15:01", "19:00"]},
-            ]
-        },
+        DUTY_HOURS,
     )
     staff = [Staff("1", "a", "police"), Staff("2", "b", "tax"), Staff("3", "c", "tax")]
     inputs = Inputs(

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenario import slots, timetable
 
 from rules import (
     PRESETS,
@@ -30,14 +31,12 @@ from rules import (
 
 STANDARD = build_timetable(
     "standard",
-    {
-        "slots": [
-            {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:29"]},
-            {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-            {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]},
-        ]
-    },
+    timetable(
+        slots(
+            ("09:00", "12:00", "13:00", "17:00"),
+            [("07:00", "10:30"), ("11:00", "12:29"), ("12:30", "15:00"), ("16:00", "20:00")],
+        )
+    ),
 )
 DUE = (time(9), time(12), time(13), time(17))
 MONTH = parse_period("2026-03")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scenario import Pattern, at
+from scenario import Pattern, at, slots, timetable
 
 from rules import (
     Inputs,
@@ -33,14 +33,12 @@ ON_TIME = Pattern(("08:45", "12:01", "12:55", "17:05"), is_workday=CAL.is_workda
 # config.example.toml's standard timetable (SPEC §4.5): am_in accepted until 10:30, am_out from 11:00
 STANDARD = build_timetable(
     "standard",
-    {
-        "slots": [
-            {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "10:30"]},
-            {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:00", "12:50"]},
-            {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-            {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]},
-        ]
-    },
+    timetable(
+        slots(
+            ("09:00", "12:00", "13:00", "17:00"),
+            [("07:00", "10:30"), ("11:00", "12:50"), ("12:30", "15:00"), ("16:00", "20:00")],
+        )
+    ),
 )
 STAFF = Staff("101", "张伟", "w")
 MON = date(2026, 3, 2)
@@ -181,33 +179,15 @@ def test_luoshan_que_gang_is_off_post_on_inspection_not_a_missing_punch():
     rule. Two lates and six forgotten punches are not 缺岗 (they are 旷工: 3 days, the other rule).
     """
     lates = {date(2026, 3, 2): {"am_in": "09:00"}, date(2026, 3, 3): {"pm_in": "13:05"}}
-    visits = [
-        Inspection("101", at(d, "10:00"), "off_post", 30, "查岗不在岗", f"I{i}")
-        for i, d in enumerate(
-            [
-                date(2026, 3, 4),
-                date(2026, 3, 5),
-                date(2026, 3, 6),
-                date(2026, 3, 9),
-                date(2026, 3, 10),
-                date(2026, 3, 11),
-            ]
-        )
-    ]
+    six_days = [date(2026, 3, d) for d in (4, 5, 6, 9, 10, 11)]
+    visits = [Inspection("101", at(d, "10:00"), "off_post", 30, "查岗不在岗", f"I{i}") for i, d in enumerate(six_days)]
     year = parse_period("2026")
     r = evaluate_period(inputs(LUOSHAN, LUOSHAN_TT, {"101": year_punches(lates)}, inspections=visits), year).staff[0]
     assert (r.late_count, r.off_post_count) == (2, 6)
     assert any("迟到、早退、缺岗8次以上" in x for x in r.disqualify_reasons)
 
     forgotten = dict(lates)
-    for d in (
-        date(2026, 3, 4),
-        date(2026, 3, 5),
-        date(2026, 3, 6),
-        date(2026, 3, 9),
-        date(2026, 3, 10),
-        date(2026, 3, 11),
-    ):
+    for d in six_days:
         forgotten[d] = {"pm_out": None}
     r = evaluate_period(inputs(LUOSHAN, LUOSHAN_TT, {"101": year_punches(forgotten)}), year).staff[0]
     assert not any("缺岗" in x for x in r.disqualify_reasons)
@@ -326,14 +306,12 @@ def test_check_config_names_a_slot_whose_session_cannot_reach_the_threshold():
     data = {
         "site": {"name": "三江", "timezone": "Asia/Shanghai"},
         "timetables": {
-            "duty": {
-                "slots": [
-                    {"name": "am_in", "kind": "in", "at": "09:00", "accept": ["07:00", "09:59"]},
-                    {"name": "am_out", "kind": "out", "at": "10:30", "accept": ["10:00", "12:00"]},
-                    {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:30", "15:00"]},
-                    {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:00", "20:00"]},
-                ]
-            }
+            "duty": timetable(
+                slots(
+                    ("09:00", "10:30", "13:00", "17:00"),
+                    [("07:00", "09:59"), ("10:00", "12:00"), ("12:30", "15:00"), ("16:00", "20:00")],
+                )
+            )
         },
         "policies": {"hall": {"preset": "sanjiang"}, "other": {"preset": "luoshan"}},
         "windows": [

@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import attendd, standard_slots, write_centre
+from helpers import attendd, leave_l1, put_roster, standard_slots, write_centre
 
 from daemon.bulletin import FontMissing, collect, find_cjk_font, labels, write_bulletin
 from daemon.bulletin.html import render_html
@@ -88,26 +88,14 @@ def fill(store) -> None:
     """March 2026: four officers (one named like an attack), lates, an early leave, a
     missing punch, a leave; the tax terminal goes silent after 03-27 and sends a reset-clock record."""
     stamp = datetime(2026, 4, 1, tzinfo=UTC)
-    put_records(
+    put_roster(
         store,
-        "roster",
-        [
-            {
-                "staff_no": no,
-                "name": name,
-                "window_code": w,
-                "role": role,
-                "active_from": None,
-                "active_to": None,
-                "exempt": False,
-            }
-            for no, name, w, role in (
-                ("1", "张伟", "gongan", "chief"),
-                ("2", XSS, "gongan", "staff"),
-                ("3", "李娜", "shuiwu", "chief"),
-                ("4", "王芳 & 'Co\"", "shuiwu", "staff"),
-            )
-        ],
+        (
+            ("1", "张伟", "gongan", "chief"),
+            ("2", XSS, "gongan", "staff"),
+            ("3", "李娜", "shuiwu", "chief"),
+            ("4", "王芳 & 'Co\"", "shuiwu", "staff"),
+        ),
         now_utc=stamp,
     )
     by_serial: dict[str, list[Punch]] = {"S1": [], "S2": []}
@@ -152,14 +140,7 @@ def fill(store) -> None:
         store,
         "leaves",
         [
-            {
-                "ref": "L1",
-                "staff_no": "4",
-                "kind": "personal",
-                "note": "",
-                "start": datetime(2026, 3, 4, 8),
-                "end": datetime(2026, 3, 4, 18),
-            },
+            leave_l1(),
             {
                 "ref": "L2",
                 "staff_no": "1",

@@ -108,7 +108,7 @@ def db(target) -> ScoringDB:
 
 
 def staff_day(no: str, d: date, **over) -> dict:
-    row = {
+    return {
         "staff_no": no,
         "work_date": d,
         "window_code": "gongan",
@@ -131,13 +131,12 @@ def staff_day(no: str, d: date, **over) -> dict:
             {"slot": "am_in", "status": "late", "punch": f"{d} 09:07:12", "minutes": 7},
             {"slot": "pm_out", "status": "ok", "punch": f"{d} 17:02:03", "minutes": 0},
         ],
+        **over,
     }
-    row.update(over)
-    return row
 
 
 def staff_period(kind: str, key: str, no: str, **over) -> dict:
-    row = {
+    return {
         "period_kind": kind,
         "period_key": key,
         "staff_no": no,
@@ -163,13 +162,12 @@ def staff_period(kind: str, key: str, no: str, **over) -> dict:
         "is_final": False,
         "excused_punches": 1,
         "grade_note": None,
+        **over,
     }
-    row.update(over)
-    return row
 
 
 def window_period(kind: str, key: str, code: str, **over) -> dict:
-    row = {
+    return {
         "period_kind": kind,
         "period_key": key,
         "window_code": code,
@@ -183,13 +181,12 @@ def window_period(kind: str, key: str, code: str, **over) -> dict:
         "is_final": False,
         "ranking_group": "",
         "score_percent": 85.0,
+        **over,
     }
-    row.update(over)
-    return row
 
 
 def deduction(kind: str, key: str, no: str, ref: str, **over) -> dict:
-    row = {
+    return {
         "period_kind": kind,
         "period_key": key,
         "staff_no": no,
@@ -200,9 +197,8 @@ def deduction(kind: str, key: str, no: str, ref: str, **over) -> dict:
         "points": 3.0,
         "evidence": "09:07:12 人脸",
         "note": "",
+        **over,
     }
-    row.update(over)
-    return row
 
 
 def days_of(start: date, end: date) -> list[date]:

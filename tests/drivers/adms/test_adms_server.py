@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 
 import pytest
+from helpers import read_until_closed
 from structlog.testing import capture_logs
 
 from drivers import INT_FIELD_MAX, PIN_MAX_LEN, Punch
@@ -95,13 +96,7 @@ def raw(srv, data: bytes, *, then: bytes = b"", pause: float = 0.0, close: bool 
         if close:
             s.shutdown(socket.SHUT_WR)
         s.settimeout(wait)
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
-        return out
+        return read_until_closed(s)
     finally:
         s.close()
 

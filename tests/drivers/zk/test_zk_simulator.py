@@ -78,7 +78,26 @@ def assert_same_log(attendances: list, punches: list[Punch], users: list[DeviceU
 # --- a raw client: a few lines of codec ----------------------------------------------------
 
 
-class RawTcp:
+class RawClient:
+    """What the raw TCP and UDP clients share: a request and its reply, connecting, closing."""
+
+    sock: socket.socket
+    session: int
+
+    def call(self, command: int, payload: bytes = b"") -> codec.Packet:
+        self.send(command, payload)
+        return self.read()
+
+    def connect(self) -> codec.Packet:
+        reply = self.call(codec.CMD_CONNECT)
+        self.session = reply.session_id
+        return reply
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class RawTcp(RawClient):
     """Hand-written TCP client: sends framed requests, reads framed replies."""
 
     def __init__(self, port: int) -> None:
@@ -103,15 +122,6 @@ class RawTcp:
         top = self.recv_exact(8)
         return codec.decode_packet(self.recv_exact(codec.tcp_length(top)))
 
-    def call(self, command: int, payload: bytes = b"") -> codec.Packet:
-        self.send(command, payload)
-        return self.read()
-
-    def connect(self) -> codec.Packet:
-        reply = self.call(codec.CMD_CONNECT)
-        self.session = reply.session_id
-        return reply
-
     def nothing_pending(self, wait: float = 0.3) -> bool:
         self.sock.settimeout(wait)
         try:
@@ -121,11 +131,19 @@ class RawTcp:
         finally:
             self.sock.settimeout(5)
 
-    def close(self) -> None:
-        self.sock.close()
+
+@contextmanager
+def raw_session(server: SimulatorServer, kind: type[RawTcp] | type[RawUdp]) -> Iterator[RawTcp | RawUdp]:
+    """A raw client of ``kind`` on ``server``, connected (CMD_CONNECT); closed at the end."""
+    client = kind(server.port)
+    try:
+        client.connect()
+        yield client
+    finally:
+        client.close()
 
 
-class RawUdp:
+class RawUdp(RawClient):
     def __init__(self, port: int) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.settimeout(5)
@@ -139,18 +157,6 @@ class RawUdp:
 
     def read(self) -> codec.Packet:
         return codec.decode_packet(self.sock.recv(65535))
-
-    def call(self, command: int, payload: bytes = b"") -> codec.Packet:
-        self.send(command, payload)
-        return self.read()
-
-    def connect(self) -> codec.Packet:
-        reply = self.call(codec.CMD_CONNECT)
-        self.session = reply.session_id
-        return reply
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 ATTLOG_REQUEST = struct.pack("<bhii", 1, codec.CMD_ATTLOG_RRQ, 0, 0)
@@ -437,9 +443,7 @@ def test_several_tcp_clients_at_once() -> None:
 
 def test_header_only_reply_is_exactly_16_bytes_over_tcp() -> None:
     with serving(SimulatedTerminal()) as server:
-        client = RawTcp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawTcp) as client:
             client.send(codec.CMD_ENABLEDEVICE)
             wire = client.recv_exact(16)
             assert codec.tcp_length(wire) == 8
@@ -454,15 +458,11 @@ def test_header_only_reply_is_exactly_16_bytes_over_tcp() -> None:
                 struct.pack("<4H", reply.command, 0, reply.session_id, reply.reply_id)
             )
             assert client.nothing_pending()
-        finally:
-            client.close()
 
 
 def test_tcp_requests_are_framed_across_and_within_recvs() -> None:
     with serving(SimulatedTerminal()) as server:
-        client = RawTcp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawTcp) as client:
             two = b"".join(
                 codec.tcp_wrap(codec.encode_packet(cmd, client.session, rid, b""))
                 for cmd, rid in ((codec.CMD_GET_TIME, 10), (codec.CMD_GET_VERSION, 11))
@@ -477,17 +477,13 @@ def test_tcp_requests_are_framed_across_and_within_recvs() -> None:
                 client.sock.sendall(bytes([byte]))
                 time.sleep(0.002)
             assert client.read().reply_id == 12
-        finally:
-            client.close()
 
 
 def test_tcp_chunk_is_prepare_data_then_ack_with_packet_pause() -> None:
     pause = 0.15
     terminal = SimulatedTerminal(punches=synthetic_punches(5000), faults=Faults(packet_pause=pause))
     with serving(terminal) as server:
-        client = RawTcp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawTcp) as client:
             staged = client.call(codec.CMD_PREPARE_BUFFER, ATTLOG_REQUEST)
             assert staged.payload[:5] == struct.pack("<BI", 0, 4 + 40 * 5000)
             client.send(codec.CMD_READ_BUFFER, struct.pack("<ii", 0, codec.TCP_MAX_CHUNK))
@@ -503,24 +499,18 @@ def test_tcp_chunk_is_prepare_data_then_ack_with_packet_pause() -> None:
             assert arrived[1] - arrived[0] >= pause * 0.8
             assert arrived[2] - arrived[1] >= pause * 0.8
             assert client.nothing_pending(0.1)
-        finally:
-            client.close()
 
 
 def test_udp_chunk_is_sent_as_1024_byte_data_packets() -> None:
     terminal = SimulatedTerminal(punches=synthetic_punches(1000))
     with serving(terminal) as server:
-        client = RawUdp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawUdp) as client:
             client.call(codec.CMD_PREPARE_BUFFER, ATTLOG_REQUEST)
             packets, data = read_chunk(client, 0, codec.UDP_MAX_CHUNK + 100)
             assert packets[0].command == codec.CMD_PREPARE_DATA
             sizes = [len(p.payload) for p in packets if p.command == codec.CMD_DATA]
             assert sizes == [1024] * 16 + [100]
             assert data == terminal.attendance_buffer()[: codec.UDP_MAX_CHUNK + 100]
-        finally:
-            client.close()
 
 
 @TRANSPORTS
@@ -544,9 +534,7 @@ def test_invalid_dates_fault_reaches_the_decoder_as_bad_records(udp: bool) -> No
 def test_drop_after_chunks_closes_tcp_inside_the_data() -> None:
     terminal = SimulatedTerminal(punches=synthetic_punches(10_000), faults=Faults(drop_after_chunks=3))
     with serving(terminal) as server:
-        client = RawTcp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawTcp) as client:
             client.call(codec.CMD_PREPARE_BUFFER, ATTLOG_REQUEST)
             for n in range(2):
                 read_chunk(client, n * codec.TCP_MAX_CHUNK, codec.TCP_MAX_CHUNK)
@@ -556,16 +544,10 @@ def test_drop_after_chunks_closes_tcp_inside_the_data() -> None:
             assert codec.tcp_length(top) == 8 + codec.TCP_MAX_CHUNK
             with pytest.raises(EOFError):
                 client.recv_exact(8 + codec.TCP_MAX_CHUNK)
-        finally:
-            client.close()
         # every attendance read breaks at chunk 3 until the fault is cleared
         terminal.faults.drop_after_chunks = None
-        client = RawTcp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawTcp) as client:
             assert len(raw_attendance_buffer(client, codec.TCP_MAX_CHUNK)) == 4 + 40 * 10_000
-        finally:
-            client.close()
 
 
 def test_drop_with_reset_makes_pyzk_raise_instead_of_spinning() -> None:
@@ -585,9 +567,7 @@ def test_drop_with_reset_makes_pyzk_raise_instead_of_spinning() -> None:
 def test_drop_after_chunks_silences_a_udp_client_until_it_reconnects() -> None:
     terminal = SimulatedTerminal(punches=synthetic_punches(10_000), faults=Faults(drop_after_chunks=1))
     with serving(terminal) as server:
-        client = RawUdp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawUdp) as client:
             client.call(codec.CMD_PREPARE_BUFFER, ATTLOG_REQUEST)
             client.send(codec.CMD_READ_BUFFER, struct.pack("<ii", 0, codec.UDP_MAX_CHUNK))
             client.sock.settimeout(0.3)
@@ -604,23 +584,17 @@ def test_drop_after_chunks_silences_a_udp_client_until_it_reconnects() -> None:
             client.sock.settimeout(5)
             assert client.connect().command == codec.CMD_ACK_OK
             assert client.call(codec.CMD_GET_TIME).command == codec.CMD_ACK_OK
-        finally:
-            client.close()
 
 
 def test_unknown_commands_and_bad_streams() -> None:
     with serving(SimulatedTerminal()) as server:
-        client = RawTcp(server.port)
-        try:
-            client.connect()
+        with raw_session(server, RawTcp) as client:
             assert client.call(4242).command == codec.CMD_ACK_UNKNOWN
             assert client.call(codec.CMD_OPTIONS_RRQ, b"NoSuchOption\0").command == codec.CMD_ACK_ERROR
             assert client.call(codec.CMD_READ_BUFFER, struct.pack("<ii", 0, 10)).command == codec.CMD_ACK_ERROR
             client.sock.sendall(b"GET / HTTP/1.0\r\n\r\n")  # not the protocol: the terminal hangs up
             with pytest.raises(EOFError):
                 client.read()
-        finally:
-            client.close()
         with pyzk(server) as conn:  # and still serves others
             assert conn.get_serialnumber() == "SIM00000001"
 

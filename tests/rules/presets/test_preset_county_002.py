@@ -21,52 +21,23 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import pytest
-from scenario import Pattern, attendance_flags, listed_workdays, slots, timetable, variant
-
-from rules import (
-    Exemption,
-    Inputs,
-    Inspection,
-    Leave,
-    RulesError,
-    Staff,
-    Substitution,
-    WorkCalendar,
-    build_timetable,
-    evaluate_period,
-    parse_period,
-    resolve_policy,
+from scenario import (
+    GX_HALL,
+    GX_TIMETABLE,
+    attendance_flags,
+    evaluate,
+    hall_inputs,
 )
 
-WINTER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "14:30", "pm_out": "17:30"}
-SUMMER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "15:00", "pm_out": "18:00"}
-TIMETABLE = timetable(
-    slots(WINTER, [("06:30", "10:00"), ("10:01", "13:00"), ("13:01", "15:30"), ("15:31", "22:00")]),
-    variant(
-        "夏季作息",
-        ("05-01", "09-30"),
-        slots(SUMMER, [("06:30", "10:00"), ("10:01", "13:30"), ("13:31", "16:00"), ("16:01", "22:00")]),
-    ),
-)
+from rules import Exemption, Inputs, Inspection, Leave, RulesError, Staff, Substitution, resolve_policy
 
-# 国务院办公厅 2026 年节假日安排 (January–June): weekday closures and make-up workdays.
-HOLIDAYS = {
-    date(2026, 1, 1),
-    date(2026, 1, 2),
-    *(date(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)),
-    date(2026, 4, 6),
-    date(2026, 5, 1),
-    date(2026, 5, 4),
-    date(2026, 5, 5),
-    date(2026, 6, 19),
-}
-MAKEUP = {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9)}
 D = date
 
-# On-time punches every workday of the lists above (in 3–14 min early, out 1–9 min late):
-# workdays(start, end) and punches(no, start, end, changes, away).
-HALL = Pattern(WINTER, summer=SUMMER, jitter=True, is_workday=listed_workdays(HOLIDAYS, MAKEUP))
-workdays, punches = HALL.workdays, HALL.punches
+# The 广西 hall's hours (scenario.GX_TIMETABLE) and 2026 January–June holiday lists; on-time punches
+# (in 3–14 min early, out 1–9 min late) every workday of them: workdays(start, end) and
+# punches(no, start, end, changes, away, extra).
+TIMETABLE = GX_TIMETABLE
+workdays, punches = GX_HALL.workdays, GX_HALL.punches
 
 
 START, END = D(2026, 1, 1), D(2026, 6, 30)
@@ -167,14 +138,13 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
             },
         ),
     }
-    return Inputs(
+    return hall_inputs(
+        WINDOWS,
+        p,
+        "hall",
+        TIMETABLE,
         staff=staff,
         punches=pun,
-        windows=WINDOWS,
-        policies={w: p for w in WINDOWS},
-        timetables={"hall": build_timetable("hall", TIMETABLE)},
-        window_timetable={w: "hall" for w in WINDOWS},
-        calendar=WorkCalendar(),
         # 一、前六名 on the attendance ranking: a centre that opts in to flags on attendance alone
         ranking_groups=attendance_flags(WINDOWS),
         leaves=[
@@ -198,7 +168,7 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
 
 @pytest.fixture(scope="module")
 def q2():
-    return evaluate_period(site_inputs(), parse_period("2026-Q2"))
+    return evaluate(site_inputs(), "2026-Q2")
 
 
 def _ded(r):
@@ -379,7 +349,7 @@ def test_window_ranking_and_red_flags(q2):
 
 def test_first_quarter_sick_leave_alone_costs_nothing():
     # 病假 10 days in Q1: not over 15 — 201 keeps 10 in Q1
-    ev = evaluate_period(site_inputs(), parse_period("2026-Q1"))
+    ev = evaluate(site_inputs(), "2026-Q1")
     r = {x.staff_no: x for x in ev.staff}
     assert (r["201"].sick_leave_days, r["201"].deductions, r["201"].attendance_score) == (10.0, [], 10)
     assert r["201"].scheduled_days == 59
@@ -388,7 +358,7 @@ def test_first_quarter_sick_leave_alone_costs_nothing():
 
 
 def test_monthly_bulletin_april():
-    ev = evaluate_period(site_inputs(), parse_period("2026-04"))
+    ev = evaluate(site_inputs(), "2026-04")
     r = {x.staff_no: x for x in ev.staff}
     # April alone: 102 10 − 3 = 7 and already out of the quarter's 评优; 202 10 − 2 = 8 (one 旷工 so far);
     # 302 10 − 4 = 6 and out (04-21, a whole day)

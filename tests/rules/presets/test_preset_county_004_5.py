@@ -15,76 +15,43 @@ Labour Day holiday; Saturday 2026-05-09 is its make-up workday. May has 19 workd
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import chinese_calendar
 import pytest
-from scenario import Pattern, at, slots, timetable, variant, workdays
-
-from rules import (
-    DutyAssignment,
-    Exemption,
-    Inputs,
-    Inspection,
-    Leave,
-    RulesError,
-    Staff,
-    Substitution,
-    WorkCalendar,
-    build_timetable,
-    evaluate_period,
-    parse_period,
-    resolve_policy,
+from scenario import (
+    NOON_WORK,
+    Pattern,
+    at,
+    ded,
+    evaluate,
+    pinghu_punches,
+    pinghu_timetables,
+    window_inputs,
+    workdays,
 )
 
+from rules import DutyAssignment, Exemption, Inputs, Inspection, Leave, RulesError, Staff, Substitution, resolve_policy
+
 POLICY = resolve_policy("county-hall", "county-004-5")
-CAL = WorkCalendar()
 D = date
-
-
-def ded(result) -> list[tuple[str, str, float]]:
-    return sorted((x.rule, x.ref, x.points) for x in result.deductions)
 
 
 # --- timetables -------------------------------------------------------------------------------
 
 # The 平湖 hours (08:30–11:30, 14:00–17:30) with a summer variant — the centre's own, as the
 # documents give no seasonal hours: from 18 May to 30 September the afternoon starts at 14:30.
-SUMMER = variant(
+# (With pinghu-noon and police-duty: see scenario.pinghu_timetables.)
+TIMETABLES = pinghu_timetables(
+    POLICY,
     "夏令作息",
     ("05-18", "09-30"),
-    slots(
-        ("08:30", "11:30", "14:30", "17:30"),
-        [("06:00", "09:59"), ("10:00", "12:59"), ("13:00", "15:59"), ("16:00", "23:59")],
-    ),
+    ("08:30", "11:30", "14:30", "17:30"),
+    [("06:00", "09:59"), ("10:00", "12:59"), ("13:00", "15:59"), ("16:00", "23:59")],
 )
-PINGHU = build_timetable("pinghu", timetable(POLICY.timetable["slots"], SUMMER))
-# 中午部分窗口实行错时服务: the tax window works 08:30–12:30 and 13:30–17:30 (the centre's hours).
-NOON = build_timetable(
-    "pinghu-noon",
-    timetable(
-        slots(
-            ("08:30", "12:30", "13:30", "17:30"),
-            [("06:00", "10:29"), ("10:30", "12:59"), ("13:00", "15:29"), ("15:30", "23:59")],
-        )
-    ),
-)
-# 周六、节假日公安值班时间(周日轮值服务)：上午 9:00-11:00 下午 14:00-16:00
-POLICE_DUTY = build_timetable(
-    "police-duty",
-    timetable(
-        slots(
-            ("09:00", "11:00", "14:00", "16:00"),
-            [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "14:59"), ("15:00", "23:59")],
-        )
-    ),
-)
-TIMETABLES = {"pinghu": PINGHU, "pinghu-noon": NOON, "police-duty": POLICE_DUTY}
 
 # On time for both the 平湖 hours and the summer variant (the preset has no grace minutes).
 WORK = Pattern(("08:25", "11:31", "13:55", "17:32"))
-NOON_WORK = Pattern(("08:25", "12:31", "13:25", "17:32"))
-DUTY = Pattern(("08:55", "11:01", "13:55", "16:01"))
 
 # --- May 2026: five staff in two windows ---------------------------------------------------------
 
@@ -152,24 +119,18 @@ LAST_DAY = D(2026, 6, 30)  # the scenario's punches run to the end of June
 
 
 def build(*, policy=POLICY, extra_leaves=(), until: date = LAST_DAY) -> Inputs:
-    punches: dict[str, list[datetime]] = {s.staff_no: [] for s in STAFF}
+    duty = {no: [D(2026, 5, n) for n in ns] for no, ns in DUTY_DAYS.items()}
+    punches = pinghu_punches(STAFF, WORK, D(2026, 1, 1), until, PLANTED, LEAVE_DAYS, duty)
     punches["911"] = []  # from the tax bureau, sent to cover 211's post; not hall staff
-    for s in STAFF:
-        no = s.staff_no
-        planted = {d: day for (n, d), day in PLANTED.items() if n == no}
-        pattern = NOON_WORK if s.window == "shuiwu" else WORK
-        punches[no] += pattern.punches(no, D(2026, 1, 1), until, planted, away=LEAVE_DAYS.get(no, ()))
-        punches[no] += DUTY.on([D(2026, 5, n) for n in DUTY_DAYS.get(no, ())], planted)
     punches["911"] += NOON_WORK.day(D(2026, 5, 25))
     punches["911"] += NOON_WORK.day(D(2026, 5, 26), {"am_in": "08:35"})
-    return Inputs(
+    return window_inputs(
+        WINDOWS,
+        policy,
+        TIMETABLES,
+        WINDOW_TT,
         staff=STAFF,
         punches=punches,
-        windows=WINDOWS,
-        policies={w: policy for w in WINDOWS},
-        timetables=TIMETABLES,
-        window_timetable=WINDOW_TT,
-        calendar=CAL,
         leaves=[*leaves(), *extra_leaves],
         exemptions=[Exemption("112", D(2026, 5, 21), "pm_in", "下午参加项目联审会，有会议签到表", "BK-112")],
         inspections=[
@@ -184,7 +145,7 @@ def build(*, policy=POLICY, extra_leaves=(), until: date = LAST_DAY) -> Inputs:
 
 @pytest.fixture(scope="module")
 def may():
-    return evaluate_period(build(), parse_period("2026-05"))
+    return evaluate(build(), "2026-05")
 
 
 def by_staff(ev):
@@ -251,7 +212,7 @@ def test_111_is_charged_once_a_year():
     """The 5 points are for crossing 15 days in the year: two more days of 事假 in June (17.5)
     cost nothing more (leave itself costs nothing by the day)."""
     extra = Leave("111", "personal", at(D(2026, 6, 1), "00:00"), at(D(2026, 6, 2), "23:59"), "QJ-111-4")
-    r = by_staff(evaluate_period(build(extra_leaves=(extra,)), parse_period("2026-06")))["111"]
+    r = by_staff(evaluate(build(extra_leaves=(extra,)), "2026-06"))["111"]
     assert (r.personal_leave_days, r.deductions, r.attendance_score) == (2.0, [], 7.0)
 
 
@@ -260,7 +221,7 @@ def test_exactly_15_days_is_not_over():
     inputs = build()
     inputs.leaves = [x for x in inputs.leaves if x.ref != "QJ-111-3"]
     inputs.punches["111"] = [*inputs.punches["111"], at(D(2026, 5, 18), "08:25"), at(D(2026, 5, 18), "11:31")]
-    r = by_staff(evaluate_period(inputs, parse_period("2026-05")))["111"]
+    r = by_staff(evaluate(inputs, "2026-05"))["111"]
     assert ded(r) == [("late", "2026-05-02/am_in", 0.5)]
 
 
@@ -330,7 +291,7 @@ def test_the_missing_number_is_a_window_override(may):
     """ "迟到、早退每次扣分": a centre that fills in 1 point overrides points.late / points.early.
     211 then loses 1 + 1 = 2 (5); 113 1 + 2 = 3 (4)."""
     p = resolve_policy("county-hall", "county-004-5", {"points": {"late": 1, "early": 1}})
-    s = by_staff(evaluate_period(build(policy=p), parse_period("2026-05")))
+    s = by_staff(evaluate(build(policy=p), "2026-05"))
     assert (s["211"].attendance_score, s["113"].attendance_score) == (5.0, 4.0)
     dotted = resolve_policy("w", "county-004-5", {"points.late": 1})
     assert (dotted.points.late, dotted.points.early) == (1, 0.5)

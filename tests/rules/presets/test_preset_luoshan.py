@@ -12,22 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from scenario import Pattern, at, slots, timetable, variant
+from scenario import CAL, Pattern, at, evaluate, slots, timetable, variant
 
-from rules import (
-    Exemption,
-    Inputs,
-    Inspection,
-    Leave,
-    RulesError,
-    Staff,
-    Substitution,
-    WorkCalendar,
-    build_timetable,
-    evaluate_period,
-    parse_period,
-    resolve_policy,
-)
+from rules import Exemption, Inputs, Inspection, Leave, RulesError, Staff, Substitution, build_timetable, resolve_policy
 
 POLICY = resolve_policy("hall", "luoshan")
 # The document's hours (第十章 一、二), with summer afternoons from 15 May (a centre's own
@@ -47,7 +34,6 @@ TIMETABLE = build_timetable(
         ),
     ),
 )
-CAL = WorkCalendar()
 # Four punches on time for the timetable in force on a day (PUNCTUAL.day(d)); the workdays are the
 # engine's calendar's.
 PUNCTUAL = Pattern(
@@ -131,7 +117,7 @@ def build(*, substitution: bool = True) -> Inputs:
 
 @pytest.fixture(scope="module")
 def may():
-    return evaluate_period(build(), parse_period("2026-05"))
+    return evaluate(build(), "2026-05")
 
 
 def by_staff(ev):
@@ -218,7 +204,7 @@ def test_off_post_over_two_hours_is_half_a_day_absent(may):
 def test_substitute_punches_count_for_the_covered_staff(may):
     """第十四条: 顶替人员的考评分记给被顶替的窗口工作人员."""
     assert by_staff(may)["104"].present_days == 19
-    without = by_staff(evaluate_period(build(substitution=False), parse_period("2026-05")))["104"]
+    without = by_staff(evaluate(build(substitution=False), "2026-05"))["104"]
     assert without.absent_days == 5.5 and without.attendance_score == 0  # 55 points, capped at 25
 
 
@@ -250,7 +236,7 @@ def test_grades_and_the_excellent_quota(may):
     graded = build()
     own = resolve_policy("hall", "luoshan", {"grades_on": "attendance"})
     graded.policies = {"gongan": own}
-    r = by_staff(evaluate_period(graded, parse_period("2026-05")))
+    r = by_staff(evaluate(graded, "2026-05"))
     assert {no: x.grade for no, x in r.items()} == {
         "101": "称职",
         "102": "基本称职",
@@ -263,7 +249,7 @@ def test_grades_and_the_excellent_quota(may):
 
 def test_quarter_counts_midday_leave_beyond_six():
     """附件1: 中途请假每季度超过6次，每超过一次扣0.5分: the 7th (06-03) and 8th (06-10)."""
-    q2 = by_staff(evaluate_period(build(), parse_period("2026-Q2")))["103"]
+    q2 = by_staff(evaluate(build(), "2026-Q2"))["103"]
     over = [(d.rule, d.day, d.points) for d in q2.deductions if d.rule == "midday_leave_over_quota"]
     assert over == [
         ("midday_leave_over_quota", date(2026, 6, 3), 0.5),
@@ -272,14 +258,14 @@ def test_quarter_counts_midday_leave_beyond_six():
     assert q2.midday_leave_count == 8
     # issue 10 (12): 05-21 without punches is 20 (two 次 of 视同旷工), so 26.5 points, capped at 25
     assert q2.deduction_points == 26.5 and q2.attendance_score == 0
-    june = by_staff(evaluate_period(build(), parse_period("2026-06")))["103"]
+    june = by_staff(evaluate(build(), "2026-06"))["103"]
     assert june.deduction_points == 1.0  # the month view counts from the quarter's start
 
 
 def test_five_days_absent_in_a_quarter_bars_excellent():
     """第十五条: 因故中途缺勤5个工作日及以上的，当季度不得被评为"优秀"."""
     inputs = build(substitution=False)  # 104 absent 5.5 days in May
-    q2 = by_staff(evaluate_period(inputs, parse_period("2026-Q2")))["104"]
+    q2 = by_staff(evaluate(inputs, "2026-Q2"))["104"]
     assert q2.no_excellent_reasons and "第十五条" in q2.no_excellent_reasons[0]
 
 
@@ -293,7 +279,7 @@ def test_annual_disqualification_and_six_months_rule():
     for d in workdays(date(2026, 6, 1), date(2026, 6, 5)):  # four more lates in June: 2 + 1 + 1 + 4 = 8
         punches["102"] = [p if p != at(d, "08:45") else at(d, "09:05") for p in punches["102"]]
     inputs.punches = punches
-    year = by_staff(evaluate_period(inputs, parse_period("2026")))
+    year = by_staff(evaluate(inputs, "2026"))
     assert year["102"].disqualified
     assert any("8次以上" in r for r in year["102"].disqualify_reasons)
     assert not year["101"].disqualified

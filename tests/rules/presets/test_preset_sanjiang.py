@@ -20,55 +20,24 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import pytest
-from scenario import Pattern, at, attendance_flags, listed_workdays, slots, timetable, variant
-
-from rules import (
-    Exemption,
-    Inputs,
-    Inspection,
-    Leave,
-    RulesError,
-    Staff,
-    Substitution,
-    WorkCalendar,
-    build_timetable,
-    evaluate_period,
-    parse_period,
-    resolve_policy,
+from scenario import (
+    GX_HALL,
+    GX_TIMETABLE,
+    at,
+    attendance_flags,
+    evaluate,
+    hall_inputs,
 )
+
+from rules import Exemption, Inputs, Inspection, Leave, RulesError, Staff, Substitution, build_timetable, resolve_policy
 
 # --- the site ----------------------------------------------------------------------------
 
-WINTER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "14:30", "pm_out": "17:30"}
-SUMMER = {"am_in": "08:00", "am_out": "12:00", "pm_in": "15:00", "pm_out": "18:00"}
-TIMETABLE = timetable(
-    slots(WINTER, [("06:30", "10:00"), ("10:01", "13:00"), ("13:01", "15:30"), ("15:31", "22:00")]),
-    variant(
-        "夏季作息",
-        ("05-01", "09-30"),
-        slots(SUMMER, [("06:30", "10:00"), ("10:01", "13:30"), ("13:31", "16:00"), ("16:01", "22:00")]),
-    ),
-)
-
-# 国务院办公厅关于2026年部分节假日安排的通知, January–June: weekday closures and make-up workdays.
-# 元旦 1月1日–3日, 1月4日（周日）上班; 春节 2月15日–23日, 2月14日（周六）、2月28日（周六）上班;
-# 清明节 4月4日–6日; 劳动节 5月1日–5日, 5月9日（周六）上班; 端午节 6月19日–21日.
-HOLIDAYS = {
-    date(2026, 1, 1),
-    date(2026, 1, 2),
-    *(date(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)),
-    date(2026, 4, 6),
-    date(2026, 5, 1),
-    date(2026, 5, 4),
-    date(2026, 5, 5),
-    date(2026, 6, 19),
-}
-MAKEUP = {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9)}
-
-# Everyone punches on time (in 3–14 minutes early, out 1–9 minutes after time) every workday of the
-# hand-written lists above: workdays(start, end) and punches(no, start, end, changes, away, extra).
-HALL = Pattern(WINTER, summer=SUMMER, jitter=True, is_workday=listed_workdays(HOLIDAYS, MAKEUP))
-workdays, punches = HALL.workdays, HALL.punches
+# The 广西 hall's hours (scenario.GX_TIMETABLE) and 2026 January–June holiday lists; on-time punches
+# (in 3–14 min early, out 1–9 min late) every workday of them: workdays(start, end) and
+# punches(no, start, end, changes, away, extra).
+TIMETABLE = GX_TIMETABLE
+workdays, punches = GX_HALL.workdays, GX_HALL.punches
 
 
 H1_START, H1_END = date(2026, 1, 1), date(2026, 6, 30)
@@ -161,14 +130,13 @@ def site_inputs(policy_overrides: dict | None = None) -> Inputs:
             },
         ),
     }
-    return Inputs(
+    return hall_inputs(
+        {"gongan": "公安窗口", "shuiwu": "税务窗口", "shichang": "市场监管窗口"},
+        p,
+        "sanjiang-hall",
+        TIMETABLE,
         staff=staff,
         punches=pun,
-        windows={"gongan": "公安窗口", "shuiwu": "税务窗口", "shichang": "市场监管窗口"},
-        policies={"gongan": p, "shuiwu": p, "shichang": p},
-        timetables={"sanjiang-hall": build_timetable("sanjiang-hall", TIMETABLE)},
-        window_timetable={"gongan": "sanjiang-hall", "shuiwu": "sanjiang-hall", "shichang": "sanjiang-hall"},
-        calendar=WorkCalendar(),
         leaves=[
             Leave("103", "annual", datetime(2026, 2, 24, 8, 0), datetime(2026, 2, 27, 18, 0), "L1"),
             Leave("201", "sick", datetime(2026, 3, 2, 8, 0), datetime(2026, 3, 4, 18, 0), "L2"),
@@ -188,7 +156,7 @@ def site_inputs(policy_overrides: dict | None = None) -> Inputs:
 
 @pytest.fixture(scope="module")
 def h1():
-    return evaluate_period(site_inputs(), parse_period("2026-H1"))
+    return evaluate(site_inputs(), "2026-H1")
 
 
 def _by_no(ev):
@@ -359,7 +327,7 @@ def test_red_flags_by_override():
     # overrides window.red_flags
     inp = site_inputs({"window": {"red_flags": 1}})
     inp.ranking_groups = attendance_flags(inp.windows)
-    ev = evaluate_period(inp, parse_period("2026-H1"))
+    ev = evaluate(inp, "2026-H1")
     # issue 10 (12): 税务 now leads (公安's 103 lost 20 for a day without punches)
     assert {x.window: x.red_flag for x in ev.windows} == {"gongan": False, "shuiwu": True, "shichang": False}
 
@@ -367,7 +335,7 @@ def test_red_flags_by_override():
 def test_monthly_bulletin_march():
     # the monthly 考勤通报 scores March on its own (25 − March's deductions); the 一票否决 counts the
     # half-year from 1 January to the end of March.
-    ev = evaluate_period(site_inputs(), parse_period("2026-03"))
+    ev = evaluate(site_inputs(), "2026-03")
     r = _by_no(ev)
     # 101: 03-10 late 5 → 20;  102: 03-16 late 5 + 03-17 旷工 half day 5 → 15;  103: nothing in March → 25
     # 201: 病假, 中途请假 → 25;  202: missing 5 + early 5 → 15;  301: 25;  302: 睡觉 5 → 20
@@ -400,7 +368,7 @@ def test_late_or_early_of_more_than_one_and_a_half_hours_is_absence():
             timetables={"t": tt},
             window_timetable={"w": "t"},
         )
-        ev = evaluate_period(inp, parse_period("2026-03"))
+        ev = evaluate(inp, "2026-03")
         day = ev.days["1"][2]
         assert day.day == d
         return ev.staff[0], day

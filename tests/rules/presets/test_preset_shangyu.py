@@ -23,22 +23,19 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import pytest
-from scenario import Pattern, at, attendance_flags, listed_workdays, slots, timetable, variant
-
-from rules import (
-    Exemption,
-    Inputs,
-    Inspection,
-    Leave,
-    RulesError,
-    Staff,
-    Substitution,
-    WorkCalendar,
-    build_timetable,
-    evaluate_period,
-    parse_period,
-    resolve_policy,
+from scenario import (
+    Pattern,
+    at,
+    attendance_flags,
+    evaluate,
+    hall_inputs,
+    listed_workdays,
+    slots,
+    timetable,
+    variant,
 )
+
+from rules import Exemption, Inputs, Inspection, Leave, RulesError, Staff, Substitution, build_timetable, resolve_policy
 
 WINTER = {"am_in": "08:30", "am_out": "12:00", "pm_in": "13:30", "pm_out": "17:00"}
 SUMMER = {"am_in": "08:30", "am_out": "12:00", "pm_in": "14:00", "pm_out": "17:30"}
@@ -149,14 +146,13 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
     }
     # someone came in on the 5月4日 holiday: punches on a holiday cost and count nothing
     pun["601"] += [at(D(2026, 5, 4), "09:05"), at(D(2026, 5, 4), "11:10")]
-    return Inputs(
+    return hall_inputs(
+        WINDOWS,
+        p,
+        "shangyu-hall",
+        TIMETABLE,
         staff=staff,
         punches=pun,
-        windows=WINDOWS,
-        policies={w: p for w in WINDOWS},
-        timetables={"shangyu-hall": build_timetable("shangyu-hall", TIMETABLE)},
-        window_timetable={w: "shangyu-hall" for w in WINDOWS},
-        calendar=WorkCalendar(),
         # the tests below check 一、1's top 8 on the attendance ranking: a centre that opts in to that
         ranking_groups=attendance_flags(WINDOWS),
         leaves=[
@@ -180,7 +176,7 @@ def site_inputs(overrides: dict | None = None) -> Inputs:
 
 @pytest.fixture(scope="module")
 def may():
-    return evaluate_period(site_inputs(), parse_period("2026-05"))
+    return evaluate(site_inputs(), "2026-05")
 
 
 def _ded(rows):
@@ -351,18 +347,18 @@ def test_summer_hours_apply_from_may():
         timetables={"t": tt},
         window_timetable={"yibao": "t"},
     )
-    april = evaluate_period(inp, parse_period("2026-04"))
+    april = evaluate(inp, "2026-04")
     assert [(x.day, x.rule, x.points, x.evidence) for x in april.staff[0].deductions] == [
         (D(2026, 4, 30), "late", 0.5, "打卡 13:50:00（应 13:30，迟到 20 分钟）")
     ]
-    may_ = evaluate_period(inp, parse_period("2026-05"))
+    may_ = evaluate(inp, "2026-05")
     assert may_.staff[0].deductions == [] and may_.staff[0].scheduled_days == 1  # 05-06 only (1–5 is 劳动节)
 
 
 def test_chief_clause_of_the_item_by_override():
     # a centre that applies 二、5 (2) (0.2—2 a 起, here 0.5) instead of 倒扣 7 overrides the points:
     # 公安 10 − 1.5 − 0.5 = 8.0, tied 7th with 税务 — both red; 市场监管 (7.5) drops to 9th.
-    ev = evaluate_period(site_inputs({"window.chief_offsite_points": 0.5}), parse_period("2026-05"))
+    ev = evaluate(site_inputs({"window.chief_offsite_points": 0.5}), "2026-05")
     w = {x.window: x for x in ev.windows}
     assert w["gongan"].attendance_score == 8.0
     assert (w["gongan"].rank, w["shuiwu"].rank, w["shichang"].rank) == (7, 7, 9)
@@ -387,7 +383,7 @@ def test_item_stops_at_ten_before_the_chief_deduction():
             timetables={"t": tt},
             window_timetable={"w": "t"},
         )
-        return evaluate_period(inp, parse_period("2026-05"))
+        return evaluate(inp, "2026-05")
 
     # 15 lates × 0.5 + 2 days away without leave × 2 = 7.5 + 4 = 11.5 > 10 → the item gives 0;
     # on site 17 of 19 = 89% ≥ 80% → no 倒扣

@@ -24,36 +24,27 @@ August 2026 has no holiday (08-03 is a Monday, 08-03..28 is 20 workdays); 09-07.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import chinese_calendar
 import pytest
-from scenario import Pattern, at, attendance_flags, slots, timetable, variant, workdays
-
-from rules import (
-    DutyAssignment,
-    Exemption,
-    Inputs,
-    Inspection,
-    Leave,
-    RulesError,
-    Staff,
-    Substitution,
-    WorkCalendar,
-    build_timetable,
-    evaluate_period,
-    parse_period,
-    resolve_policy,
+from scenario import (
+    CAL,
+    Pattern,
+    at,
+    attendance_flags,
+    ded,
+    evaluate,
+    pinghu_punches,
+    pinghu_timetables,
+    window_inputs,
+    workdays,
 )
 
+from rules import DutyAssignment, Exemption, Inputs, Inspection, Leave, RulesError, Staff, Substitution, resolve_policy
+
 POLICY = resolve_policy("yihuang-hall", "yihuang")
-CAL = WorkCalendar()
 D = date
-
-
-def ded(result) -> list[tuple[str, str, float]]:
-    """A result's deductions as sorted (rule, ref, points)."""
-    return sorted((x.rule, x.ref, x.points) for x in result.deductions)
 
 
 # --- timetables ----------------------------------------------------------------------------
@@ -61,43 +52,19 @@ def ded(result) -> list[tuple[str, str, float]]:
 # The 平湖 hours from the preset (08:30–11:30, 14:00–17:30), with a winter variant: a centre's own
 # choice, as the documents give no seasonal hours — from 16 October to 30 April the afternoon is
 # 13:30–17:00. The variant runs across the new year.
-WINTER = variant(
+# (With pinghu-noon and police-duty: see scenario.pinghu_timetables.)
+TIMETABLES = pinghu_timetables(
+    POLICY,
     "冬令作息",
     ("10-16", "04-30"),
-    slots(
-        ("08:30", "11:30", "13:30", "17:00"),
-        [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "15:14"), ("15:15", "23:59")],
-    ),
+    ("08:30", "11:30", "13:30", "17:00"),
+    [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "15:14"), ("15:15", "23:59")],
 )
-PINGHU = build_timetable("pinghu", timetable(POLICY.timetable["slots"], WINTER))
-# 中午部分窗口实行错时服务: the tax window keeps its counter open over the others' lunch —
-# 08:30–12:30 and 13:30–17:30 (the hours are the centre's; 第四篇 gives none for it).
-NOON = build_timetable(
-    "pinghu-noon",
-    timetable(
-        slots(
-            ("08:30", "12:30", "13:30", "17:30"),
-            [("06:00", "10:29"), ("10:30", "12:59"), ("13:00", "15:29"), ("15:30", "23:59")],
-        )
-    ),
-)
-# 周六、节假日公安值班时间(周日轮值服务)：上午 9:00-11:00 下午 14:00-16:00
-POLICE_DUTY = build_timetable(
-    "police-duty",
-    timetable(
-        slots(
-            ("09:00", "11:00", "14:00", "16:00"),
-            [("06:00", "09:59"), ("10:00", "12:29"), ("12:30", "14:59"), ("15:00", "23:59")],
-        )
-    ),
-)
-TIMETABLES = {"pinghu": PINGHU, "pinghu-noon": NOON, "police-duty": POLICE_DUTY}
+PINGHU = TIMETABLES["pinghu"]
 
 # On-time punches: valid for both the 平湖 hours and the winter variant (13:25 is before 13:30 and
 # 14:00; 17:32 is after 17:00 and 17:30).
 WORK = Pattern(("08:25", "11:31", "13:25", "17:32"))
-NOON_WORK = Pattern(("08:25", "12:31", "13:25", "17:32"))
-DUTY = Pattern(("08:55", "11:01", "13:55", "16:01"))
 
 # --- the October 2026 scenario ---------------------------------------------------------------
 
@@ -179,25 +146,19 @@ def leaves() -> list[Leave]:
 
 
 def build(*, extra_leaves: tuple[Leave, ...] = (), policy=POLICY) -> Inputs:
-    punches: dict[str, list[datetime]] = {s.staff_no: [] for s in STAFF}
+    duty = {no: [D(2026, 10, n) for n in ns] for no, ns in DUTY_DAYS.items()}
+    punches = pinghu_punches(STAFF, WORK, D(2026, 1, 1), D(2026, 10, 31), PLANTED, LEAVE_DAYS, duty)
     punches["901"] = []  # 303's colleague from the department, sent to 顶岗; not hall staff
-    for s in STAFF:
-        no = s.staff_no
-        planted = {d: day for (n, d), day in PLANTED.items() if n == no}
-        pattern = NOON_WORK if s.window == "shuiwu" else WORK
-        punches[no] += pattern.punches(no, D(2026, 1, 1), D(2026, 10, 31), planted, away=LEAVE_DAYS.get(no, ()))
-        punches[no] += DUTY.on([D(2026, 10, n) for n in DUTY_DAYS.get(no, ())], planted)
     # 901 covers 303 on 10-22 (on time) and 10-23 (08:50: 20 minutes late).
     punches["901"] += WORK.day(D(2026, 10, 22))
     punches["901"] += WORK.day(D(2026, 10, 23), {"am_in": "08:50"})
-    return Inputs(
+    return window_inputs(
+        WINDOWS,
+        policy,
+        TIMETABLES,
+        WINDOW_TT,
         staff=STAFF,
         punches=punches,
-        windows=WINDOWS,
-        policies={w: policy for w in WINDOWS},
-        timetables=TIMETABLES,
-        window_timetable=WINDOW_TT,
-        calendar=CAL,
         ranking_groups=attendance_flags(WINDOWS),  # 五、1 top 5, opted in on attendance alone
         leaves=[*leaves(), *extra_leaves],
         exemptions=[
@@ -216,7 +177,7 @@ def build(*, extra_leaves: tuple[Leave, ...] = (), policy=POLICY) -> Inputs:
 
 @pytest.fixture(scope="module")
 def october():
-    return evaluate_period(build(), parse_period("2026-10"))
+    return evaluate(build(), "2026-10")
 
 
 def by_staff(ev):
@@ -381,7 +342,7 @@ def test_202_staggered_noon_window_and_30_days_sick_leave_is_not_over_30(october
 def test_202_over_30_days_sick_leave_loses_award_eligibility():
     """One more half day of sick leave (10-23 afternoon) makes 30.5 > 30: 丧失评先资格."""
     extra = Leave("202", "sick", at(D(2026, 10, 23), "13:00"), at(D(2026, 10, 23), "18:00"), "QJ-202-4")
-    r = by_staff(evaluate_period(build(extra_leaves=(extra,)), parse_period("2026-10")))["202"]
+    r = by_staff(evaluate(build(extra_leaves=(extra,)), "2026-10"))["202"]
     assert r.disqualified
     assert r.disqualify_reasons == ["全年请病假超过30天，丧失评先资格（考勤制度第3条）（2026：30.5）"]
     assert r.sick_leave_days == 5.5 and ded(r) == [("early", "2026-10-23/am_out", 0.5)]
@@ -448,7 +409,7 @@ MARCH = workdays(D(2026, 3, 1), D(2026, 3, 31))
 
 def one_window(punches, *, policy=POLICY, inspections=(), exemptions=(), period="2026-03", staff=None):
     staff = staff or [Staff("1", "甲", "w")]
-    return evaluate_period(
+    return evaluate(
         Inputs(
             staff=staff,
             punches=punches,
@@ -460,7 +421,7 @@ def one_window(punches, *, policy=POLICY, inspections=(), exemptions=(), period=
             inspections=list(inspections),
             exemptions=list(exemptions),
         ),
-        parse_period(period),
+        period,
     )
 
 
@@ -596,7 +557,7 @@ def test_top_five_windows_get_the_red_flag_and_deductions_stop_at_45():
     punches["g"] = []
 
     def run(**group):
-        return evaluate_period(
+        return evaluate(
             Inputs(
                 staff=staff,
                 punches=punches,
@@ -607,7 +568,7 @@ def test_top_five_windows_get_the_red_flag_and_deductions_stop_at_45():
                 calendar=CAL,
                 ranking_groups=attendance_flags([s.window for s in staff], **group),
             ),
-            parse_period("2026-03"),
+            "2026-03",
         )
 
     ev = run(ties="share")
