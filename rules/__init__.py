@@ -10,6 +10,7 @@ from .day import evaluate_day
 from .engine import Evaluation, Inputs, evaluate_days, evaluate_period
 from .errors import CalendarUnknown, RulesError
 from .model import (
+    LEAVE_WORDS,
     DayResult,
     Deduction,
     DutyAssignment,
@@ -42,6 +43,7 @@ __all__ = [
     "Inputs",
     "Inspection",
     "Leave",
+    "LEAVE_WORDS",
     "PRESETS",
     "Period",
     "Policy",

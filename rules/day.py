@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
-from .model import DayResult, Event, Exemption, Inspection, Leave, SlotResult, Staff
+from .model import LEAVE_WORDS, DayResult, Event, Exemption, Inspection, Leave, SlotResult, Staff
 from .policy import DayRules
 from .timetable import Slot, Timetable
 
@@ -335,7 +335,7 @@ def evaluate_day(
     for k, days in by_kind.items():
         lv = next(x for x in leaves if x.kind == k)
         kind = {"personal": "personal_leave_day", "sick": "sick_leave_day"}.get(k, "other_leave_day")
-        evidence = f"{_LEAVE_WORDS.get(k, k)} {lv.start:%m-%d %H:%M}–{lv.end:%m-%d %H:%M}" + (
+        evidence = f"{LEAVE_WORDS.get(k, k)} {lv.start:%m-%d %H:%M}–{lv.end:%m-%d %H:%M}" + (
             f" #{lv.ref}" if lv.ref else ""
         )
         events.append(Event(kind, day, None, count=days, evidence=evidence, ref=f"{key}/leave-{k}", tag=k))
@@ -357,19 +357,6 @@ def evaluate_day(
         first,
         last,
     )
-
-
-_LEAVE_WORDS = {
-    "personal": "事假",
-    "sick": "病假",
-    "annual": "年休假",
-    "official": "公假",
-    "marriage": "婚假",
-    "maternity": "产假",
-    "injury": "公伤假",
-    "bereavement": "丧假",
-    "midday": "中途请假",
-}
 
 
 def _ex(refs: Mapping[str, str], slot: str) -> str:

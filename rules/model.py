@@ -25,6 +25,19 @@ LEAVE_KINDS: tuple[str, ...] = (
     "bereavement",
     "midday",
 )
+#: The leave kinds as the documents write them (公伤 as 罗山's 第十五条 has it); the one table the
+#: rules' evidence and the bulletin's labels both use.
+LEAVE_WORDS: dict[str, str] = {
+    "personal": "事假",
+    "sick": "病假",
+    "annual": "年休假",
+    "official": "公假",
+    "marriage": "婚假",
+    "maternity": "产假",
+    "injury": "公伤假",
+    "bereavement": "丧假",
+    "midday": "中途请假",
+}
 InspectionKind = Literal["off_post", "roaming", "sleeping", "unrelated_activity"]
 INSPECTION_KINDS: tuple[str, ...] = ("off_post", "roaming", "sleeping", "unrelated_activity")
 DayKind = Literal["workday", "rest", "holiday", "duty"]

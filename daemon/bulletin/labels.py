@@ -6,7 +6,7 @@ rule, say) are printed as they are, never dropped.
 
 from __future__ import annotations
 
-from rules import Period
+from rules import LEAVE_WORDS, Period
 
 RULES: dict[str, str] = {
     "late": "迟到",
@@ -30,16 +30,8 @@ RULES: dict[str, str] = {
     "chief_offsite": "首席代表不在岗",
 }
 
-LEAVE_KINDS: dict[str, str] = {
-    "personal": "事假",
-    "sick": "病假",
-    "annual": "年休假",
-    "official": "公假",
-    "marriage": "婚假",
-    "maternity": "产假",
-    "injury": "工伤假",
-    "bereavement": "丧假",
-}
+#: The leave kinds in the bulletin: the rules' own words (one table for evidence and labels).
+LEAVE_KINDS: dict[str, str] = LEAVE_WORDS
 
 SLOTS: dict[str, str] = {
     "am_in": "上午上班",
