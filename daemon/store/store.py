@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from drivers import DeviceUser, Punch
 
-from ..dbkit import Migrations, sqlite_pragmas
+from ..dbkit import SQLITE_TIMEOUT_S, Migrations, sqlite_pragmas
 from ..errors import AttenddError, UserError
 from .dirty import mark_dirty
 from .models import (
@@ -155,16 +155,16 @@ class Store:
                 raise StoreError(f"cannot open the local store: {parsed.database}: {exc.strerror or exc}") from None
         kwargs: dict = {}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
-        self.engine: Engine = create_engine(url, **kwargs)
+            kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
+        self._engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self._engine, "connect", _sqlite_pragmas)
         # SQLite takes one writer at a time; parallel syncs queue here rather
         # than fail with "database is locked".
         self._write_lock = threading.Lock() if self.is_sqlite else None
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._engine.dispose()
 
     # --- schema ----------------------------------------------------------------
 
@@ -179,7 +179,7 @@ class Store:
         On SQLite the whole migration is one transaction (see :mod:`daemon.dbkit`).
         """
         try:
-            return self._migrations.upgrade(self.engine, sqlite_connect=_sqlite_pragmas)
+            return self._migrations.upgrade(self._engine, sqlite_connect=_sqlite_pragmas)
         except OperationalError as exc:
             raise StoreError(f"cannot open the local store: {_reason(exc)}") from None
 
@@ -193,7 +193,7 @@ class Store:
     def ensure_schema(self) -> None:
         """Create or migrate the store if it is behind: it is ours alone."""
         try:
-            with self.engine.connect() as conn:
+            with self._engine.connect() as conn:
                 current = self.revision(conn)
         except OperationalError as exc:
             raise StoreError(f"cannot open the local store: {_reason(exc)}") from None
@@ -212,13 +212,13 @@ class Store:
         on PostgreSQL and MariaDB the database's own locking is enough. Tables are named
         by their handles in :mod:`daemon.store.models` (``snapshot_table`` …).
         """
-        with self._writing(), self.engine.begin() as conn:
+        with self._writing(), self._engine.begin() as conn:
             yield conn
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection for reads: no lock (SQLite's WAL lets readers run beside the writer)."""
-        with self.engine.connect() as conn:
+        with self._engine.connect() as conn:
             yield conn
 
     def _writing(self) -> threading.Lock | _NullLock:

@@ -164,7 +164,7 @@ def test_final_month_changes_only_on_reopen(env):
 
     from daemon.store.models import ReopenRow
 
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         (audit,) = conn.execute(select(ReopenRow.__table__)).mappings().all()
     assert (audit["by"], audit["reason"]) == ("王科长", "补录病假")
 

@@ -340,7 +340,7 @@ def test_a_reopened_month_is_final_again_as_a_new_revision(site):
     daemon.pull_and_push()  # the daemon's drain pushes it; its re-evaluation leaves a final month alone
     rows = {r["staff_no"]: r for r in scoring.rows("att_staff_period", period_key="2026-03")}
     assert rows and all(r["is_final"] for r in rows.values()) and rows["2"]["sick_leave_days"] == 1
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         snap = conn.execute(select(SnapshotRow.__table__).where(SnapshotRow.period_key == "2026-03")).mappings().one()
     assert snap["is_final"] and snap["revision"] == 2
     listed = json.loads(attendd("--config", str(path), "list", "reopens", "--format", "json").stdout)

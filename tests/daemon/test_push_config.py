@@ -115,7 +115,7 @@ def _runs(store):
 
     from daemon.store.models import IngestRunRow
 
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return [dict(r) for r in conn.execute(select(IngestRunRow.__table__)).mappings()]
 
 

@@ -83,7 +83,7 @@ def test_each_database_keeps_its_own_sqlite_pragmas(tmp_path):
         plain.close()
     default_cache = sqlite3.connect(":memory:").execute("PRAGMA cache_size").fetchone()[0]
     pragmas = ("foreign_keys", "cache_size", "synchronous")  # synchronous 1: NORMAL
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         assert [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas] == [1, -16384, 1]
     with db.engine.connect() as conn:
         assert [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas] == [0, default_cache, 1]
