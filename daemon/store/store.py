@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -161,7 +161,7 @@ class Store:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         # SQLite takes one writer at a time; parallel syncs queue here rather
         # than fail with "database is locked".
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._write_lock: AbstractContextManager[object] = threading.Lock() if self.is_sqlite else nullcontext()
 
     def close(self) -> None:
         self._engine.dispose()
@@ -212,7 +212,7 @@ class Store:
         on PostgreSQL and MariaDB the database's own locking is enough. Tables are named
         by their handles in :mod:`daemon.store.models` (``snapshot_table`` …).
         """
-        with self._writing(), self._engine.begin() as conn:
+        with self._write_lock, self._engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -220,9 +220,6 @@ class Store:
         """A connection for reads: no lock (SQLite's WAL lets readers run beside the writer)."""
         with self._engine.connect() as conn:
             yield conn
-
-    def _writing(self) -> threading.Lock | _NullLock:
-        return self._write_lock or _NullLock()
 
     # --- writes ------------------------------------------------------------------
 
@@ -422,14 +419,6 @@ class Store:
                 q = q.where(table.c[column] == value)
         with self.reading() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
-
-
-class _NullLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 # foreign keys on; 16 MiB of page cache per connection: a big pull stays in memory

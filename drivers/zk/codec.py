@@ -10,8 +10,7 @@ Layout of one packet (UDP payload, or TCP after an 8-byte top header)::
     u16 command | u16 checksum | u16 session id | u16 reply id | payload
 
 TCP wraps every packet in ``u16 0x5050 | u16 0x7D82 | u32 length``: that
-framing lives in :mod:`.framer` (``tcp_wrap``, ``tcp_length`` and the header
-constants are re-exported here, beside the packets they wrap).
+framing lives in :mod:`.framer` (``tcp_wrap``, ``tcp_length``, ``TcpFramer``).
 """
 
 from __future__ import annotations
@@ -22,11 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .._models import AttendanceLog, BadRecord, DeviceUser, Punch
-from .framer import TCP_MAGIC_1 as TCP_MAGIC_1
-from .framer import TCP_MAGIC_2 as TCP_MAGIC_2
-from .framer import TCP_TOP as TCP_TOP
-from .framer import tcp_length as tcp_length
-from .framer import tcp_wrap as tcp_wrap
 
 # --- commands -------------------------------------------------------------
 

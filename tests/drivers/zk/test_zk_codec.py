@@ -14,7 +14,7 @@ from zk import ZK
 from zk.base import make_commkey
 
 from drivers import BadRecord, DeviceUser, Punch
-from drivers.zk import codec
+from drivers.zk import codec, framer
 
 # pyzk keeps these as private methods that never touch ``self``.
 pyzk_checksum = ZK._ZK__create_checksum
@@ -81,17 +81,17 @@ def test_decode_packet_rejects_short_data() -> None:
 
 def test_tcp_top_header_matches_pyzk_and_the_wire() -> None:
     packet = codec.encode_packet(codec.CMD_CONNECT, 0, 0xFFFE)
-    wrapped = codec.tcp_wrap(packet)
+    wrapped = framer.tcp_wrap(packet)
     assert wrapped == pyzk_tcp_top(None, packet)
     assert wrapped[:4] == b"PP\x82\x7d"  # 0x5050, 0x7D82 little-endian
-    assert codec.tcp_length(wrapped) == len(packet) == 8
+    assert framer.tcp_length(wrapped) == len(packet) == 8
 
 
 def test_tcp_length_rejects_bad_magic() -> None:
     with pytest.raises(ValueError):
-        codec.tcp_length(b"PP\x82\x72\x08\x00\x00\x00")
+        framer.tcp_length(b"PP\x82\x72\x08\x00\x00\x00")
     with pytest.raises(ValueError):
-        codec.tcp_length(b"PP\x82")
+        framer.tcp_length(b"PP\x82")
 
 
 # --- comm key -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from zk.exception import ZKErrorResponse
 
 from drivers import DeviceUser, Punch
 from drivers.attlog import parse_attlog_lines
-from drivers.zk import codec
+from drivers.zk import codec, framer
 from drivers.zk.simulator import (
     Faults,
     MessageHandler,
@@ -107,7 +107,7 @@ class RawTcp(RawClient):
 
     def send(self, command: int, payload: bytes = b"") -> None:
         self.reply_id += 1
-        self.sock.sendall(codec.tcp_wrap(codec.encode_packet(command, self.session, self.reply_id, payload)))
+        self.sock.sendall(framer.tcp_wrap(codec.encode_packet(command, self.session, self.reply_id, payload)))
 
     def recv_exact(self, n: int) -> bytes:
         data = b""
@@ -120,7 +120,7 @@ class RawTcp(RawClient):
 
     def read(self) -> codec.Packet:
         top = self.recv_exact(8)
-        return codec.decode_packet(self.recv_exact(codec.tcp_length(top)))
+        return codec.decode_packet(self.recv_exact(framer.tcp_length(top)))
 
     def nothing_pending(self, wait: float = 0.3) -> bool:
         self.sock.settimeout(wait)
@@ -446,7 +446,7 @@ def test_header_only_reply_is_exactly_16_bytes_over_tcp() -> None:
         with raw_session(server, RawTcp) as client:
             client.send(codec.CMD_ENABLEDEVICE)
             wire = client.recv_exact(16)
-            assert codec.tcp_length(wire) == 8
+            assert framer.tcp_length(wire) == 8
             reply = codec.decode_packet(wire[8:])
             assert (reply.command, reply.session_id, reply.reply_id, reply.payload) == (
                 codec.CMD_ACK_OK,
@@ -464,7 +464,7 @@ def test_tcp_requests_are_framed_across_and_within_recvs() -> None:
     with serving(SimulatedTerminal()) as server:
         with raw_session(server, RawTcp) as client:
             two = b"".join(
-                codec.tcp_wrap(codec.encode_packet(cmd, client.session, rid, b""))
+                framer.tcp_wrap(codec.encode_packet(cmd, client.session, rid, b""))
                 for cmd, rid in ((codec.CMD_GET_TIME, 10), (codec.CMD_GET_VERSION, 11))
             )
             client.sock.sendall(two)  # two requests in one segment
@@ -472,7 +472,7 @@ def test_tcp_requests_are_framed_across_and_within_recvs() -> None:
                 (codec.CMD_ACK_OK, 10),
                 (codec.CMD_ACK_OK, 11),
             ]
-            one = codec.tcp_wrap(codec.encode_packet(codec.CMD_DISABLEDEVICE, client.session, 12, b""))
+            one = framer.tcp_wrap(codec.encode_packet(codec.CMD_DISABLEDEVICE, client.session, 12, b""))
             for byte in one:  # one request split into single bytes
                 client.sock.sendall(bytes([byte]))
                 time.sleep(0.002)
@@ -541,7 +541,7 @@ def test_drop_after_chunks_closes_tcp_inside_the_data() -> None:
             client.send(codec.CMD_READ_BUFFER, struct.pack("<ii", 2 * codec.TCP_MAX_CHUNK, codec.TCP_MAX_CHUNK))
             assert client.read().command == codec.CMD_PREPARE_DATA
             top = client.recv_exact(8)
-            assert codec.tcp_length(top) == 8 + codec.TCP_MAX_CHUNK
+            assert framer.tcp_length(top) == 8 + codec.TCP_MAX_CHUNK
             with pytest.raises(EOFError):
                 client.recv_exact(8 + codec.TCP_MAX_CHUNK)
         # every attendance read breaks at chunk 3 until the fault is cleared
