@@ -281,10 +281,14 @@ class Daemon:
     def serve(self) -> None:
         """Run until SIGTERM / SIGINT; the job in progress finishes first."""
         stopping = threading.Event()
+        received: list[int] = []
 
-        def stop(signum, _frame):
-            if not stopping.is_set():
-                log.info("stopping: finishing the current job", signal=signal.Signals(signum).name)
+        def stop(signum: int, _frame: object) -> None:
+            # Only note the signal: a handler runs between two bytecodes of the main thread, which
+            # may be inside a log call, and logging from here re-enters the stream's writer
+            # ("reentrant call inside BufferedWriter"): the handler died before setting the event
+            # and a SIGTERM just after READY left the daemon running. The main loop logs it.
+            received.append(signum)
             stopping.set()
 
         signal.signal(signal.SIGTERM, stop)
@@ -312,6 +316,7 @@ class Daemon:
         while not stopping.wait(1.0):
             pass
         notify("STOPPING=1")
+        log.info("stopping: finishing the current job", signal=signal.Signals(received[0]).name)
         sched.shutdown(wait=True)
         log.info("attendd stopped")
 
