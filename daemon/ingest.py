@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from drivers import BadRecord, Punch
+from drivers import BadRecord, DeviceUser, Punch
 
 from .clock import site_time
 from .store import Quarantined, SaveResult, Store
@@ -89,28 +89,35 @@ def save_batch(
     device_serial: str,
     source: str,
     punches: list[Punch],
-    bad: list[BadRecord],
+    bad: list[BadRecord] | tuple[()] = (),
+    aside: list[Quarantined] | tuple[()] = (),
     now: datetime,
     tz: ZoneInfo,
+    users: list[DeviceUser] | None = None,
     state: dict | None = None,
     run: dict | None = None,
 ) -> SaveResult:
     """Sort one delivered batch and store it in one transaction (an ingest run of its own).
 
-    What the push receiver and the serial listener do with every batch;
-    ``now`` is the aware current time, ``state`` optionally updates the
-    device's state in the same transaction, ``run`` adds to its ingest run (e.g. the push's
+    What every input path does with a batch: a pull, a push, a serial
+    line, an imported file. ``bad`` are records the driver could not
+    decode, ``aside`` ones the caller has already judged unstorable (a
+    file's lines with an impossible time); both are quarantined. ``now`` is
+    the aware current time; ``users`` replaces the terminal's enrolment
+    list and ``state`` updates the device's state, in the same transaction;
+    ``run`` adds to its ingest run (the pull's record count, the push's
     peer address). Raises StoreError.
     """
     now_local = site_time(now, tz)
-    good, aside = sort_punches(punches, bad, now_local=now_local, installed=getattr(device, "installed", None))
+    good, kept_aside = sort_punches(punches, bad, now_local=now_local, installed=getattr(device, "installed", None))
     return store.save_punches(
         device_name=device.name,
         device_serial=device_serial,
         source=source,
         punches=good,
-        quarantined=aside,
+        quarantined=kept_aside + list(aside),
         now_utc=now,
+        users=users,
         state=state,
-        run={"record_count": len(punches) + len(bad), **(run or {})},
+        run={"record_count": len(punches) + len(bad) + len(aside), **(run or {})},
     )

@@ -164,16 +164,7 @@ def take_snapshot(
     }
     with store.transaction() as conn:
         if reopen_by:
-            conn.execute(
-                insert(reopen_table),
-                {
-                    "period_key": period.key,
-                    "by": reopen_by,
-                    "reason": reopen_reason or "",
-                    "at_utc": now,
-                    "revision": revision,
-                },
-            )
+            _record_decision(conn, reopen_table, period, reopen_by, reopen_reason, now, revision=revision)
             log.warning(
                 "final period reopened", period=period.key, by=reopen_by, reason=reopen_reason, revision=revision
             )
@@ -197,6 +188,11 @@ class PeriodIncomplete(UserError):
             f"(close it anyway: attendd evaluate --period {period.key} --final --force "
             "--by NAME --reason TEXT)"
         )
+
+
+def _record_decision(conn, table, period: Period, by: str, reason: str | None, now: datetime, **more) -> None:
+    """Record who reopened or force-closed ``period``, when and why (the record stays for good)."""
+    conn.execute(insert(table), {"period_key": period.key, "by": by, "reason": reason or "", "at_utc": now, **more})
 
 
 def incomplete(store: Store, config: Config, period: Period, *, now: datetime) -> list[str]:
@@ -255,16 +251,15 @@ def close_period(
     snap = take_snapshot(store, config, period, now=now, final=True)
     with store.transaction() as conn:
         if force_by:
-            conn.execute(
-                insert(forced_close_table),
-                {
-                    "period_key": period.key,
-                    "by": force_by,
-                    "reason": force_reason or "",
-                    "at_utc": now,
-                    "incomplete": "\n".join(reasons),
-                    "revision": snap.revision,
-                },
+            _record_decision(
+                conn,
+                forced_close_table,
+                period,
+                force_by,
+                force_reason,
+                now,
+                revision=snap.revision,
+                incomplete="\n".join(reasons),
             )
             log.warning(
                 "period closed by force", period=period.key, by=force_by, reason=force_reason, incomplete=reasons

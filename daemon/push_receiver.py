@@ -167,9 +167,7 @@ def make_on_upload(store: Store, config, clock: Clock, tz: ZoneInfo) -> Callable
             device=device.name,
             serial=upload.serial,
             peer=upload.peer,
-            new=saved.new,
-            duplicate=saved.duplicate,
-            quarantined=saved.quarantined_new,
+            **saved.counts(),
         )
         return saved
 

@@ -77,13 +77,7 @@ def make_on_batch(store: Store, device, clock: Clock, tz: ZoneInfo) -> OnBatch:
         saved = save_batch(
             store, device, device_serial=serial, source=SOURCE, punches=punches, bad=bad, now=now, tz=tz, state=state
         )
-        log.info(
-            "serial records stored",
-            device=device.name,
-            new=saved.new,
-            duplicate=saved.duplicate,
-            quarantined=saved.quarantined_new,
-        )
+        log.info("serial records stored", device=device.name, **saved.counts())
         return saved
 
     return on_batch

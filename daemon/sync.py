@@ -27,7 +27,7 @@ from drivers import Terminal, TerminalError
 
 from .clock import Clock, site_time
 from .health import failed_state, ok_state, report_failure, report_recovery
-from .ingest import sort_punches
+from .ingest import save_batch
 from .store import Store, StoreError
 
 log = structlog.get_logger("attendd.sync")
@@ -131,26 +131,21 @@ def sync_device(
                         )
                     users = terminal.read_users()
                     attlog = terminal.read_attendance()
-                    good, aside = sort_punches(
-                        attlog.punches,
-                        attlog.bad,
-                        now_local=now_local,
-                        installed=getattr(device, "installed", None),
-                    )
                     run.update(status="ok", finished_utc=clock())
-                    saved = store.save_punches(
-                        device_name=device.name,
+                    saved = save_batch(
+                        store,
+                        device,
                         device_serial=info.serial,
                         source=device.driver,
-                        punches=good,
-                        quarantined=aside,
-                        now_utc=now,
+                        punches=attlog.punches,
+                        bad=attlog.bad,
+                        now=now,
+                        tz=tz,
                         users=users,
                         state=state,
                         run=run,
                     )
-                    enrolled = {u.pin for u in users}
-                    result.unknown_pins = sorted({p.pin for p in good} - enrolled, key=lambda s: (len(s), s))
+                    result.unknown_pins = saved.unknown_pins
                     result.status = "ok"
                     result.new, result.duplicate = saved.new, saved.duplicate
                     result.quarantined = saved.quarantined_new

@@ -55,6 +55,7 @@ __all__ = [
     "parse_attlog_lines",
     "read_attlog",
     "read_attlog_file",
+    "scan_attlog_bytes",
     "scan_attlog",
     "split_lines",
 ]
@@ -228,9 +229,13 @@ def read_attlog_file(path: str | PathLike[str]) -> AttlogScan:
     export looks like. OSError when it cannot be read.
     """
     with open(path, "rb") as f:
-        data = f.read()
+        return scan_attlog_bytes(f.read(), name=str(path))
+
+
+def scan_attlog_bytes(data: bytes, *, name: str) -> AttlogScan:
+    """:func:`read_attlog_file` for bytes already read; ``name`` is the file's name in messages."""
     refuse = (
-        f"{path}: not a readable attendance log (binary or encrypted export?); "
+        f"{name}: not a readable attendance log (binary or encrypted export?); "
         "export it again from the terminal's USB menu without encryption"
     )
     if b"\x00" in data:

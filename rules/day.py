@@ -179,6 +179,7 @@ def evaluate_day(
     events: list[Event] = []
     absent_sessions: dict[int, str] = {}
     by_punch: set[int] = set()  # sessions that are 旷工 because of unexcused missing punches
+    by_time: set[int] = set()  # sessions that are 旷工 because a late or early went beyond the limit
     slot_events: list[tuple[int, Event]] = []
     any_punch = any(c is not None for c in chosen)
 
@@ -233,6 +234,7 @@ def evaluate_day(
             statuses.append(SlotResult(s.name, "absent", p, off))
             if s.session not in by_punch:
                 absent_sessions.setdefault(s.session, f"{evidence} 超过 {rules.absence_after_minutes} 分钟按旷工")
+                by_time.add(s.session)
             continue
         statuses.append(SlotResult(s.name, "late" if s.kind == "in" else "early", p, off))
         kind = "early"
@@ -267,7 +269,12 @@ def evaluate_day(
         events.append(Event(ins.kind, day, None, minutes=ins.minutes, evidence=evidence, ref=ref))
 
     for sess, ev in slot_events:
-        if sess not in absent_sessions:
+        # A session's lates and earlies are part of its 旷工. Its missing punch is not when the
+        # 旷工 comes from the other punch's late or early beyond the limit: else forgetting a
+        # sign-in could lower the day (三江: in 10:25, out 11:00 is a late and an early, 5 + 5;
+        # without 10:25, 11:00 is a sign-in 125 minutes late, 旷工 of the session, 5, and the
+        # forgotten sign-out costs its own 5). See docs/rules.md.
+        if sess not in absent_sessions or (ev.kind == "missing_punch" and sess in by_time and sess not in by_punch):
             events.append(ev)
     each = rules.punch_absence == "each"
     for sess in sorted(absent_sessions):

@@ -75,3 +75,47 @@ def server_db(request):
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     admin.dispose()
+
+
+def _private_database(kind: str):
+    """(url, cleanup) of a fresh database of its own on the PostgreSQL or MariaDB server."""
+    from sqlalchemy.engine import make_url
+
+    name = f"att_store_{uuid.uuid4().hex[:10]}"
+    admin_url = PG_URL if kind == "postgresql" else MYSQL_URL
+    admin = server_engine(admin_url, "PostgreSQL" if kind == "postgresql" else "MariaDB")
+    quote = '"' if kind == "postgresql" else "`"
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql(f"CREATE DATABASE {quote}{name}{quote}")
+
+    def cleanup() -> None:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            if kind == "postgresql":
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            else:
+                c.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()
+
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), cleanup
+
+
+def _store_url(kind: str, tmp_path):
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    url, cleanup = _private_database(kind)
+    yield url
+    cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def any_store_url(request, tmp_path):
+    """The URL of a fresh, private local store database on each backend (SQLite file, or a
+    database of its own on the PostgreSQL / MariaDB server, dropped afterwards)."""
+    yield from _store_url(request.param, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sqlite_or_pg_store_url(request, tmp_path):
+    """:func:`any_store_url` on SQLite and PostgreSQL only (the large-import tests)."""
+    yield from _store_url(request.param, tmp_path)

@@ -12,6 +12,7 @@ import csv
 from datetime import date, datetime
 from pathlib import Path
 
+from ..spreadsheet import csv_text
 from . import parts
 from .model import Bulletin
 
@@ -25,6 +26,8 @@ def _cell(v: object) -> object:
         return v.isoformat()
     if isinstance(v, float):
         return f"{v:.4f}".rstrip("0").rstrip(".")
+    if isinstance(v, str):
+        return csv_text(v)  # a name like "=HYPERLINK(…)" stays text in Excel (daemon.spreadsheet)
     return "" if v is None else v
 
 

@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Sequence
 
 from ..errors import AttenddError, ConfigError, UserError
-from . import clerk, demo, devices, imports, results, service, setup, tryout
+from . import bulletin, clerk, demo, devices, imports, results, service, setup, tryout
 from .output import say
 from .parser import Parser
 
@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     setup.register(sub)  # check-config, db upgrade
-    results.register(sub)  # bulletin, evaluate, push
+    bulletin.register(sub)  # bulletin
+    results.register(sub)  # evaluate, push
     service.register(sub)  # status, run, serve-push
     devices.register(sub)  # sync, devices [users], punches
     tryout.register(sub)  # simulate-device, listen-serial

@@ -10,9 +10,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..clock import site_time, system_clock
+from ..clock import system_clock
 from ..errors import UserError
-from ..ingest import sort_punches
+from ..files import read_user_file
+from ..ingest import save_batch
 from ..store import Quarantined
 from . import clerk
 from .context import Context
@@ -96,21 +97,15 @@ def _serial(ctx: Context, store: Store, device: Device, file_serial: str | None,
 
 
 def import_attlog(args: argparse.Namespace) -> int:
-    from drivers.attlog import AttlogNotText, read_attlog_file
+    from drivers.attlog import AttlogNotText, scan_attlog_bytes
 
     ctx = Context.from_args(args)
     device = _device(ctx, args.device)
     path = Path(args.file)
     try:
-        scan = read_attlog_file(path)
+        scan = scan_attlog_bytes(read_user_file(path, what="attlog file"), name=str(path))
     except AttlogNotText as exc:
         raise UserError(str(exc)) from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not an attlog file") from None
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
     rejected = scan.of("rejected")
     for item in rejected[:MAX_LISTED]:
@@ -125,25 +120,19 @@ def import_attlog(args: argparse.Namespace) -> int:
 
     store = ctx.store()
     serial = _serial(ctx, store, device, scan.serial, path)
-    now = system_clock()
-    now_local = site_time(now, ctx.tz)
-    good, aside = sort_punches(
-        [item.punch for item in scan.of("punch") if item.punch is not None],
-        now_local=now_local,
-        installed=getattr(device, "installed", None),
-    )
-    # Lines with an impossible time keep their text as the raw form (a file has no bytes record).
-    aside += [Quarantined(raw=item.text, reason=item.reason or "bad record", pin=item.pin) for item in scan.of("bad")]
-    saved = store.save_punches(
-        device_name=device.name,
+    saved = save_batch(
+        store,
+        device,
         device_serial=serial,
         source=ATTLOG_SOURCE,
-        punches=good,
-        quarantined=aside,
-        now_utc=now,
-        run={"status": "ok", "record_count": len(good) + len(aside), "error": None},
+        punches=[item.punch for item in scan.of("punch") if item.punch is not None],
+        # Lines with an impossible time keep their text as the raw form (a file has no bytes record).
+        aside=[Quarantined(raw=item.text, reason=item.reason or "bad record", pin=item.pin) for item in scan.of("bad")],
+        now=system_clock(),
+        tz=ctx.tz,
+        run={"status": "ok", "error": None},
     )
-    skipped = len(scan.lines) - len(good) - len(aside) - len(rejected)
+    skipped = len(scan.lines) - saved.read - len(rejected)
     if skipped:
         parts = []
         header, trailer, blank = scan.of("header"), scan.of("trailer"), scan.of("blank")
@@ -156,6 +145,6 @@ def import_attlog(args: argparse.Namespace) -> int:
         say(f"{path}: skipped {skipped} line(s) that are not records: {', '.join(parts)}", err=True)
     say(
         f"read {len(scan.lines)}, new {saved.new}, duplicate {saved.duplicate}, "
-        f"quarantined {len(aside)}, rejected {len(rejected)}"
+        f"quarantined {saved.quarantined}, rejected {len(rejected)}"
     )
     return 0

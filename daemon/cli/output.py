@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..clock import site_time
 from ..console import console_for
+from ..spreadsheet import csv_text
 
 
 def say(text: str = "", *, err: bool = False, flush: bool = False) -> None:
@@ -40,6 +41,11 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _csv_cell(v: Any) -> str:
+    # Text from clerks and terminals could be a formula in Excel (see daemon.spreadsheet).
+    return csv_text(v) if isinstance(v, str) else _cell(v)
+
+
 def _jsonable(v: Any) -> Any:
     if isinstance(v, (datetime, date)):
         return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat()
@@ -60,7 +66,7 @@ def render(
         w = csv.writer(out, lineterminator="\n")
         w.writerow([k for k, _ in columns])
         for r in rows:
-            w.writerow([_cell(r.get(k)) for k, _ in columns])
+            w.writerow([_csv_cell(r.get(k)) for k, _ in columns])
         return
     if fmt == "json":
         json.dump(

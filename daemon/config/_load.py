@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, UserError
+from ..errors import ConfigError
+from ..files import read_user_file
 from ._problems import _problems
 from ._rules_checks import _rules_problems
 from ._sections import Config, _sqlite_url
@@ -45,14 +46,7 @@ def load_config(path: Path) -> Config:
     message``) and for invalid content (``path: key.path: message``, all of them).
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a TOML file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: {exc.strerror or exc}") from None
+    raw = read_user_file(path, what="TOML file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..files import read_user_file
 
 #: Chinese (and a few English) header aliases → the column names of SPEC §4.3.
 HEADER_ALIASES: dict[str, str] = {
@@ -190,14 +191,7 @@ def read_xlsx(data: bytes, path: str) -> Table:
 def read_table(path: str | Path, *, display: str | None = None) -> Table:
     """Read a CSV or XLSX file (detected by content, not by name)."""
     shown = display or str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{shown}: is a directory, not a file") from None
-    except OSError as exc:
-        raise UserError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    data = read_user_file(path, shown=shown)
     if data.startswith(b"PK\x03\x04"):
         return read_xlsx(data, shown)
     if data.startswith(b"\xd0\xcf\x11\xe0"):

@@ -67,6 +67,10 @@ class SaveResult:
     quarantined_new: int = 0
     unknown_pins: list[str] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        """What a log line says of the batch: new, duplicate and newly quarantined records."""
+        return {"new": self.new, "duplicate": self.duplicate, "quarantined": self.quarantined_new}
+
 
 _PUNCH_COLUMNS = ("device_serial", "pin", "punched_at", "state", "verify", "work_code", "run_id")
 _SQLITE_PUNCH_INSERT = (
@@ -243,6 +247,10 @@ class Store:
         state, both in the same transaction as the punches.
         """
         result = SaveResult(read=len(punches) + len(quarantined))
+        if users is not None:
+            users = list(users)
+            enrolled = {u.pin for u in users}
+            result.unknown_pins = sorted({p.pin for p in punches} - enrolled, key=lambda s: (len(s), s))
         qrows = [
             {
                 "device_serial": device_serial,

@@ -105,13 +105,7 @@ def parse_attlog_body(body: bytes, *, max_bad: int | None = None) -> tuple[list[
             continue
         if len(raw) > MAX_RAW_KEPT * 4:
             if max_bad is None or len(bad) < max_bad:
-                bad.append(
-                    BadRecord(
-                        index=number,
-                        raw=raw[:MAX_RAW_KEPT],
-                        reason=f"line {number}: a line of {len(raw)} bytes (kept: the first {MAX_RAW_KEPT})",
-                    )
-                )
+                bad.append(_bad_line(number, raw, f"a line of {len(raw)} bytes (kept: the first {MAX_RAW_KEPT})"))
             continue
         line = raw.decode(encoding, errors)
         cols = line.split("\t")
@@ -135,18 +129,16 @@ def parse_attlog_body(body: bytes, *, max_bad: int | None = None) -> tuple[list[
             state, verify, work_code = (_int_column(cols[i], name) if i < len(cols) else 0 for i, name in _COLUMNS)
         except ValueError as exc:
             if max_bad is None or len(bad) < max_bad:
-                bad.append(
-                    BadRecord(
-                        index=number,
-                        raw=raw[:MAX_RAW_KEPT],
-                        reason=f"line {number}: {exc}",
-                        pin=(pin[:PIN_MAX_LEN] or None),
-                    )
-                )
+                bad.append(_bad_line(number, raw, str(exc), pin=pin[:PIN_MAX_LEN] or None))
             continue
         pin = pins.setdefault(pin, pin)
         punches.append(Punch(pin, ts, state, verify, work_code))
     return punches, bad
+
+
+def _bad_line(number: int, raw: bytes, why: str, *, pin: str | None = None) -> BadRecord:
+    """A line of an upload that is not a punch, with (the start of) its bytes and why."""
+    return BadRecord(index=number, raw=raw[:MAX_RAW_KEPT], reason=f"line {number}: {why}", pin=pin)
 
 
 def handshake_options(

@@ -386,6 +386,46 @@ def test_late_or_early_of_more_than_one_and_a_half_hours_is_absence():
     assert [(x.rule, x.ref, x.points) for x in e91.deductions] == [("absence_day", "2026-03-03/absence-2", 5)]
 
 
+def test_a_forgotten_sign_in_never_makes_an_early_leavers_morning_cheaper():
+    """一、1: 无故迟到、早退 … 每次扣5分 … 迟到早退超过1.5小时的按旷工处理. With a sign-in accepted until
+    11:00 (罗山's hours), in at 10:25 and out at 11:00 is a late of 90 minutes and an early of 60
+    (5 + 5). Without the 10:25 punch, 11:00 is a sign-in 125 minutes late: 旷工 of the morning (5) —
+    and the sign-out it no longer has is a missing punch (site default, 5), so the morning costs no
+    less than with both punches (found by test_one_more_missing_punch_never_makes_a_day_cheaper)."""
+    p = resolve_policy("hall", "sanjiang")
+    tt = build_timetable(
+        "t",
+        {
+            "slots": [
+                {"name": "am_in", "kind": "in", "at": "08:55", "accept": ["06:00", "11:00"]},
+                {"name": "am_out", "kind": "out", "at": "12:00", "accept": ["11:01", "12:49"]},
+                {"name": "pm_in", "kind": "in", "at": "13:00", "accept": ["12:50", "16:00"]},
+                {"name": "pm_out", "kind": "out", "at": "17:00", "accept": ["16:01", "23:59"]},
+            ]
+        },
+    )
+    d = D(2026, 3, 3)
+
+    def morning(*times: str):
+        inp = Inputs(
+            staff=[Staff("1", "甲", "w", active_from=d, active_to=d)],
+            punches={"1": [at(d, t) for t in (*times, "12:55", "17:05")]},
+            windows={"w": "窗口"},
+            policies={"w": p},
+            timetables={"t": tt},
+            window_timetable={"w": "t"},
+        )
+        ev = evaluate(inp, "2026-03")
+        return sorted((x.rule, x.points) for x in ev.staff[0].deductions), ev.days["1"][2]
+
+    both, day_both = morning("10:25", "11:00")
+    alone, day_alone = morning("11:00")
+    assert both == [("early", 5), ("late", 5)], day_both.slots
+    assert alone == [("absence_day", 5), ("missing_punch", 5)], day_alone.slots
+    assert [s.status for s in day_alone.slots][:2] == ["absent", "missing"]
+    assert sum(pts for _, pts in alone) >= sum(pts for _, pts in both)
+
+
 # --- overrides ----------------------------------------------------------------------------------
 
 
