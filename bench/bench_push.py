@@ -41,6 +41,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from daemon.scoring import ScoringDB  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # helpers: the row shape
+from helpers import scoring_staff_day  # noqa: E402
+
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 
 PG_URL = os.environ.get("ATTENDD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -67,27 +70,18 @@ def build(n_staff: int, n_days: int, seed: int = 7) -> dict[str, list[dict]]:
                     late, late_min = late + 1, late_min + minutes
                 detail.append({"slot": slot, "status": status, "punch": punch.isoformat(sep=" "), "minutes": minutes})
             staff_days.append(
-                {
-                    "staff_no": no,
-                    "work_date": d,
-                    "window_code": window,
-                    "day_kind": "workday",
-                    "status": "late" if late else "ok",
-                    "late_count": late,
-                    "late_minutes": late_min,
-                    "early_count": 0,
-                    "early_minutes": 0,
-                    "missing_punches": 0,
-                    "excused_punches": 0,
-                    "absent_days": 0.0,
-                    "leave_kind": None,
-                    "leave_days": 0.0,
-                    "off_post_count": 0,
-                    "deduction_points": 3.0 * late,
-                    "first_punch": datetime.fromisoformat(detail[0]["punch"]),
-                    "last_punch": datetime.fromisoformat(detail[-1]["punch"]),
-                    "detail": detail,
-                }
+                scoring_staff_day(
+                    no,
+                    d,
+                    window_code=window,
+                    status="late" if late else "ok",
+                    late_count=late,
+                    late_minutes=late_min,
+                    deduction_points=3.0 * late,
+                    first_punch=datetime.fromisoformat(detail[0]["punch"]),
+                    last_punch=datetime.fromisoformat(detail[-1]["punch"]),
+                    detail=detail,
+                )
             )
             for s in detail:
                 if s["status"] == "late":

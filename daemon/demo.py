@@ -6,18 +6,26 @@ a leave, double punches, the statutory holiday calendar), writes a config
 that points at them, syncs them into a local SQLite store in the demo folder
 and prints what happened and where everything is.
 
-Then it enters the clerk's records (roster, a leave, an exemption),
+Then it enters the clerk's records (roster, leaves, an exemption),
 evaluates the month with the luoshan preset, pushes the results into an
-embedded SQLite scoring DB and prints the window ranking. The bulletin
-joins the demo when it is built.
+embedded SQLite scoring DB, writes the month's bulletin and prints the
+window ranking and the commands to try next.
+
+The demo's month is fixed, not "last month": :data:`DEMO_MONTH` holds a
+statutory holiday and its make-up workday (调休上班日), which is what the
+README promises whatever day the demo runs. Its "now" comes from a clock
+(:func:`demo_clock`): :data:`DEMO_NOW`, just after that month, running on as
+the real clock runs, so the real date never reaches the results.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import shlex
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,10 +33,10 @@ from rich.table import Table
 
 from drivers import Punch
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, make_users
-from rules import parse_period
+from rules import WorkCalendar, parse_period
 
 from .bulletin.publish import publish
-from .clock import site_time, system_clock
+from .clock import Clock, site_time, system_clock
 from .config import load_config
 from .console import console_for
 from .errors import AttenddError
@@ -39,6 +47,21 @@ from .store import open_store, put_records
 from .sync import sync_all
 
 TZ_NAME = "Asia/Shanghai"
+#: The demo's month: 国庆节 (10-01 to 10-07) and its make-up workday, Saturday 10-10, both inside it.
+DEMO_MONTH = "2026-10"
+#: The demo's "now": the Monday after its month, 09:30 in Shanghai (the month is complete).
+DEMO_NOW = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo(TZ_NAME)).astimezone(UTC)
+#: chinesecalendar's holiday names in the words a Chinese centre uses.
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+}
+CALENDAR = WorkCalendar()
 
 
 @dataclass(frozen=True)
@@ -57,32 +80,93 @@ WINDOWS = (
 )
 
 
-def demo_month(today: date) -> tuple[date, date]:
-    """The last full month before ``today``: (first day, first day of the next month)."""
-    first_this = today.replace(day=1)
-    last_prev = first_this - timedelta(days=1)
-    return last_prev.replace(day=1), first_this
+def demo_month() -> tuple[date, date]:
+    """:data:`DEMO_MONTH` as (first day, first day of the next month)."""
+    p = parse_period(DEMO_MONTH)
+    return p.start, p.end
+
+
+def demo_clock(real: Clock = system_clock) -> Clock:
+    """The demo's clock: :data:`DEMO_NOW` when it is made, then as much later as ``real`` moved on."""
+    started = real()
+    return lambda: DEMO_NOW + (real() - started)
 
 
 def is_workday(day: date) -> bool:
-    """Statutory calendar where chinesecalendar knows the year, else Monday–Friday."""
-    try:
-        import chinese_calendar
+    """The statutory calendar the evaluation uses (holidays off, make-up weekend days worked)."""
+    return CALENDAR.is_workday(day)
 
-        return chinese_calendar.is_workday(day)
-    except (NotImplementedError, ImportError):
-        return day.weekday() < 5
+
+@dataclass(frozen=True)
+class MonthCalendar:
+    """What the demo's month shows of the statutory calendar."""
+
+    workdays: int
+    holidays: list[tuple[date, str]]  # the statutory holiday's days, with its Chinese name
+    makeup: list[date]  # weekend days worked in exchange (调休上班日)
+
+
+def month_calendar(start: date, end: date) -> MonthCalendar:
+    import chinese_calendar
+
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    holidays = []
+    for d in days:
+        if CALENDAR.day_kind(d) == "holiday":
+            name = chinese_calendar.get_holiday_detail(d)[1] or ""
+            holidays.append((d, HOLIDAY_NAMES.get(name, name)))
+    makeup = [d for d in days if d.weekday() >= 5 and is_workday(d)]
+    return MonthCalendar(sum(is_workday(d) for d in days), holidays, makeup)
+
+
+def _calendar_line(cal: MonthCalendar) -> str:
+    names = "、".join(dict.fromkeys(n for _, n in cal.holidays))
+    first, last = cal.holidays[0][0], cal.holidays[-1][0]
+    makeup = ", ".join(f"{d:%m-%d} ({d:%A})" for d in cal.makeup)
+    return (
+        f"{names} {first:%m-%d} to {last:%m-%d} off (法定节假日), {makeup} worked (调休上班日): {cal.workdays} workdays"
+    )
 
 
 def leave_days(start: date, end: date) -> list[date]:
-    """The two workdays the first person of each window takes off (from the 8th)."""
+    """The two workdays the first person of each window takes off (from the 12th, after the
+    holiday and its make-up workday, so both show every officer)."""
     out: list[date] = []
     d = start
     while d < end and len(out) < 2:
-        if is_workday(d) and d.day > 7:
+        if is_workday(d) and d.day >= 12:
             out.append(d)
         d += timedelta(days=1)
     return out
+
+
+def attendd_command(cwd: Path | None = None) -> str:
+    """How to type this very attendd again without activating its venv.
+
+    The ``attendd`` script beside the running interpreter (``.venv/bin/attendd``), else the
+    script this process was started as, else ``PYTHON -m daemon``; relative to ``cwd`` when
+    it lies inside it, absolute otherwise. Symbolic links are kept: a venv's ``python`` is one.
+    """
+    here = Path(os.path.abspath(cwd or Path.cwd()))
+    beside = Path(os.path.abspath(sys.executable)).parent / "attendd"
+    started = Path(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+    if beside.is_file():
+        program = beside
+    elif started is not None and started.name == "attendd" and started.is_file():
+        program = started
+    else:
+        return f"{shlex.quote(os.path.abspath(sys.executable))} -m daemon"
+    return shlex.quote(_shown(program, here))
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """``path`` relative to ``cwd`` when inside it (``.venv/bin/attendd``, ``./attendd``: a shell
+    never looks a name with a slash up in ``PATH``), else absolute."""
+    try:
+        rel = path.relative_to(cwd)
+    except ValueError:
+        return str(path)
+    return str(rel) if len(rel.parts) > 1 else f"./{rel}"
 
 
 def month_of_punches(pins: tuple[str, ...], start: date, end: date, seed: int) -> list[Punch]:
@@ -155,17 +239,23 @@ def _config_text(folder: Path, ports: list[int], since: date) -> str:
     return "\n".join(lines)
 
 
-def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
-    """Run the demo in ``folder``; returns the exit code."""
-    now = now or system_clock()
+def run_demo(folder: Path, args=None, *, clock: Clock = system_clock) -> int:
+    """Run the demo in ``folder``; returns the exit code.
+
+    ``clock`` is the real clock; the demo runs on :func:`demo_clock` of it, so what it shows is
+    the same whatever day it is (a test passes a fake clock far from :data:`DEMO_MONTH`).
+    """
+    now_of = demo_clock(clock)
+    now = now_of()
     tz = ZoneInfo(TZ_NAME)
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     log_format = getattr(args, "log_format", None) or "auto"
     setup_logging(log_format, getattr(args, "log_level", None) or "warning")
     console = console_for(sys.stdout)
-    start, end = demo_month(now.astimezone(tz).date())
+    start, end = demo_month()
     console.print(f"[bold]attendd demo[/bold] — {start:%Y-%m} for three windows, in {folder}")
+    console.print(f"calendar:    {_calendar_line(month_calendar(start, end))}", highlight=False)
 
     servers = []
     try:
@@ -176,14 +266,14 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
                 punches=punches,
                 users=make_users(w.pins),
                 encoding="gbk",
-                clock=lambda: site_time(system_clock(), tz),  # set to site time
+                clock=lambda: site_time(now_of(), tz),  # set to site time, on the demo's clock
             )
             servers.append((w, term, SimulatorServer(term).start()))
         cfg_path = folder / "attendd.toml"
         cfg_path.write_text(_config_text(folder, [s.port for _, _, s in servers], start), encoding="utf-8")
         cfg = load_config(cfg_path)
         store = open_store(cfg.store_url(), timezone=cfg.site.timezone)
-        results = sync_all(store, cfg.devices, connect=_connect, clock=system_clock, tz=tz, workers=3)
+        results = sync_all(store, cfg.devices, connect=_connect, clock=now_of, tz=tz, workers=3)
     finally:
         for _, _, srv in servers:
             srv.stop()
@@ -240,6 +330,8 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
         missing = f" ({exc})"
     first_pin = WINDOWS[0].pins[0]
     rows = sum(o.rows for o in pushed)
+    here = Path(os.path.abspath(Path.cwd()))
+    run = f"{attendd_command(here)} --config {shlex.quote(_shown(cfg_path, here))}"
     console.print(
         f"local store: {folder / 'attendd.db'} ({store.count_punches()} punches)\n"
         f"scoring DB:  {folder / 'scoring.db'} "
@@ -247,9 +339,11 @@ def run_demo(folder: Path, args=None, *, now: datetime | None = None) -> int:
         + f"bulletin:    {cfg.bulletin_dir()}/ ({', '.join(sorted({p.suffix[1:] for p in bulletins}))}){missing}\n"
         + "".join(f"             open {p}\n" for p in bulletins if p.suffix == ".html")
         + f"config:      {cfg_path} (its terminals stop with the demo)\n"
-        f"try:         attendd --config {cfg_path} punches --staff {first_pin} --from {start} --to {end - timedelta(days=1)}\n"
-        f"             attendd --config {cfg_path} evaluate --period {period.key}\n"
-        f"             attendd --config {cfg_path} bulletin --period {period.key} --format pdf -o bulletin.pdf"
+        f"try:         {run} punches --staff {first_pin} --from {start} --to {end - timedelta(days=1)}\n"
+        f"             {run} evaluate --period {period.key}\n"
+        f"             {run} bulletin --period {period.key} --format pdf -o bulletin.pdf\n"
+        "             (they work as they are: no need to activate the venv)",
+        highlight=False,
     )
     scoring.close()
     store.close()

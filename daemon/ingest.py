@@ -1,9 +1,13 @@
 """Sort incoming punches into storable ones and ones to keep aside.
 
-Every input path (terminal pull, push receiver, file import) goes through
-:func:`sort_punches` so the same record is judged the same way whichever
+Every input path (terminal pull, push receiver, serial line, file import) goes
+through :func:`sort_punches` so the same record is judged the same way whichever
 way it arrived. A timestamp that cannot be real is quarantined with its
-reason, never scored and never silently dropped (SPEC §4.2).
+reason, never scored and never silently dropped (SPEC §4.2). So is a record the
+store cannot hold as it is, the same on SQLite, PostgreSQL and MariaDB
+(:func:`drivers.punch_problem`): a PIN longer than the column or one no terminal
+enrols (punctuation, spaces, control characters), a state, verify or work code
+outside 0..2³¹−1 — never truncated, clamped or a database error.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from drivers import BadRecord, DeviceUser, Punch
+from drivers import BadRecord, DeviceUser, Punch, punch_problem
 
 from .clock import site_time
 from .store import Quarantined, SaveResult, Store
@@ -45,11 +49,24 @@ def sort_punches(
     now_local: datetime,
     installed: date | None = None,
 ) -> tuple[list[Punch], list[Quarantined]]:
-    """(punches to store, records to quarantine)."""
+    """(punches to store, records to quarantine).
+
+    A punch is quarantined when the store cannot hold it as it is (the first
+    reason from :func:`drivers.punch_problem`) or when its time cannot be real
+    (:func:`implausible`). A pull holds few distinct PINs and field values, so each
+    is judged once.
+    """
     punches = punches if isinstance(punches, list) else list(punches)
     bad = list(bad)
     cutoff = now_local + FUTURE_TOLERANCE
-    if punches and not bad:
+    # What the store cannot hold, by the distinct (PIN, state, verify, work code) of the batch.
+    unstorable: dict[tuple[str, int, int, int], str] = {}
+    for key in {(p.pin, p.state, p.verify, p.work_code) for p in punches}:
+        pin, state, verify, work_code = key
+        why = punch_problem(Punch(pin, now_local, state, verify, work_code))
+        if why is not None:
+            unstorable[key] = why
+    if punches and not bad and not unstorable:
         # The usual case: one pass over the times shows every punch plausible.
         first = min(p.timestamp for p in punches)
         last = max(p.timestamp for p in punches)
@@ -60,18 +77,20 @@ def sort_punches(
     # Only dates can be implausible, so judge each distinct date once.
     verdicts: dict[date, bool] = {}
     for p in punches:
-        d = p.timestamp.date()
-        ok = verdicts.get(d)
-        if ok is None:
-            ok = d > RESET_CLOCK_DATE and (installed is None or d >= installed)
-            verdicts[d] = ok
-        if ok and p.timestamp <= cutoff:
-            good.append(p)
-            continue
-        reason = implausible(p.timestamp, now_local=now_local, installed=installed) or "implausible"
+        reason = unstorable.get((p.pin, p.state, p.verify, p.work_code)) if unstorable else None
+        if reason is None:
+            d = p.timestamp.date()
+            ok = verdicts.get(d)
+            if ok is None:
+                ok = d > RESET_CLOCK_DATE and (installed is None or d >= installed)
+                verdicts[d] = ok
+            if ok and p.timestamp <= cutoff:
+                good.append(p)
+                continue
+            reason = implausible(p.timestamp, now_local=now_local, installed=installed) or "implausible"
         aside.append(
             Quarantined(
-                raw=f"{p.pin}\t{p.timestamp:%Y-%m-%d %H:%M:%S}\t{p.state}\t{p.verify}\t{p.work_code}",
+                raw=_raw_text(p),
                 reason=reason,
                 pin=p.pin,
                 punched_at=p.timestamp,
@@ -80,6 +99,14 @@ def sort_punches(
     for b in bad:
         aside.append(Quarantined(raw=b.raw.hex(), reason=b.reason, pin=b.pin))
     return good, aside
+
+
+def _raw_text(p: Punch) -> str:
+    """A punch as the tab-separated line it came as: its PIN's control characters escaped, a
+    number too long to print (an absurd decoded field) shown by its size."""
+    pin = p.pin if p.pin.isprintable() else ascii(p.pin)[1:-1]
+    fields = [str(v) if abs(v) < 10**20 else f"<{v.bit_length()}-bit number>" for v in (p.state, p.verify, p.work_code)]
+    return "\t".join([pin, f"{p.timestamp:%Y-%m-%d %H:%M:%S}", *fields])
 
 
 def save_batch(

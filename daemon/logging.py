@@ -41,6 +41,9 @@ MASK = "***"
 
 _SECRET_KEY = re.compile(r"comm_?key|passw(or)?d|pwd|secret|token|api_?key", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*):(?P<pw>[^\s/]*)@")
+#: A password given as a URL query parameter (``?password=pw``, ``&passwd=pw``), which the
+#: database drivers accept as well as one in the userinfo.
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|passwd|pwd)=)(?P<pw>[^&#\s\"'<>]*)", re.IGNORECASE)
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -92,8 +95,10 @@ def clear_secrets() -> None:
 
 
 def mask_url_password(text: str) -> str:
-    """``postgresql://user:pw@host/db`` → ``postgresql://user:***@host/db``, anywhere in ``text``."""
-    return _URL_PASSWORD.sub(rf"\g<head>:{MASK}@", text)
+    """``postgresql://user:pw@host/db`` → ``postgresql://user:***@host/db``, anywhere in ``text``;
+    likewise a password given as a query parameter: ``…/db?password=pw`` → ``…/db?password=***``."""
+    text = _URL_PASSWORD.sub(rf"\g<head>:{MASK}@", text)
+    return _QUERY_PASSWORD.sub(lambda m: m["head"] + (MASK if m["pw"] else ""), text)
 
 
 def _scrub_text(text: str) -> str:
@@ -135,8 +140,9 @@ def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Ev
 
     (a) the value of a key named like a secret (``comm_key``, ``password``,
     ``passwd``, ``secret``, ``token``) becomes ``***``; (b) ``scheme://user:pw@``
-    becomes ``scheme://user:***@`` in any string; (c) every string registered
-    with :func:`register_secret` becomes ``***`` in any string or number.
+    becomes ``scheme://user:***@`` and ``?password=pw`` becomes ``?password=***``
+    in any string; (c) every string registered with :func:`register_secret`
+    becomes ``***`` in any string or number.
     """
     return {
         key: (MASK if _is_secret_key(key) and value is not None else _scrub(value)) for key, value in event_dict.items()

@@ -12,7 +12,7 @@ import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -129,16 +129,35 @@ def last_day_due(config: Config, as_of: datetime) -> date:
     return local.date() if done_today else local.date() - timedelta(days=1)
 
 
-def build_inputs(store: Store, config: Config, start: date, end: date, *, until: date | None = None) -> Inputs:
+def build_inputs(
+    store: Store,
+    config: Config,
+    start: date,
+    end: date,
+    *,
+    until: date | None = None,
+    only: Collection[str] | None = None,
+) -> Inputs:
     """Everything the rules need for days ``start`` to ``end`` (exclusive).
 
     ``until``: the last day to schedule (see :func:`last_day_due`); staff are
-    inactive after it, as they are before ``[site] since``.
+    inactive after it, as they are before ``[site] since``. ``only``: just these staff
+    numbers and those they substitute for or who substitute for them (one person's month in
+    the console: their results do not depend on anyone else's, ranks aside).
     """
     timetables, policies, names, calendar = compile_rules(config)
     lo, hi = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
     with store.reading() as conn:
-        staff_rows = conn.execute(select(staff_table)).mappings().all()
+        st = substitution_table
+        subst_rows = conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings().all()
+        if only is None:
+            staff_rows = conn.execute(select(staff_table)).mappings().all()
+        else:
+            wanted = set(only)
+            for r in subst_rows:
+                if r["substitute_no"] in wanted or r["covered_no"] in wanted:
+                    wanted |= {r["substitute_no"], r["covered_no"]}
+            staff_rows = _rows_of_staff(conn, staff_table, staff_table.c.staff_no, wanted)
         if not staff_rows:
             raise UserError("the roster is empty: import it with `attendd import roster FILE` first")
         unknown = sorted({r["window_code"] for r in staff_rows} - set(names))
@@ -159,27 +178,39 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
             )
             for r in staff_rows
         ]
-        lt, et, it, st = leave_table, exemption_table, inspection_table, substitution_table
+        lt, et, it = leave_table, exemption_table, inspection_table
+        nos = None if only is None else {r["staff_no"] for r in staff_rows}
+
+        def of_staff(column):
+            return [] if nos is None else [column.in_(sorted(nos))]
+
         leaves = [
             rules.Leave(r["staff_no"], r["kind"], r["start"], r["end"], r["ref"], r["note"] or "")
-            for r in conn.execute(select(lt).where(lt.c.end >= lo, lt.c.start < hi)).mappings()
+            for r in conn.execute(
+                select(lt).where(lt.c.end >= lo, lt.c.start < hi, *of_staff(lt.c.staff_no))
+            ).mappings()
         ]
         exemptions = [
             rules.Exemption(r["staff_no"], r["day"], r["slot"], r["reason"] or "", r["ref"])
-            for r in conn.execute(select(et).where(et.c.day >= start, et.c.day < end)).mappings()
+            for r in conn.execute(
+                select(et).where(et.c.day >= start, et.c.day < end, *of_staff(et.c.staff_no))
+            ).mappings()
         ]
         inspections = [
             rules.Inspection(r["staff_no"], r["at"], r["kind"], r["minutes"] or 0, r["note"] or "", r["ref"])
-            for r in conn.execute(select(it).where(it.c.at >= lo, it.c.at < hi)).mappings()
+            for r in conn.execute(select(it).where(it.c.at >= lo, it.c.at < hi, *of_staff(it.c.staff_no))).mappings()
         ]
         substitutions = [
             rules.Substitution(r["substitute_no"], r["covered_no"], r["start_date"], r["end_date"], r["ref"])
-            for r in conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings()
+            for r in subst_rows
+            if nos is None or (r["substitute_no"] in nos and r["covered_no"] in nos)
         ]
         serial_of = {r.device_name: r.serial for r in conn.execute(select(device_state_table)).all() if r.serial}
         pt = punch_table
         rows = conn.execute(
-            select(pt.c.pin, pt.c.punched_at, pt.c.device_serial).where(pt.c.punched_at >= lo, pt.c.punched_at < hi)
+            select(pt.c.pin, pt.c.punched_at, pt.c.device_serial).where(
+                pt.c.punched_at >= lo, pt.c.punched_at < hi, *of_staff(pt.c.pin)
+            )
         ).all()
     # A window that names its devices counts only their punches.
     allowed: dict[str, set[str] | None] = {}
@@ -214,6 +245,16 @@ def build_inputs(store: Store, config: Config, start: date, end: date, *, until:
     )
 
 
+def _rows_of_staff(conn, table, column, nos: Collection[str]) -> list:
+    """The rows of ``table`` whose ``column`` is one of ``nos``, read in chunks (a bound parameter
+    per number: SQLite and PostgreSQL cap them)."""
+    wanted = sorted(nos)
+    out: list = []
+    for i in range(0, len(wanted), 500):
+        out += conn.execute(select(table).where(column.in_(wanted[i : i + 500]))).mappings().all()
+    return out
+
+
 @contextmanager
 def no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while a period is evaluated.
@@ -232,17 +273,25 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def evaluate(store: Store, config: Config, period: Period, *, as_of: datetime | None = None) -> rules.Evaluation:
+def evaluate(
+    store: Store,
+    config: Config,
+    period: Period,
+    *,
+    as_of: datetime | None = None,
+    only: Collection[str] | None = None,
+) -> rules.Evaluation:
     """The rules' results for ``period`` (reads what the counting rules look back on).
 
     ``as_of`` (aware): days not yet due then are not scheduled, so a period
-    in progress is scored on the days that have happened.
+    in progress is scored on the days that have happened. ``only``: just these staff (see
+    :func:`build_inputs`); their own results are exact, the window results and ranks are not.
     """
     _, policies, _, _ = compile_rules(config)
     start = min((rules.period.lookback_start(p, period) for p in policies.values()), default=period.start)
     until = last_day_due(config, as_of) if as_of is not None else None
     try:
-        inputs = build_inputs(store, config, start, period.end, until=until)
+        inputs = build_inputs(store, config, start, period.end, until=until, only=only)
         with no_cyclic_gc():
             return rules.evaluate_period(inputs, period)
     except rules.RulesError as exc:

@@ -17,6 +17,7 @@ store failure propagates the same way: nothing is lost, the terminal sends the u
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from datetime import date, datetime
@@ -59,16 +60,9 @@ def _daemon_section(config):
 
 
 def limits_of(config) -> Limits:
+    """The receiver's bounds from ``[daemon]``: each field of :class:`Limits` is the key ``push_<field>``."""
     d = _daemon_section(config)
-    return Limits(
-        max_body=d.push_max_body,
-        max_connections=d.push_max_connections,
-        idle_timeout=d.push_idle_timeout,
-        header_timeout=d.push_header_timeout,
-        body_timeout=d.push_body_timeout,
-        rate_per_minute=d.push_rate_per_minute,
-        quarantine_per_day=d.push_quarantine_per_day,
-    )
+    return Limits(**{f.name: getattr(d, f"push_{f.name}") for f in dataclasses.fields(Limits)})
 
 
 class QuarantineCap:

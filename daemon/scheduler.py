@@ -23,6 +23,7 @@ closed or published, whatever old punches a terminal or an import brings.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -51,6 +52,17 @@ from .store.models import job_run_table
 from .sync import PULLED_DRIVERS, sync_all
 
 log = structlog.get_logger("attendd.scheduler")
+
+
+def quiet_apscheduler() -> None:
+    """Keep APScheduler's own chatter ("Adding job tentatively", "Added job", "Scheduler started",
+    "Running job", "Job executed successfully": a line per job and per firing) out of an INFO log.
+
+    Our log already says what ran and how it went (the job-run table, ``attendd status``); the
+    library's lines show only with ``--log-level debug``, its warnings and errors always.
+    """
+    debugging = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if debugging else logging.WARNING)
 
 
 def latest_fire(trigger, now: datetime, *, horizon: timedelta = timedelta(days=40)) -> datetime | None:
@@ -296,6 +308,7 @@ class Daemon:
         ran = self.catch_up()
         if ran:
             log.info("caught up on missed jobs", jobs=ran)
+        quiet_apscheduler()
         sched = BackgroundScheduler(
             timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
         )

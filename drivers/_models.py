@@ -6,15 +6,73 @@ timezone is attached by the daemon when it stores them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 #: What the store holds of a punch, so that every driver can check a record before it
-#: reaches the store: a PIN of at most this many printable characters, and state,
-#: verify and work code as non-negative 32-bit integers (the store's columns).
+#: reaches the store: a PIN of at most this many characters, and state, verify and work
+#: code as non-negative 32-bit integers (the store's columns, the same on every backend).
 PIN_MAX_LEN = 32
 INT_FIELD_MAX = 2**31 - 1
+
+#: A PIN a terminal can enrol: ASCII letters and digits only. ZKTeco firmware numbers its
+#: users with digits (1 to 9 of them on most models; up to 24 in the 40-byte record of
+#: newer ones) and some firmware accepts letters too; none offers punctuation, spaces or
+#: control characters on its keypad. So a PIN with any of those is a damaged record
+#: (a corrupted export, line noise), never a member of staff (docs/decisions.md).
+_ENROLABLE_PIN = re.compile(r"[A-Za-z0-9]+", re.ASCII)
+#: The numeric fields of a punch, by the names messages use.
+_INT_FIELDS = ("state", "verify", "work code")
+
+
+def pin_problem(pin: str) -> str | None:
+    """Why ``pin`` cannot be a PIN a terminal enrolled, or None when it can.
+
+    1 to :data:`PIN_MAX_LEN` ASCII letters and digits (see ``_ENROLABLE_PIN``); the
+    parsers have already stripped the padding around it. The reason shows the PIN
+    with every non-ASCII or control character escaped (``ascii()``), so it is
+    plain text on every backend.
+    """
+    if len(pin) > PIN_MAX_LEN:
+        return f"PIN of {len(pin)} characters (at most {PIN_MAX_LEN}): {_shown(pin)}"
+    if not pin:
+        return "empty PIN"
+    if _ENROLABLE_PIN.fullmatch(pin) is None:
+        return f"PIN {_shown(pin)} is not one a terminal enrols (ASCII letters and digits only)"
+    return None
+
+
+def _shown(text: str, limit: int = 48) -> str:
+    """``text`` quoted with non-ASCII and control characters escaped, at most ``limit`` characters."""
+    quoted = ascii(text[:limit])
+    return quoted if len(quoted) <= limit and len(text) <= limit else quoted[: limit - 1] + "…"
+
+
+def int_field_problem(name: str, value: int) -> str | None:
+    """Why ``value`` does not fit the store's column for field ``name``, or None when it does."""
+    if 0 <= value <= INT_FIELD_MAX:
+        return None
+    shown = str(value) if abs(value) < 10**20 else f"a {value.bit_length()}-bit number"
+    return f"{name} {shown} is out of range 0..{INT_FIELD_MAX}"
+
+
+def punch_problem(punch: Punch) -> str | None:
+    """Why ``punch`` cannot be stored as it is (its PIN, a numeric field), or None.
+
+    The one check every input path's punches pass before the store
+    (:func:`daemon.ingest.sort_punches`), so a record is bounded the same way on
+    SQLite, PostgreSQL and MariaDB: never truncated, clamped or a driver error.
+    Its time is judged elsewhere (plausibility is the daemon's business).
+    """
+    why = pin_problem(punch.pin)
+    if why is not None:
+        return why
+    for name, value in zip(_INT_FIELDS, (punch.state, punch.verify, punch.work_code), strict=True):
+        if not 0 <= value <= INT_FIELD_MAX:
+            return int_field_problem(name, value)
+    return None
 
 
 class Punch(NamedTuple):

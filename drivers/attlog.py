@@ -15,8 +15,11 @@ every line of a file as exactly one of:
     a good record.
 ``bad``
     shaped like a record but its time is not a real date or time
-    (``2026-02-31 08:00:00``, ``25:00:00``): a BadRecord to quarantine,
-    never a punch and never a rejection.
+    (``2026-02-31 08:00:00``, ``25:00:00``), or its state, verify or work
+    code is beyond what the store holds (0..2³¹−1): a BadRecord to
+    quarantine, never a punch and never a rejection. (Whether its PIN is one a
+    terminal enrols is judged for every input path alike, by
+    :func:`drivers.punch_problem` before the store.)
 ``header``
     the serial-number line: the *first non-blank line* of the file when it
     has no tab and is one token of 6–64 ASCII letters and digits with at
@@ -46,7 +49,7 @@ from datetime import datetime
 from os import PathLike
 from typing import Literal, NamedTuple
 
-from ._models import BadRecord, Punch
+from ._models import INT_FIELD_MAX, BadRecord, Punch
 
 __all__ = [
     "AttlogLine",
@@ -62,6 +65,7 @@ __all__ = [
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
 _NUMBER_COLUMNS = ("device id", "state", "verify", "work code")
+_INT_DIGITS = len(str(INT_FIELD_MAX))
 _SERIAL = re.compile(r"(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,64}", re.ASCII)
 _CHECKSUM = re.compile(r"[A-Za-z0-9+/=:_-]{4,128}", re.ASCII)
 # Control characters other than tab (and the line ends already stripped), and
@@ -119,9 +123,17 @@ def _record(number: int, text: str) -> AttlogLine:
         timestamp = datetime.fromisoformat(stamp)
     except ValueError:
         return AttlogLine(number, "bad", text, reason=f"impossible time {stamp!r}", pin=pin)
-    values = [int(raw) if raw else 0 for raw in numbers]
-    values += [0] * (len(_NUMBER_COLUMNS) - len(values))
-    _device, state, verify, work_code = values
+    # The device id (first) is not kept, so never converted: a digit string of any length is fine.
+    numbers += [""] * (len(_NUMBER_COLUMNS) - len(numbers))
+    values = []
+    for name, raw in zip(_NUMBER_COLUMNS[1:], numbers[1:], strict=True):
+        digits = raw.lstrip("0")
+        if len(digits) > _INT_DIGITS or (digits and int(digits) > INT_FIELD_MAX):
+            return AttlogLine(
+                number, "bad", text, reason=f"{name} {raw[:20]} is out of range 0..{INT_FIELD_MAX}", pin=pin
+            )
+        values.append(int(digits) if digits else 0)
+    state, verify, work_code = values
     return AttlogLine(number, "punch", text, punch=Punch(pin, timestamp, state, verify, work_code), pin=pin)
 
 

@@ -125,13 +125,20 @@ def evaluate_day(
     # across a window boundary (12:49:58, 12:50:03) cannot satisfy two slots.
     gap = timedelta(seconds=rules.debounce_seconds)
     kept: datetime | None = None
+    kept_slot = _NONE
     kept_all: list[datetime] = []
     for punch in punches:
         if kept is not None and punch - kept <= gap:
+            # A repeat is the same punch. For a sign-out the later press is when the person left
+            # (a slot's last sign-out counts), so within its slot it replaces the first: else a
+            # repeat at 11:29 / 11:30 would make an 11:30 sign-out an early leave, and removing
+            # the 11:29 press would make the day cheaper.
+            if kept_slot != _NONE and not is_in[kept_slot] and table[punch.hour * 60 + punch.minute] == kept_slot:
+                chosen[kept_slot] = kept_all[-1] = punch
             continue
         kept = punch
         kept_all.append(punch)
-        i = table[punch.hour * 60 + punch.minute]
+        i = kept_slot = table[punch.hour * 60 + punch.minute]
         if i == _NONE:
             continue
         if is_in[i]:
@@ -154,20 +161,8 @@ def evaluate_day(
             if (pm - at[i] if is_in[i] else at[i] - pm) > gr[i] + g:
                 break
         else:
-            return DayResult(
-                staff.staff_no,
-                day,
-                day_kind,
-                staff.window,
-                True,
-                tuple(SlotResult(s.name, "ok", p) for s, p in zip(slots, chosen, strict=True)),
-                (),
-                None,
-                0.0,
-                0.0,
-                first,
-                last,
-            )
+            ok = tuple(SlotResult(s.name, "ok", p) for s, p in zip(slots, chosen, strict=True))
+            return DayResult(staff.staff_no, day, day_kind, staff.window, True, ok, first_punch=first, last_punch=last)
     key = day.isoformat()
 
     covered = _leave_cover(slots, day, leaves, rules.leave_in_grace_minutes)
@@ -179,7 +174,6 @@ def evaluate_day(
     events: list[Event] = []
     absent_sessions: dict[int, str] = {}
     by_punch: set[int] = set()  # sessions that are 旷工 because of unexcused missing punches
-    by_time: set[int] = set()  # sessions that are 旷工 because a late or early went beyond the limit
     slot_events: list[tuple[int, Event]] = []
     any_punch = any(c is not None for c in chosen)
 
@@ -234,7 +228,6 @@ def evaluate_day(
             statuses.append(SlotResult(s.name, "absent", p, off))
             if s.session not in by_punch:
                 absent_sessions.setdefault(s.session, f"{evidence} 超过 {rules.absence_after_minutes} 分钟按旷工")
-                by_time.add(s.session)
             continue
         statuses.append(SlotResult(s.name, "late" if s.kind == "in" else "early", p, off))
         kind = "early"
@@ -269,12 +262,7 @@ def evaluate_day(
         events.append(Event(ins.kind, day, None, minutes=ins.minutes, evidence=evidence, ref=ref))
 
     for sess, ev in slot_events:
-        # A session's lates and earlies are part of its 旷工. Its missing punch is not when the
-        # 旷工 comes from the other punch's late or early beyond the limit: else forgetting a
-        # sign-in could lower the day (三江: in 10:25, out 11:00 is a late and an early, 5 + 5;
-        # without 10:25, 11:00 is a sign-in 125 minutes late, 旷工 of the session, 5, and the
-        # forgotten sign-out costs its own 5). See docs/rules.md.
-        if sess not in absent_sessions or (ev.kind == "missing_punch" and sess in by_time and sess not in by_punch):
+        if sess not in absent_sessions:
             events.append(ev)
     each = rules.punch_absence == "each"
     for sess in sorted(absent_sessions):

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 LeaveKind = Literal[
-    "personal", "sick", "annual", "official", "marriage", "maternity", "injury", "bereavement", "midday"
-]
-LEAVE_KINDS: tuple[str, ...] = (
     "personal",
     "sick",
     "annual",
@@ -24,7 +21,12 @@ LEAVE_KINDS: tuple[str, ...] = (
     "injury",
     "bereavement",
     "midday",
-)
+    "in_lieu",  # 调休: time off owed for extra hours worked; priced as other leave (nothing in any preset)
+    "business_trip",  # 出差: official business away from the centre; on duty, like 公假 (official)
+]
+LEAVE_KINDS: tuple[str, ...] = get_args(LeaveKind)
+#: Leave kinds that are duty elsewhere, not absence: a period spent wholly on them is ``exempt_duty``.
+ON_DUTY_LEAVE: tuple[str, ...] = ("official", "business_trip")
 #: The leave kinds as the documents write them (公伤 as 罗山's 第十五条 has it); the one table the
 #: rules' evidence and the bulletin's labels both use.
 LEAVE_WORDS: dict[str, str] = {
@@ -37,6 +39,8 @@ LEAVE_WORDS: dict[str, str] = {
     "injury": "公伤假",
     "bereavement": "丧假",
     "midday": "中途请假",
+    "in_lieu": "调休",
+    "business_trip": "出差",
 }
 InspectionKind = Literal["off_post", "roaming", "sleeping", "unrelated_activity"]
 INSPECTION_KINDS: tuple[str, ...] = ("off_post", "roaming", "sleeping", "unrelated_activity")

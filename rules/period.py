@@ -25,7 +25,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .errors import RulesError
-from .model import DayResult, Deduction, Event, RankingGroup, Staff, StaffPeriodResult, WindowPeriodResult
+from .model import (
+    ON_DUTY_LEAVE,
+    DayResult,
+    Deduction,
+    Event,
+    RankingGroup,
+    Staff,
+    StaffPeriodResult,
+    WindowPeriodResult,
+)
 from .policy import PERIOD_ORDER, Disqualify, Policy
 
 
@@ -411,7 +420,8 @@ def not_assessed(staff: Staff, in_period: Sequence[DayResult]) -> str | None:
             return "inactive"
         return "no_workday"
     if all(
-        d.slots and all(s.status == "excused" or (s.status == "leave" and d.leave_kind == "official") for s in d.slots)
+        d.slots
+        and all(s.status == "excused" or (s.status == "leave" and d.leave_kind in ON_DUTY_LEAVE) for s in d.slots)
         for d in scheduled
     ):
         return "exempt_duty"

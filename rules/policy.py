@@ -11,6 +11,9 @@ a window's policy names a preset and overrides any value.
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
@@ -239,7 +242,8 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in over.items():
         if "." in key:  # "points.late = 2" in an override
             head, rest = key.split(".", 1)
-            out[head] = _merge(out.get(head) or {}, {rest: value})
+            inner = out.get(head)
+            out[head] = _merge(inner if isinstance(inner, Mapping) else {}, {rest: value})
         elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = _merge(dict(out[key]), value)
         else:
@@ -257,27 +261,76 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts)
 
 
+def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the policy table accepts at ``loc`` (a location inside :class:`Policy`), for "did you mean"."""
+    tp: Any = Policy
+    for part in loc:
+        while typing.get_origin(tp) is Annotated or (
+            typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
+        ):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str):
+            fields = {(f.alias or n): f for n, f in tp.model_fields.items()}
+            tp = fields[part].annotation if part in fields else None
+        elif typing.get_origin(tp) is list and isinstance(part, int):
+            tp = typing.get_args(tp)[0]
+        else:
+            return []
+    return (
+        [f.alias or n for n, f in tp.model_fields.items()] if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+    )
+
+
+def _errors(exc: ValidationError, path: str) -> list[RulesError]:
+    """Every problem of a failed validation, each with its key path; an unknown key
+    names the known one it is closest to (``points.lat`` → did you mean "late"?)."""
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        where = _path(loc)
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(loc[-1]), _keys_at(loc[:-1]), n=1, cutoff=0.8)
+            msg = f'unknown key (did you mean "{close[0]}"?)' if close else "unknown key"
+        out.append(RulesError(f"{path}.{where}" if where else path, msg))
+    return out
+
+
 def build_policy(data: Mapping[str, Any], path: str = "policy") -> Policy:
-    """Validate a policy table; the first problem raises RulesError with its key path."""
+    """Validate a policy table; the first problem raises RulesError with its key path
+    (:func:`policy_problems` lists them all)."""
     try:
         return Policy.model_validate(dict(data))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = _path(tuple(err["loc"]))
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        raise RulesError(f"{path}.{where}" if where else path, msg) from None
+        raise _errors(exc, path)[0] from None
+
+
+def _merged(name: str, preset: str, overrides: Mapping[str, Any] | None, path: str) -> dict[str, Any]:
+    from .presets import load_preset
+
+    merged = _merge(load_preset(preset, path=f"{path}.preset"), overrides or {})
+    merged["name"] = name
+    return merged
 
 
 def resolve_policy(
     name: str, preset: str, overrides: Mapping[str, Any] | None = None, *, path: str | None = None
 ) -> Policy:
     """A window's policy: the named preset with ``overrides`` applied over it."""
-    from .presets import load_preset
-
     path = path or f"policies.{name}"
-    base = load_preset(preset, path=f"{path}.preset")
-    merged = _merge(base, overrides or {})
-    merged["name"] = name
-    return build_policy(merged, path)
+    return build_policy(_merged(name, preset, overrides, path), path)
+
+
+def policy_problems(
+    name: str, preset: str, overrides: Mapping[str, Any] | None = None, *, path: str | None = None
+) -> list[RulesError]:
+    """Everything :func:`resolve_policy` would refuse, all at once (an unknown preset, then
+    every override mistake), so that ``check-config`` reports them in one run; [] if none."""
+    path = path or f"policies.{name}"
+    try:
+        Policy.model_validate(_merged(name, preset, overrides, path))
+    except RulesError as exc:
+        return [exc]
+    except ValidationError as exc:
+        return _errors(exc, path)
+    return []

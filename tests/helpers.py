@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from datetime import time as day_time
 from pathlib import Path
@@ -261,6 +262,25 @@ def wait_for(
         time.sleep(poll)
 
 
+@contextmanager
+def notified_daemon(cfg: Path, tmp_path: Path):
+    """``attendd run`` with a systemd notify socket, up to its READY=1: yields (process, socket).
+
+    The caller signals it and reads what it wants; a daemon still running at the end is killed.
+    """
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        sock.settimeout(60)
+        proc = spawn("--log-format", "json", "run", config=cfg, env={"NOTIFY_SOCKET": str(path)})
+        try:
+            assert sock.recv(200).startswith(b"READY=1")
+            yield proc, sock
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
 def sigkill(proc: subprocess.Popen) -> int:
     """SIGKILL ``proc`` and wait for it; returns its exit status (-9 when the signal killed it)."""
     proc.send_signal(signal.SIGKILL)
@@ -416,3 +436,62 @@ def write_three_windows(tmp_path: Path, scoring_url: str, schema: str | None, gr
             extra='[[devices]]\nname = "usb"\ndriver = "usb"\nserial = "USB0001"\n' + groups,
         )
     )
+
+
+#: A small valid config file (one terminal, the standard day, one window); tests append to it
+#: or replace parts of it.
+SMALL_CENTRE = """\
+[site]
+name = "罗山县政务服务中心"
+timezone = "Asia/Shanghai"
+
+[[devices]]
+name = "hall-east"
+host = "10.0.0.21"
+
+[timetables.standard]
+slots = [
+  { name = "am_in",  kind = "in",  at = "09:00", accept = ["07:00", "10:30"] },
+  { name = "am_out", kind = "out", at = "12:00", accept = ["11:00", "12:50"] },
+  { name = "pm_in",  kind = "in",  at = "13:00", accept = ["12:30", "15:00"] },
+  { name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] },
+]
+
+[policies.hall]
+preset = "luoshan"
+
+[[windows]]
+code = "gongan"
+name = "公安窗口"
+timetable = "standard"
+policy = "hall"
+"""
+
+
+def scoring_staff_day(no: str, d: date, **over) -> dict:
+    """An ``att_staff_day`` row (SPEC §4.4): a late of 7 minutes at the 公安 window; ``over`` replaces keys."""
+    return {
+        "staff_no": no,
+        "work_date": d,
+        "window_code": "gongan",
+        "day_kind": "workday",
+        "status": "late",
+        "late_count": 1,
+        "late_minutes": 7,
+        "early_count": 0,
+        "early_minutes": 0,
+        "missing_punches": 0,
+        "excused_punches": 0,
+        "absent_days": 0.0,
+        "leave_kind": None,
+        "leave_days": 0.0,
+        "off_post_count": 0,
+        "deduction_points": 0.5,
+        "first_punch": datetime(d.year, d.month, d.day, 9, 7, 12, 250000),
+        "last_punch": datetime(d.year, d.month, d.day, 17, 2, 3),
+        "detail": [
+            {"slot": "am_in", "status": "late", "punch": f"{d} 09:07:12", "minutes": 7},
+            {"slot": "pm_out", "status": "ok", "punch": f"{d} 17:02:03", "minutes": 0},
+        ],
+        **over,
+    }

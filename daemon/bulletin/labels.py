@@ -101,11 +101,18 @@ _QUARANTINE = (
     ("reset clock", "时钟复位"),
     ("before the terminal was installed", "早于安装日期"),
     ("in the future", "未来时间"),
+    # what the store cannot hold (drivers.punch_problem)
+    ("PIN ", "工号无效"),
+    ("empty PIN", "工号无效"),
+    ("state ", "数值超出范围"),
+    ("verify ", "数值超出范围"),
+    ("work code ", "数值超出范围"),
 )
 
 
 def quarantine(reason: str) -> str:
-    """The kind of a quarantined record, in Chinese (see :func:`daemon.ingest.implausible`)."""
+    """The kind of a quarantined record, in Chinese (see :func:`daemon.ingest.implausible` and
+    :func:`drivers.punch_problem`)."""
     for prefix, word in _QUARANTINE:
         if reason.startswith(prefix):
             return word

@@ -13,14 +13,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from .. import __version__
 from ..errors import AttenddError, ConfigError, UserError
-from . import bulletin, clerk, demo, devices, imports, results, service, setup, tryout
+from . import bulletin, clerk, console, demo, devices, explain, imports, results, service, setup, tryout
 from .output import say
 from .parser import Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="attendd", description="Attendance integration daemon for government service centres.")
+    p.add_argument("--version", action="version", version=f"attendd {__version__}")
     p.add_argument(
         "--config", metavar="PATH", help="config file (default /etc/attendd/attendd.toml, then ./attendd.toml)"
     )
@@ -36,19 +38,43 @@ def build_parser() -> argparse.ArgumentParser:
     setup.register(sub)  # check-config, db upgrade
     bulletin.register(sub)  # bulletin
     results.register(sub)  # evaluate, push
+    explain.register(sub)  # explain
     service.register(sub)  # status, run, serve-push
     devices.register(sub)  # sync, devices [users], punches
     tryout.register(sub)  # simulate-device, listen-serial
     imports.register(sub)  # import attlog, and the clerk's kinds: import roster|leaves|…
     clerk.register(sub)  # list
+    console.register(sub)  # web, user add|passwd|list|remove, token add|list|remove
     demo.register(sub)  # demo
     return p
+
+
+#: Arguments that name files: these may be any bytes (a Linux file name need not be UTF-8).
+_PATH_ARGUMENTS = frozenset({"config", "path", "file", "attlog", "dir", "output"})
+
+
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse an argument that is not UTF-8 text (a name, a PIN, a period) before it reaches
+    a database or a terminal, where it would fail with an encoding traceback."""
+    for dest, value in vars(args).items():
+        if dest in _PATH_ARGUMENTS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and any("\udc80" <= ch <= "\udcff" for ch in text):
+                shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                flag = _FLAGS.get(dest, dest.replace("_", "-"))
+                raise UserError(f"--{flag}: expected UTF-8 text, got '{shown}'")
+
+
+#: Arguments whose ``dest`` is not their flag's name.
+_FLAGS = {"start": "from", "end": "to"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_text(args)
         return int(args.func(args) or 0)
     except ConfigError as exc:
         say(str(exc), err=True)  # already `file: key.path: message`, one per line

@@ -101,8 +101,8 @@ def register(sub: Subcommands) -> None:
 def add_import_actions(kinds: Subcommands) -> None:
     """Add the five record kinds to the ``attendd import`` sub-actions."""
     helps = {
-        "roster": "the roster: staff_no, name, window_code, role, active_from, active_to",
-        "leaves": "leave: staff_no, kind, start, end, note",
+        "roster": "the roster: 工号, 姓名, 窗口 (required); 角色, 入职日期, 离职日期, 免考勤",
+        "leaves": "leave: 工号, 请假类型, 开始时间, 结束时间 (a date alone: whole days); 备注",
         "exemptions": "exemptions: staff_no, date, slot (or all), reason",
         "inspections": "inspection findings: staff_no, at, kind, minutes, note",
         "substitutions": "substitutions: substitute_no, covered_no, start_date, end_date",
@@ -129,14 +129,25 @@ def _slot_names(config: Config) -> set[str]:
 
 
 def import_records(args: argparse.Namespace) -> int:
-    """Import one file of ``args.record_kind``; atomic unless ``--skip-bad``."""
+    """Import one file of ``args.record_kind``; atomic unless ``--skip-bad``.
+
+    A roster's windows are checked against the config's ``[[windows]]``; a leave's staff
+    number against the stored roster.
+    """
     from ..imports import parse_file
     from ..store import put_records
+    from ..store.clerk_records import record_keys
 
     kind = args.record_kind
     ctx = Context.from_args(args)
     slots = _slot_names(ctx.config) if kind == "exemptions" else None
-    parsed = parse_file(kind, args.file, slots=slots, display=args.file)
+    windows: dict[str, str] | None = None
+    if kind == "roster":
+        windows = {w.code: w.name for w in ctx.config.windows} or None
+        if windows is None:  # a terminals-only config (devices users): nothing to check against
+            say(f"{args.file}: note: {ctx.config_label} has no [[windows]]; window codes are not checked", err=True)
+    staff = record_keys(ctx.store(), "roster") if kind == "leaves" else None
+    parsed = parse_file(kind, args.file, slots=slots, display=args.file, windows=windows, staff=staff)
     for problem in parsed.problems:
         say(problem, err=True)
     rejected = len(parsed.problems)
@@ -145,11 +156,14 @@ def import_records(args: argparse.Namespace) -> int:
             f"{args.file}: read {parsed.read}, stored 0, rejected {rejected}: nothing stored "
             "(fix the rows above, or pass --skip-bad to store the good ones)"
         )
-    stored = 0
+    new = updated = unchanged = 0
     if parsed.rows:
-        store = ctx.store()
-        stored = put_records(store, kind, parsed.rows, now_utc=system_clock())
-    say(f"{args.file}: {kind}: read {parsed.read}, stored {stored}, rejected {rejected}")
+        written = put_records(ctx.store(), kind, parsed.rows, now_utc=system_clock())
+        new, updated, unchanged = written.new, written.updated, written.unchanged
+    say(
+        f"{args.file}: {kind}: read {parsed.read}, stored {new + updated}, rejected {rejected}; "
+        f"new {new}, updated {updated}, unchanged {unchanged}"
+    )
     return 0
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from .. import config as config_mod
 from ..devices import connect_device  # noqa: F401 - re-exported for the commands
 from ..errors import UserError
-from ..logging import register_secret, setup_logging
+from ..logging import mask_url_password, register_secret, setup_logging
 from ..store import Store, open_store
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class Context:
     def store_display(self) -> str:
         from sqlalchemy.engine import make_url
 
-        return make_url(self.store_url).render_as_string(hide_password=True)
+        return mask_url_password(make_url(self.store_url).render_as_string(hide_password=True))
 
     def scoring(self) -> ScoringDB:
         """The shared scoring DB (not migrated implicitly: `attendd db upgrade` does that)."""

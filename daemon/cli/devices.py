@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..clock import site_time, system_clock
@@ -14,11 +14,16 @@ from ..errors import UserError
 from ..health import problem
 from ..sync import PULLED_DRIVERS, DeviceSyncResult, sync_all
 from .context import Context, connect_device
+from .labels import state_label, verify_label
 from .output import local_time, render, say
-from .parser import Parser, Subcommands
+from .parser import FORMATS, Parser, Subcommands, add_format, int_between
 
 if TYPE_CHECKING:
     from ..config import Device
+    from ..store import Store
+
+#: The most ``punches --limit`` takes (every backend's integer holds it).
+MAX_LIMIT = 1_000_000_000
 
 #: What :func:`_run_with_progress` hands its job: a callback per finished device, or None.
 _OnDone = Callable[[DeviceSyncResult], None] | None
@@ -32,12 +37,14 @@ def register(sub: Subcommands) -> None:
 
     s = sub.add_parser("devices", help="each device: reachable, serial, firmware, records, clock drift, last sync")
     s.add_argument("--offline", action="store_true", help="do not contact the devices; show only what the store knows")
+    add_format(s)
     s.set_defaults(func=devices)
     dsub = s.add_subparsers(dest="devices_command", metavar="ACTION", parser_class=Parser)
     u = dsub.add_parser(
         "users", help="roster vs terminals: PINs enrolled but not in the roster, staff enrolled nowhere"
     )
-    u.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    # SUPPRESS: `devices --format json users` keeps the json the parent parser read
+    u.add_argument("--format", choices=FORMATS, default=argparse.SUPPRESS)
     u.set_defaults(func=device_users)
 
     s = sub.add_parser("punches", help="show stored punches (did my punch arrive?)")
@@ -45,8 +52,8 @@ def register(sub: Subcommands) -> None:
     s.add_argument("--staff", metavar="PIN", help="staff number (the PIN enrolled on terminals)")
     s.add_argument("--from", dest="start", metavar="DATE", help="from this date or time (YYYY-MM-DD[ HH:MM])")
     s.add_argument("--to", dest="end", metavar="DATE", help="up to and including this date (or before this time)")
-    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    s.add_argument("--limit", type=int, default=None, metavar="N", help="at most N punches")
+    add_format(s)
+    s.add_argument("--limit", type=int_between(1, MAX_LIMIT), default=None, metavar="N", help="at most N punches")
     s.set_defaults(func=punches)
 
 
@@ -79,7 +86,7 @@ _DELIVERY = {
 
 
 def sync(args: argparse.Namespace) -> int:
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     devices = _pulled_devices(ctx, args.device)
     store = ctx.store()
     results = _run_with_progress(
@@ -173,7 +180,7 @@ def _run_with_progress(total: int, job: Callable[[_OnDone], list[DeviceSyncResul
 
 
 def devices(args: argparse.Namespace) -> int:
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     store = ctx.store()
     states = store.device_states()
     now = system_clock()
@@ -188,10 +195,14 @@ def devices(args: argparse.Namespace) -> int:
                 last_error=problem(st) or "",
             )
         if args.offline or d.driver not in PULLED_DRIVERS or not d.enabled:
-            row["reachable"] = "" if not d.enabled else "-"
+            row["reachable"] = "" if not d.enabled else "not asked"
             if st:
                 row.update(
-                    serial=st.serial, firmware=st.firmware, records=st.record_count, drift=_drift(st.clock_offset_s)
+                    serial=st.serial,
+                    firmware=st.firmware,
+                    records=st.record_count,
+                    drift=_drift(st.clock_offset_s),
+                    drift_s=st.clock_offset_s,
                 )
             if not d.enabled:
                 row["last_error"] = "disabled in config"
@@ -199,23 +210,23 @@ def devices(args: argparse.Namespace) -> int:
         try:
             with connect_device(d) as t:
                 info = t.device_info()
+                read_at = site_time(system_clock(), ctx.tz)  # when the terminal told its clock
             row.update(
                 reachable="yes",
                 serial=info.serial,
                 firmware=info.firmware,
                 records=info.record_count,
                 users=info.user_count,
-                drift=_drift((info.clock - site_time(system_clock(), ctx.tz)).total_seconds())
-                if info.clock
-                else "unknown",
             )
+            offset = (info.clock - read_at).total_seconds() if info.clock else None
+            row.update(drift=_drift(offset) if offset is not None else "unknown", drift_s=offset)
         except Exception as exc:  # every driver error is a TerminalError; show it whatever it is
             row.update(reachable="no", last_error=str(exc))
         return row
 
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(ctx.config.devices) or 1))) as pool:
         rows = list(pool.map(probe, ctx.config.devices))
-    if not rows:
+    if not rows and args.format == "table":
         say(f"{ctx.config_label}: no devices configured")
         return 0
     render(
@@ -230,9 +241,11 @@ def devices(args: argparse.Namespace) -> int:
             ("records", "records"),
             ("users", "users"),
             ("drift", "clock drift"),
+            *([("drift_s", "drift seconds")] if args.format != "table" else []),
             ("last_sync", "last sync"),
             ("last_error", "problem"),
         ],
+        args.format,
         title=f"devices at {now_local:%Y-%m-%d %H:%M}",
     )
     return 1 if any(r.get("reachable") == "no" for r in rows) else 0
@@ -255,7 +268,7 @@ def device_users(args: argparse.Namespace) -> int:
 
     from ..store.models import device_state_table, device_user_table, staff_table
 
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     store = ctx.store()
     with store.reading() as conn:
         enrolled = conn.execute(select(device_user_table)).mappings().all()
@@ -280,7 +293,7 @@ def device_users(args: argparse.Namespace) -> int:
         if no not in on_devices
     ]
     if not enrolled:
-        say("no user lists yet: `attendd sync` reads each terminal's users")
+        say("no user lists yet: `attendd sync` reads each terminal's users", err=args.format != "table")
     if args.format == "table" and not rows:
         say(f"roster and terminals agree ({len(roster)} staff)")
         return 0
@@ -294,42 +307,93 @@ def device_users(args: argparse.Namespace) -> int:
 
 
 def _parse_when(value: str | None, flag: str, *, end: bool) -> datetime | None:
+    """``--from`` / ``--to`` as a site wall-clock time; ``--to DATE`` is the end of that day.
+
+    ``--to 9999-12-31`` has no day after it: it means "no end" (None), not an overflow.
+    """
     if value is None:
         return None
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
         try:
-            t = datetime.strptime(value, fmt)  # noqa: DTZ007 - site wall-clock time, as punches are
+            t = datetime.strptime(value.strip(), fmt)  # noqa: DTZ007 - site wall-clock time, as punches are
         except ValueError:
             continue
         if end and fmt == "%Y-%m-%d":
+            if t.date() == date.max:
+                return None
             t += timedelta(days=1)  # --to 2026-03-31 includes the whole day
         return t
-    raise UserError(f'{flag}: expected YYYY-MM-DD or "YYYY-MM-DD HH:MM", got {value!r}')
+    raise UserError(f'{flag}: expected a real date, YYYY-MM-DD or "YYYY-MM-DD HH:MM", got {value!r}')
+
+
+#: The columns of ``attendd punches``: the table shows the labels, CSV and JSON the codes beside them.
+_PUNCH_COLUMNS = (
+    ("punched_at", "time"),
+    ("pin", "staff"),
+    ("device_name", "device"),
+    ("device_serial", "serial"),
+    ("state", "state"),
+    ("state_label", "state"),
+    ("verify", "verify"),
+    ("verify_label", "verify"),
+    ("work_code", "work code"),
+    ("source", "source"),
+    ("tz", "timezone"),
+)
 
 
 def punches(args: argparse.Namespace) -> int:
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     start = _parse_when(args.start, "--from", end=False)
     end = _parse_when(args.end, "--to", end=True)
     if start and end and end <= start:
         raise UserError("--to: must be after --from")
-    if args.limit is not None and args.limit <= 0:
-        raise UserError("--limit: must be a positive number")
     store = ctx.store()
     rows = store.punches(device=args.device, staff=args.staff, start=start, end=end, limit=args.limit)
-    cols = [
-        ("punched_at", "time"),
-        ("pin", "staff"),
-        ("device_name", "device"),
-        ("device_serial", "serial"),
-        ("state", "state"),
-        ("verify", "verify"),
-        ("work_code", "work code"),
-        ("source", "source"),
-        ("tz", "timezone"),
-    ]
+    if not rows:
+        _check_known(ctx, store, device=args.device, staff=args.staff)
+    for r in rows:
+        r["state_label"] = state_label(r["state"])
+        r["verify_label"] = verify_label(r["verify"])
     if args.format == "table" and not rows:
         say("no punches match")
         return 0
-    render(rows, cols, args.format, title=f"{len(rows)} punches")
+    columns = [c for c in _PUNCH_COLUMNS if args.format != "table" or c[0] not in ("state", "verify")]
+    render(rows, columns, args.format, title=f"{len(rows)} punches")
     return 0
+
+
+def _check_known(ctx: Context, store: Store, *, device: str | None, staff: str | None) -> None:
+    """Refuse a ``--device`` or ``--staff`` that names nothing: a typo should not read as "no punches".
+
+    A device is known by its name or serial in the config, or from what the store has seen
+    (a terminal since removed from the config keeps its punches); staff by the roster or a punch.
+    """
+    from sqlalchemy import select
+
+    from ..store.models import device_state_table, ingest_run_table, punch_table, staff_table
+
+    with store.reading() as conn:
+        if device:
+            named = {d.name for d in ctx.config.devices} | {d.serial for d in ctx.config.devices if d.serial}
+            seen = device in named or any(
+                conn.execute(q.limit(1)).first() is not None
+                for q in (
+                    select(ingest_run_table.c.id).where(ingest_run_table.c.device_name == device),
+                    select(device_state_table.c.device_name).where(device_state_table.c.serial == device),
+                    select(punch_table.c.id).where(punch_table.c.device_serial == device),
+                )
+            )
+            if not seen:
+                known = ", ".join(sorted(d.name for d in ctx.config.devices)) or "none configured"
+                raise UserError(f"--device: no device named or with serial {device!r} (devices: {known})")
+        if staff:
+            seen = any(
+                conn.execute(q.limit(1)).first() is not None
+                for q in (
+                    select(staff_table.c.staff_no).where(staff_table.c.staff_no == staff),
+                    select(punch_table.c.id).where(punch_table.c.pin == staff),
+                )
+            )
+            if not seen:
+                raise UserError(f"--staff: no staff number {staff!r} in the roster or in any punch")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from rich.table import Table
 
 from ..clock import site_time
 from ..console import console_for
-from ..spreadsheet import csv_text
+from ..spreadsheet import csv_text, csv_writer
 
 
 def say(text: str = "", *, err: bool = False, flush: bool = False) -> None:
@@ -63,7 +62,7 @@ def render(
     """Write ``rows`` as a table, CSV or JSON; ``columns`` are (key, heading)."""
     out = out or sys.stdout
     if fmt == "csv":
-        w = csv.writer(out, lineterminator="\n")
+        w = csv_writer(out)  # a "\r" inside a cell stays in its row
         w.writerow([k for k, _ in columns])
         for r in rows:
             w.writerow([_csv_cell(r.get(k)) for k, _ in columns])

@@ -9,7 +9,7 @@ from ..clock import system_clock
 from ..errors import UserError
 from .context import Context
 from .output import render, say
-from .parser import Subcommands
+from .parser import Subcommands, add_format
 
 if TYPE_CHECKING:
     from rules import Period
@@ -40,6 +40,7 @@ def register(sub: Subcommands) -> None:
     )
     s.add_argument("--by", metavar="NAME", help="who reopens or force-closes (recorded)")
     s.add_argument("--reason", metavar="TEXT", help="why (recorded)")
+    add_format(s, "table (default), or csv / json of the window results for scripts (notes then go to stderr)")
     s.set_defaults(func=evaluate)
 
     s = sub.add_parser("push", help="push a period's results to the scoring DB now")
@@ -61,8 +62,10 @@ def evaluate(args: argparse.Namespace) -> int:
     result for the scoring DB; a look at a period queues nothing."""
     from ..outbox import check_go_live, close_period, take_snapshot
 
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     period = parse_period_arg(args.period)
+    note = say if args.format == "table" else _note  # keep stdout parseable for csv and json
+    _check_recorded(args)
     if args.reopen and not (args.by and args.reason):
         raise UserError("--reopen: say who reopens and why with --by NAME --reason TEXT (both are logged)")
     if args.force and not args.final:
@@ -88,7 +91,7 @@ def evaluate(args: argparse.Namespace) -> int:
     else:
         snap = take_snapshot(store, ctx.config, period, now=now, queue=False)
     if snap.is_final and not snap.changed and not args.reopen and not args.final:
-        say(f"{period.key} is final: results kept as published (recompute with --reopen --by NAME --reason TEXT)")
+        note(f"{period.key} is final: results kept as published (recompute with --reopen --by NAME --reason TEXT)")
     rows = snap.rows["window_periods"]
     render(
         sorted(rows, key=lambda r: (r["rank"], r["window_code"])),
@@ -104,26 +107,45 @@ def evaluate(args: argparse.Namespace) -> int:
             ("red_flag", "red flag"),
             ("chief_onsite_ratio", "chief on site"),
         ],
+        args.format,
         title=f"{period.key}: {len(snap.rows['staff_periods'])} staff, {len(snap.rows['deductions'])} deductions"
         + (" (final)" if snap.is_final else ""),
     )
     if args.final or args.reopen:
-        say(
+        note(
             f"{period.key}: final, revision {snap.revision}: queued for the scoring DB "
             f"(the daemon's next drain, or now: attendd push --period {period.key})"
         )
     elif not snap.is_final:
-        say(
+        note(
             f"{period.key}: computed to look at, not queued for the scoring DB "
             f"(attendd push --period {period.key} sends it)"
         )
     return 0
 
 
+#: The longest ``--by`` the store records (its column's width).
+MAX_BY = 128
+
+
+def _check_recorded(args: argparse.Namespace) -> None:
+    """``--by`` and ``--reason`` are recorded: a blank one says nothing, a ``--by`` wider than the
+    store's column would fail the write (PostgreSQL, MariaDB) after the period was recomputed."""
+    for flag, value in (("--by", args.by), ("--reason", args.reason)):
+        if value and not value.strip():  # empty: the checks below ask for it
+            raise UserError(f"{flag}: is blank; say {'who' if flag == '--by' else 'why'}")
+    if args.by is not None and len(args.by) > MAX_BY:
+        raise UserError(f"--by: at most {MAX_BY} characters (a name), got {len(args.by)}")
+
+
+def _note(text: str) -> None:
+    say(text, err=True)
+
+
 def push(args: argparse.Namespace) -> int:
     from ..outbox import check_go_live, drain, take_snapshot
 
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     period = parse_period_arg(args.period)
     check_go_live(ctx.config, period)
     store = ctx.store()

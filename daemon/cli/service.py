@@ -10,7 +10,7 @@ from ..errors import AttenddError, UserError
 from ..health import health, problem
 from .context import Context, connect_device
 from .output import local_time, render, say
-from .parser import Subcommands
+from .parser import Subcommands, add_format
 
 if TYPE_CHECKING:
     from drivers.adms.server import AdmsServer
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 def register(sub: Subcommands) -> None:
     s = sub.add_parser("status", help="last run of each job, device health, outbox backlog")
+    add_format(
+        s, "table (default); json: one object of the sections; csv: each section's rows, first column the section"
+    )
     s.set_defaults(func=status)
 
     s = sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
@@ -31,22 +34,11 @@ def register(sub: Subcommands) -> None:
     s.set_defaults(func=serve_push)
 
 
-def status(args: argparse.Namespace) -> int:
-    from ..outbox import held_periods, pending
-    from ..scheduler import job_runs
-
-    ctx = Context.from_args(args)
-    store = ctx.store()
-    jobs = job_runs(store)
-    render(
-        [
-            {
-                **j,
-                "scheduled": local_time(j["scheduled_for_utc"], ctx.tz),
-                "finished": local_time(j["finished_utc"], ctx.tz),
-            }
-            for j in jobs
-        ],
+#: (section, its title in the table, its columns) of ``attendd status``.
+_STATUS_SECTIONS: tuple[tuple[str, str, list[tuple[str, str]]], ...] = (
+    (
+        "jobs",
+        "jobs",
         [
             ("job", "job"),
             ("scheduled", "scheduled for"),
@@ -54,11 +46,50 @@ def status(args: argparse.Namespace) -> int:
             ("finished", "finished"),
             ("error", "error"),
         ],
-        title="jobs",
-    )
-    states = store.device_states()
-    render(
+    ),
+    (
+        "devices",
+        "devices",
         [
+            ("device", "device"),
+            ("serial", "serial"),
+            ("health", "health"),
+            ("last_sync", "last sync"),
+            ("error", "problem"),
+        ],
+    ),
+    (
+        "held_periods",
+        "periods held open",
+        [("period", "period"), ("held", "held since"), ("checked", "last checked"), ("why", "why")],
+    ),
+    (
+        "outbox",
+        "outbox",
+        [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
+    ),
+)
+
+
+def status(args: argparse.Namespace) -> int:
+    from ..outbox import held_periods, pending
+    from ..scheduler import job_runs
+
+    ctx = Context.from_args(args, require_file=True)
+    store = ctx.store()
+    states = store.device_states()
+    held = held_periods(store)
+    backlog = pending(store, ctx.scoring(), since=ctx.config.site.since)
+    sections: dict[str, list[dict]] = {
+        "jobs": [
+            {
+                **j,
+                "scheduled": local_time(j["scheduled_for_utc"], ctx.tz),
+                "finished": local_time(j["finished_utc"], ctx.tz),
+            }
+            for j in job_runs(store)
+        ],
+        "devices": [
             {
                 "device": d.name,
                 "serial": st.serial if st else "",
@@ -69,51 +100,63 @@ def status(args: argparse.Namespace) -> int:
             for d in ctx.config.devices
             for st in [states.get(d.name)]
         ],
-        [
-            ("device", "device"),
-            ("serial", "serial"),
-            ("health", "health"),
-            ("last_sync", "last sync"),
-            ("error", "problem"),
+        "held_periods": [
+            {
+                "period": h["period_key"],
+                "held": local_time(h["held_utc"], ctx.tz),
+                "checked": local_time(h["checked_utc"], ctx.tz),
+                "why": "; ".join(h["reasons"].splitlines()),
+            }
+            for h in held
         ],
-        title="devices",
-    )
-    held = held_periods(store)
-    if held:
-        render(
-            [
-                {
-                    "period": h["period_key"],
-                    "held": local_time(h["held_utc"], ctx.tz),
-                    "checked": local_time(h["checked_utc"], ctx.tz),
-                    "why": "; ".join(h["reasons"].splitlines()),
-                }
-                for h in held
-            ],
-            [("period", "period"), ("held", "held since"), ("checked", "last checked"), ("why", "why")],
-            title=f"periods held open: {len(held)} (data incomplete; each pull checks again; close anyway with "
-            "attendd evaluate --period P --final --force --by NAME --reason TEXT)",
-        )
-    backlog = pending(store, ctx.scoring(), since=ctx.config.site.since)
-    render(
-        [{**b, "next": local_time(b["next_attempt_utc"], ctx.tz)} for b in backlog],
-        [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
-        title=f"outbox: {len(backlog)} period(s) waiting for the scoring DB",
-    )
+        "outbox": [{**b, "next": local_time(b["next_attempt_utc"], ctx.tz)} for b in backlog],
+    }
+    if args.format == "json":
+        import json
+
+        out = {
+            name: [{k: r.get(k) for k, _ in columns} for r in sections[name]] for name, _, columns in _STATUS_SECTIONS
+        }
+        say(json.dumps(out, ensure_ascii=False, indent=1, default=str))
+        return 0
+    if args.format == "csv":
+        for i, (name, _, columns) in enumerate(_STATUS_SECTIONS):
+            if i:
+                say()
+            render([{"section": name, **r} for r in sections[name]], [("section", "section"), *columns], "csv")
+        return 0
+    titles = {
+        "held_periods": f"periods held open: {len(held)} (data incomplete; each pull checks again; close anyway "
+        "with attendd evaluate --period P --final --force --by NAME --reason TEXT)",
+        "outbox": f"outbox: {len(backlog)} period(s) waiting for the scoring DB",
+    }
+    for name, title, columns in _STATUS_SECTIONS:
+        if name == "held_periods" and not held:
+            continue
+        render(sections[name], columns, title=titles.get(name, title))
     return 0
 
 
-def _receiver(ctx: Context, store: Store, listen: str | None = None) -> AdmsServer:
-    """The ADMS/PUSH listener (not started): on ``listen``, else on the config's ``daemon.push_listen``."""
+def _listen_address(ctx: Context, listen: str | None = None) -> tuple[str, int]:
+    """Where the push receiver listens: ``listen`` (``--listen HOST:PORT``), else ``daemon.push_listen``.
+
+    Read before the store is opened, so that a mistyped ``--listen`` leaves nothing behind.
+    """
     from ..config import parse_listen
+
+    if not listen:
+        return ctx.config.daemon.push_address()
+    try:
+        return parse_listen(listen)
+    except ValueError as exc:
+        raise UserError(f"--listen: {exc}") from None
+
+
+def _receiver(ctx: Context, store: Store, address: tuple[str, int]) -> AdmsServer:
+    """The ADMS/PUSH listener on ``address`` (not started)."""
     from ..push_receiver import make_receiver
 
-    host, port = ctx.config.daemon.push_address()
-    if listen:
-        try:
-            host, port = parse_listen(listen)
-        except ValueError as exc:
-            raise UserError(f"--listen: {exc}") from None
+    host, port = address
     return make_receiver(store, ctx.config, system_clock, ctx.tz, host=host, port=port)
 
 
@@ -122,9 +165,10 @@ def _start_receiver(receiver: AdmsServer) -> None:
     try:
         receiver.start()
     except OSError as exc:
-        raise AttenddError(
-            f"push receiver: cannot listen on {receiver.host}:{receiver.port}: {exc.strerror or exc}"
-        ) from None
+        detail = exc.strerror or str(exc)
+        if not detail.startswith("cannot listen on"):  # the receiver may have said where already
+            detail = f"cannot listen on {receiver.host}:{receiver.port}: {detail}"
+        raise AttenddError(f"push receiver: {detail}") from None
 
 
 def serial_listener(ctx: Context, store: Store, names: list[str] | None = None) -> SerialListener:
@@ -138,11 +182,11 @@ def run(args: argparse.Namespace) -> int:
     from ..push_receiver import adms_devices
     from ..scheduler import Daemon
 
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     store = ctx.store()
     scoring = ctx.scoring()
     scoring.check()
-    receiver = _receiver(ctx, store) if adms_devices(ctx.config) else None  # only with pushing terminals
+    receiver = _receiver(ctx, store, _listen_address(ctx)) if adms_devices(ctx.config) else None  # pushing terminals
     if receiver is not None:
         _start_receiver(receiver)
     listener = serial_listener(ctx, store).start()
@@ -158,9 +202,10 @@ def run(args: argparse.Namespace) -> int:
 def serve_push(args: argparse.Namespace) -> int:
     from drivers._foreground import until_stopped
 
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
+    address = _listen_address(ctx, args.listen)
     store = ctx.store()
-    receiver = _receiver(ctx, store, args.listen or ctx.config.daemon.push_listen)
+    receiver = _receiver(ctx, store, address)
     with until_stopped() as stopping:
         _start_receiver(receiver)
         try:

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drivers.serial import PRESETS
 
-from ..errors import UserError
+from ..errors import AttenddError, UserError
 from .context import Context
 from .output import say
-from .parser import Subcommands
+from .parser import Subcommands, int_between, seconds
 from .service import serial_listener
+
+if TYPE_CHECKING:
+    from drivers import Punch
+
+#: The most synthetic records ``simulate-device --records`` makes: a full terminal's log, about
+#: 170 MB and 2 s to build (more would only fill the memory of the machine trying it out).
+MAX_RECORDS = 1_000_000
+#: The most enrolled users: a terminal numbers its users with 16 bits.
+MAX_USERS = 65535
 
 
 def register(sub: Subcommands) -> None:
@@ -26,16 +36,25 @@ def register(sub: Subcommands) -> None:
         default="zk",
         help="zk (default), or serial: text lines on a TCP port (socket://) or a pty",
     )
-    s.add_argument("--port", type=int, help="required for zk")
+    s.add_argument("--port", type=int_between(1, 65535), help="required for zk")
     s.add_argument("--host", default="127.0.0.1")
     src = s.add_mutually_exclusive_group()
-    src.add_argument("--records", type=int, metavar="N", help="N synthetic four-punch-a-day records")
-    src.add_argument("--attlog", metavar="FILE", help="serve the punches of a USB attlog export")
-    s.add_argument("--comm-key", type=int, default=0, metavar="K")
-    s.add_argument(
-        "--users", type=int, default=None, metavar="N", help="number of enrolled users (default: one per PIN)"
+    src.add_argument(
+        "--records",
+        type=int_between(0, MAX_RECORDS),
+        metavar="N",
+        help=f"N synthetic four-punch-a-day records (at most {MAX_RECORDS:,})",
     )
-    s.add_argument("--serial", default="SIM00000001")
+    src.add_argument("--attlog", metavar="FILE", help="serve the punches of a USB attlog export")
+    s.add_argument("--comm-key", type=int_between(0, 999999), default=0, metavar="K", help="0 (none) to 999999")
+    s.add_argument(
+        "--users",
+        type=int_between(1, MAX_USERS),
+        default=None,
+        metavar="N",
+        help=f"number of enrolled users, at most {MAX_USERS} (default: one per PIN)",
+    )
+    s.add_argument("--serial", default="SIM00000001", help="the serial number it reports (1 to 64 characters)")
     s.add_argument("--record-size", type=int, choices=(8, 16, 40, 49), default=40)
     s.add_argument("--encoding", default="gbk")
     serial = s.add_argument_group("serial terminal (--driver serial)")
@@ -45,7 +64,7 @@ def register(sub: Subcommands) -> None:
     serial.add_argument("--format", choices=tuple(PRESETS), default="attlog", help="line format (default attlog)")
     serial.add_argument(
         "--interval",
-        type=float,
+        type=seconds(86400),
         default=0.0,
         metavar="SECONDS",
         help="print one record every SECONDS, as people punch (default: all at once)",
@@ -59,35 +78,59 @@ def register(sub: Subcommands) -> None:
 
 def simulate_device(args: argparse.Namespace) -> int:
     from drivers.zk.simulator import run_simulator
+    from drivers.zk.simulator.cli import CannotListen
 
-    attlog = Path(args.attlog) if args.attlog else None
-    if attlog is not None and not attlog.is_file():
-        raise UserError(f"--attlog: {attlog}: no such file")
-    if args.records is not None and args.records < 0:
-        raise UserError("--records: must be 0 or more")
+    exported = _read_attlog(Path(args.attlog)) if args.attlog else None
+    _check_encoding(args.encoding)
+    if not 0 < len(args.serial) <= 64 or not args.serial.isprintable():
+        raise UserError(f"--serial: expected 1 to 64 printable characters, got {args.serial!r}")
     if args.driver == "serial":
-        return _simulate_serial(args, attlog)
+        return _simulate_serial(args, exported)
     if args.port is None:
         raise UserError("--port: required for a simulated zk terminal")
-    if not (0 < args.port < 65536):
-        raise UserError(f"--port: expected 1-65535, got {args.port}")
-    run_simulator(
-        args.port,
-        records=args.records,
-        attlog=attlog,
-        comm_key=args.comm_key,
-        users=args.users,
-        serial=args.serial,
-        host=args.host,
-        record_size=args.record_size,
-        encoding=args.encoding,
-    )
+    try:
+        run_simulator(
+            args.port,
+            records=args.records,
+            punches=exported,
+            comm_key=args.comm_key,
+            users=args.users,
+            serial=args.serial,
+            host=args.host,
+            record_size=args.record_size,
+            encoding=args.encoding,
+        )
+    except CannotListen as exc:
+        raise AttenddError(f"simulate-device: {exc.strerror}") from None
     return 0
 
 
-def _simulate_serial(args: argparse.Namespace, attlog: Path | None) -> int:
-    """``simulate-device --driver serial``: a terminal printing lines on a TCP port or a pty."""
+def _read_attlog(path: Path) -> list[Punch]:
+    """The punches of ``--attlog FILE``; a file that is missing or not an export is one line."""
     from drivers.attlog import read_attlog
+
+    if not path.exists():
+        raise UserError(f"--attlog: {path}: no such file")
+    if not path.is_file():
+        raise UserError(f"--attlog: {path}: not a file")
+    try:
+        return read_attlog(path)
+    except OSError as exc:
+        raise UserError(f"--attlog: {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # names the file and its first line that is not a record
+        raise UserError(f"--attlog: {exc}") from None
+
+
+def _check_encoding(name: str) -> None:
+    """A text encoding Python knows (``rot13`` and ``zlib`` are codecs, not text encodings)."""
+    try:
+        "".encode(name)
+    except LookupError:
+        raise UserError(f"--encoding: unknown text encoding {name!r} (e.g. gbk, utf-8)") from None
+
+
+def _simulate_serial(args: argparse.Namespace, exported: list[Punch] | None) -> int:
+    """``simulate-device --driver serial``: a terminal printing lines on a TCP port or a pty."""
     from drivers.serial.simulator import run_serial_simulator
     from drivers.zk.simulator import synthetic_punches
 
@@ -100,18 +143,21 @@ def _simulate_serial(args: argparse.Namespace, attlog: Path | None) -> int:
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise UserError("--listen: expected HOST:PORT (or --pty), e.g. --listen 127.0.0.1:4001")
         listen = (host or "127.0.0.1", int(port))
-    if args.interval < 0:
-        raise UserError("--interval: must be 0 or more")
     punches = (
-        read_attlog(attlog)
-        if attlog
+        exported
+        if exported is not None
         else synthetic_punches(100 if args.records is None else args.records, pins=args.users or 50)
     )
     if args.format == "compact" and any(not p.pin.isdigit() for p in punches):
         raise UserError("--format compact: every PIN must be digits")
-    run_serial_simulator(
-        punches, listen=listen, use_pty=args.pty, format=args.format, encoding=args.encoding, interval=args.interval
-    )
+    try:
+        run_serial_simulator(
+            punches, listen=listen, use_pty=args.pty, format=args.format, encoding=args.encoding, interval=args.interval
+        )
+    except OSError as exc:  # binding the port or opening the pty: nothing else there touches the system
+        where = f"{listen[0]}:{listen[1]}" if listen else "a pseudo-terminal"
+        detail = str(exc.strerror or exc).split(" (while attempting")[0]  # socket.create_server repeats where
+        raise AttenddError(f"simulate-device: cannot listen on {where}: {detail}") from None
     return 0
 
 
@@ -121,7 +167,7 @@ def listen_serial(args: argparse.Namespace) -> int:
     from ..logging import mask_url_password
     from ..serial_listener import device_serial
 
-    ctx = Context.from_args(args)
+    ctx = Context.from_args(args, require_file=True)
     store = ctx.store()
     listener = serial_listener(ctx, store, args.device)
     if not listener.readers:

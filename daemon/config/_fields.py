@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import urllib.parse
+from collections.abc import Mapping
 from datetime import date, time
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
@@ -82,7 +85,7 @@ def _check_db_url(value: str) -> str:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        make_url(value)
+        url = make_url(value)
     except ArgumentError:
         raise PydanticCustomError(
             "db_url",
@@ -90,7 +93,43 @@ def _check_db_url(value: str) -> str:
             "or sqlite:////var/lib/attendd/attendd.db, got {got}",
             {"got": mask_url_password(_show(value))},
         ) from None
+    if url.get_backend_name() == "sqlite" and _sqlite_in_memory(url.database, url.query):
+        raise PydanticCustomError(
+            "db_url",
+            "an in-memory SQLite database keeps nothing once attendd exits; name a file, "
+            "e.g. sqlite:////var/lib/attendd/attendd.db (absolute) or sqlite:///attendd.db "
+            "(next to the config file), got {got}",
+            {"got": mask_url_password(_show(value))},
+        )
     return value
+
+
+def _sqlite_in_memory(database: str | None, query: Mapping[str, object]) -> bool:
+    """Whether a SQLite URL's database lives only in memory: none given (``sqlite://``,
+    ``sqlite:///``), ``:memory:``, or a ``file:`` URI with ``mode=memory`` or ``:memory:``."""
+    if not database or database == ":memory:":
+        return True
+    if database.startswith("file:"):
+        uri = urllib.parse.urlsplit(database)
+        modes = urllib.parse.parse_qs(uri.query).get("mode", []) + [str(query.get("mode", ""))]
+        return uri.path in ("", ":memory:") or "memory" in modes
+    return False
+
+
+def _sqlite_beside(url: str, base: Path) -> str:
+    """A SQLite URL whose relative database path is taken relative to ``base`` (the config
+    file's folder), as ``daemon.state_dir`` is, instead of the daemon's working directory.
+    Other URLs, absolute paths and ``file:`` URIs come back unchanged."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database.startswith("file:"):
+        return url
+    if Path(database).is_absolute():
+        return url
+    resolved = Path(os.path.abspath(Path(base) / database)).as_posix()
+    return parsed.set(database=resolved).render_as_string(hide_password=False)
 
 
 #: A SQLAlchemy database URL; its password is masked in repr and dumps.
@@ -98,13 +137,25 @@ DbUrl = Annotated[str, Field(min_length=1), AfterValidator(_check_db_url)]
 
 
 def _url_password(url: str | None) -> list[str]:
-    """The password of a database URL, as written and decoded (both may be logged)."""
+    """The password of a database URL, in its userinfo or as a ``?password=`` query
+    parameter, as written and decoded (both may be logged)."""
     if not url:
         return []
     from sqlalchemy.engine import make_url
 
     try:
-        as_written = urllib.parse.urlsplit(url).password  # percent-encoded, as in the file
+        split = urllib.parse.urlsplit(url)
+        as_written = [split.password]  # percent-encoded, as in the file
+        as_written += [v for k, v in re.findall(r"[?&]([^=&#]+)=([^&#]*)", url) if k.lower() in _QUERY_KEYS]
     except ValueError:
-        as_written = None
-    return sorted(p for p in {make_url(url).password, as_written} if p)
+        as_written = []
+    parsed = make_url(url)
+    decoded: list[object] = [parsed.password]
+    for key, value in parsed.query.items():
+        if key.lower() in _QUERY_KEYS:
+            decoded += [value] if isinstance(value, str) else list(value)
+    return sorted({p for p in as_written + decoded if isinstance(p, str) and p})
+
+
+#: Query parameters in which database drivers take a password (``?password=…``).
+_QUERY_KEYS = ("password", "passwd", "pwd")

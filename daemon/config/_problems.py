@@ -21,16 +21,33 @@ from ._utils import _did_you_mean, _show
 _SECRET_KEYS = re.compile(r"comm_?key|passw(or)?d|secret|token", re.IGNORECASE)
 
 
-def _format_loc(loc: tuple[str | int, ...]) -> str:
-    """``("devices", 1, "port")`` → ``devices[1].port``; odd table names are quoted as in TOML."""
+def _format_loc(loc: tuple[str | int, ...], data: Mapping[str, Any] | None = None) -> str:
+    """``("devices", 1, "port")`` → ``devices[1].port``; odd table names are quoted as in TOML.
+
+    With the file's ``data``, a device also shows its name, ``devices[1] (hall-east).port``:
+    the admin knows the terminal by name, not by its place in the file.
+    """
     out = ""
-    for part in loc:
+    for n, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
+            if n == 1 and loc[0] == "devices" and (name := _device_name(data, part)):
+                out += f" ({name})"
         else:
             key = part if re.fullmatch(r"[A-Za-z0-9_\-]+", part) else json.dumps(part, ensure_ascii=False)
             out += f".{key}" if out else key
     return out or "(top level)"
+
+
+def _device_name(data: Mapping[str, Any] | None, index: int) -> str | None:
+    """The ``name`` of ``devices[index]`` as written (quoted if odd), or None."""
+    devices = data.get("devices") if isinstance(data, Mapping) else None
+    if not isinstance(devices, list) or not 0 <= index < len(devices) or not isinstance(devices[index], Mapping):
+        return None
+    name = devices[index].get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    return name if re.fullmatch(r"[\w.\-]+", name) else json.dumps(name, ensure_ascii=False)
 
 
 def _strip_type(tp: Any) -> Any:
@@ -138,8 +155,9 @@ def _message(error: Mapping[str, Any]) -> str:
     return msg + got
 
 
-def _problems(exc: ValidationError, source: str) -> list[str]:
-    """Every error as ``source: key.path: message``, in the file's section order."""
+def _problems(exc: ValidationError, source: str, data: Mapping[str, Any] | None = None) -> list[str]:
+    """Every error as ``source: key.path: message``, in the file's section order
+    (``data``, the file's content, names the devices in paths)."""
     errors = list(exc.errors())
 
     def order(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int, int]:
@@ -153,7 +171,20 @@ def _problems(exc: ValidationError, source: str) -> list[str]:
     for _, error in sorted(enumerate(errors), key=order):
         loc = tuple(error["loc"])
         if loc and loc[-1] == "[key]":  # a table's name is itself invalid
-            lines.append(f"{source}: {_format_loc(loc[:-1])}: invalid name: {_message({**error, 'loc': loc[:-1]})}")
+            where = _format_loc(loc[:-1], data)
+            lines.append(f"{source}: {where}: invalid name: {_message({**error, 'loc': loc[:-1]})}")
             continue
-        lines.append(f"{source}: {_format_loc(loc)}: {_message(error)}")
+        lines.append(f"{source}: {_format_loc(loc, data)}: {_message(error)}")
     return lines
+
+
+def _in_file_order(lines: list[str], source: str) -> list[str]:
+    """``source: key.path: message`` lines sorted by their section's place in the file
+    (stable: within a section, the order they came in)."""
+
+    def section(line: str) -> int:
+        head = re.match(r"[A-Za-z_]*", line[len(source) + 2 :])
+        name = head[0] if head else ""
+        return _SECTION_ORDER.index(name) if name in _SECTION_ORDER else -1
+
+    return sorted(lines, key=section)

@@ -3,34 +3,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ._sections import Config
 
 
-def _rules_problems(data: Mapping[str, Any], source: str) -> list[str]:
-    """What the rules engine says of the timetables and policies (slot order and
-    overlap, seasons, presets and their overrides): one problem per table.
+def _rules_problems(data: Mapping[str, Any], source: str, refused: Collection[tuple[str, str]] = ()) -> list[str]:
+    """What the rules engine says of the timetables and policies: slot order and overlap,
+    seasons, an unknown preset, and every mistake in a policy's overrides (each with "did
+    you mean" for a misspelt key).
 
-    The rules own these checks so that a timetable or policy means the same
-    to ``check-config`` as to an evaluation.
+    The rules own these checks so that a timetable or policy means the same to
+    ``check-config`` as to an evaluation. They run on the raw data, alongside the file's
+    other checks, so one run reports everything; ``refused`` names the ``(section, name)``
+    tables those checks already refused, which are not checked again.
     """
-    from rules import RulesError, build_timetable, resolve_policy
+    from rules import RulesError, build_timetable
+    from rules.policy import policy_problems
 
     problems = []
-    for name, table in (data.get("timetables") or {}).items():
+    for name, table in _tables(data, "timetables"):
+        if ("timetables", name) in refused:
+            continue
         try:
             build_timetable(name, table, f"timetables.{name}")
         except RulesError as exc:
             problems.append(f"{source}: {exc}")
-    for name, table in (data.get("policies") or {}).items():
+    for name, table in _tables(data, "policies"):
+        if ("policies", name) in refused or not isinstance(table.get("preset"), str):
+            continue
         overrides = {k: v for k, v in table.items() if k != "preset"}
-        try:
-            resolve_policy(name, table["preset"], overrides, path=f"policies.{name}")
-        except RulesError as exc:
-            problems.append(f"{source}: {exc}")
+        problems += [f"{source}: {exc}" for exc in policy_problems(name, table["preset"], overrides)]
     return problems
+
+
+def _tables(data: Mapping[str, Any], section: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The ``[section.NAME]`` tables of the raw data that are tables (the rest is refused elsewhere)."""
+    tables = data.get(section)
+    if not isinstance(tables, Mapping):
+        return []
+    return [(str(name), table) for name, table in tables.items() if isinstance(table, Mapping)]
 
 
 def config_warnings(config: Config, source: str = "<config>") -> list[str]:

@@ -34,7 +34,17 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import UserError
 from ..logging import mask_url_password
-from ._fields import ClockTime, DbUrl, MonthDay, Name, Text, _check_encoding, _parse_clock, _url_password
+from ._fields import (
+    ClockTime,
+    DbUrl,
+    MonthDay,
+    Name,
+    Text,
+    _check_encoding,
+    _parse_clock,
+    _sqlite_beside,
+    _url_password,
+)
 from ._references import _as_init_error, _cross_reference_errors
 from ._utils import _checked, _did_you_mean, _located, _problem, _show
 
@@ -61,9 +71,20 @@ def _reveal(info: SerializationInfo) -> bool:
 
 
 class _HasDbUrl(_Section):
-    """A section with an optional database ``url`` whose password never shows."""
+    """A section with an optional database ``url`` whose password never shows.
+
+    A relative SQLite path (``sqlite:///attendd.db``) is taken relative to the config
+    file's folder, like ``daemon.state_dir``: the daemon's working directory (``/`` under
+    systemd) is no place for a database.
+    """
 
     url: DbUrl | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _sqlite_relative_to_config(cls, value: str | None, info: ValidationInfo) -> str | None:
+        base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
+        return value if value is None or base is None else _sqlite_beside(value, Path(base))
 
     @field_serializer("url")
     def _dump_url(self, url: str | None, info: SerializationInfo) -> str | None:
@@ -93,7 +114,7 @@ class Site(_Section):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            hint = _did_you_mean(value, zoneinfo.available_timezones())
+            hint = _chinese_zone_hint(value) or _did_you_mean(value, zoneinfo.available_timezones())
             raise PydanticCustomError(
                 "timezone", "unknown time zone {got}{hint}", {"got": _show(value), "hint": hint}
             ) from None
@@ -103,6 +124,28 @@ class Site(_Section):
     def tz(self) -> zoneinfo.ZoneInfo:
         """The site's time zone, e.g. ``ZoneInfo("Asia/Shanghai")``."""
         return zoneinfo.ZoneInfo(self.timezone)
+
+
+#: Names an admin may write for China's time: mainland cities (in pinyin or Chinese) and the
+#: usual words for Beijing time. The tz database has one zone for all of them, Asia/Shanghai.
+_CHINESE_ZONE_WORDS = re.compile(
+    r"beijing|peking|china|prc|cst|chinese|"
+    r"guangzhou|shenzhen|wuhan|chengdu|nanjing|hangzhou|tianjin|xi_?an|nanchang|fuzhou|changsha|"
+    r"kunming|jinan|zhengzhou|hefei|shenyang|changchun|nanning|guiyang|lanzhou|taiyuan|"
+    r"shijiazhuang|hohhot|yinchuan|xining|lhasa|haikou|qingdao|dalian|xiamen|suzhou|ningbo|"
+    r"wuxi|dongguan|foshan|ganzhou|jiujiang|yichun|shangrao|"
+    r"北京|中国|上海|重庆|(?:utc|gmt)\s*\+\s*0?8(?::?00)?$",
+    re.IGNORECASE,
+)
+
+
+def _chinese_zone_hint(value: str) -> str:
+    """`` (did you mean "Asia/Shanghai"? …)`` for a Chinese-looking zone name such as
+    ``Asia/Beijing`` or ``UTC+8``, which the tz database does not have (it is not a fuzzy
+    match: "Asia/Beijing" is closest to nothing Chinese)."""
+    if not _CHINESE_ZONE_WORDS.search(value.replace(" ", "_")):
+        return ""
+    return ' (did you mean "Asia/Shanghai"? China keeps one time, Beijing time, named Asia/Shanghai)'
 
 
 class Store(_HasDbUrl):

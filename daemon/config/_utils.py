@@ -12,13 +12,19 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+#: The longest value shown whole in a message; longer ones are cut, so a problem stays one short line.
+_LONGEST = 80
+
 
 def _show(value: object) -> str:
     """A value as the admin wrote it in TOML, for ``got …`` in messages."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10**_LONGEST:  # a huge number: its length says enough
+        return f"an integer of {len(str(abs(value)))} digits"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+        return text if len(text) <= _LONGEST else f'{text[: _LONGEST - 4]}…" ({len(value)} characters)'
     if isinstance(value, time):
         return value.strftime("%H:%M:%S")
     if isinstance(value, date):

@@ -25,18 +25,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from rules.model import LEAVE_KINDS, LEAVE_WORDS
+
 from ..errors import UserError
-from .reader import Table, aliases_of, read_table
+from .reader import HEADER_ALIASES, Table, aliases_of, read_table
 
 KINDS = ("roster", "leaves", "exemptions", "inspections", "substitutions")
 
-LEAVE_KINDS = ("personal", "sick", "annual", "official", "marriage", "maternity", "injury", "bereavement", "midday")
 INSPECTION_KINDS = ("off_post", "roaming", "sleeping", "unrelated_activity")
 
 LEAVE_ALIASES = {
@@ -50,7 +51,12 @@ LEAVE_ALIASES = {
     "公伤": "injury",
     "工伤": "injury",
     "丧假": "bereavement",
+    "公伤假": "injury",
     "中途请假": "midday",
+    "调休": "in_lieu",
+    "补休": "in_lieu",
+    "出差": "business_trip",
+    "公出": "business_trip",
 }
 INSPECTION_ALIASES = {
     "离岗": "off_post",
@@ -91,6 +97,15 @@ OPTIONAL = {
     "inspections": ("minutes", "note", "ref"),
     "substitutions": ("ref",),
 }
+#: Columns a file may carry for the clerk's own reading, not stored: 序号 everywhere; 姓名 and 窗口
+#: beside a staff number (the roster is the one place a name or window is recorded).
+REFERENCE = {
+    "roster": ("row_no",),
+    "leaves": ("row_no", "name", "window_code"),
+    "exemptions": ("row_no", "name", "window_code"),
+    "inspections": ("row_no", "name", "window_code"),
+    "substitutions": ("row_no", "name", "window_code"),
+}
 IDENTITY = {
     "leaves": ("staff_no", "start"),
     "exemptions": ("staff_no", "day", "slot"),
@@ -109,6 +124,8 @@ class Bad(ValueError):
 
 def text(v: Any) -> str:
     """A cell as text: ``None`` → "", an Excel number 1001.0 → "1001"."""
+    if type(v) is str:  # the common case first: a CSV cell
+        return v.strip()
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -123,6 +140,7 @@ def text(v: Any) -> str:
 
 
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_SPACE = re.compile(r"\s")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
@@ -179,7 +197,7 @@ def ident(v: Any, column: str, *, limit: int = 32) -> str:
         raise Bad(f"{column} is empty")
     if len(s) > limit:
         raise Bad(f"{column} {s[:20]!r}… is longer than {limit} characters")
-    if any(c.isspace() for c in s) or not s.isprintable():
+    if not s.isprintable() or _SPACE.search(s):
         raise Bad(f"{column} {s!r} contains spaces or control characters")
     return s
 
@@ -205,7 +223,16 @@ def choice(
         return value
     if not s:
         raise Bad(f"{column} is empty")
-    raise Bad(f"unknown {column} {s!r} (expected one of: {', '.join(allowed)})")
+    raise Bad(f"unknown {column} {s!r} (expected one of: {forms(allowed, aliases)})")
+
+
+def forms(allowed: Collection[str], aliases: Mapping[str, str]) -> str:
+    """``"事假 (personal), 年休假/年假 (annual), …"``: each value's Chinese forms, then its code."""
+    out = []
+    for value in allowed:
+        chinese = [k for k, v in aliases.items() if v == value]
+        out.append(f"{'/'.join(chinese)} ({value})" if chinese else value)
+    return ", ".join(out)
 
 
 def _bool(v: Any, column: str) -> bool:
@@ -215,7 +242,7 @@ def _bool(v: Any, column: str) -> bool:
     raise Bad(f"{column} {s!r} is not yes/no (1/0, 是/否)")
 
 
-def _minutes(v: Any) -> int:
+def _minutes(v: Any, column: str = "minutes") -> int:
     if v is None or text(v) == "":
         return 0
     if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -225,91 +252,164 @@ def _minutes(v: Any) -> int:
         try:
             n = float(s)
         except ValueError:
-            raise Bad(f"minutes {text(v)!r} is not a number") from None
+            raise Bad(f"{column} {text(v)!r} is not a number") from None
     if n != n or n < 0 or n > 24 * 60 or not float(n).is_integer():
-        raise Bad(f"minutes {text(v)!r} must be a whole number from 0 to 1440")
+        raise Bad(f"{column} {text(v)!r} must be a whole number from 0 to 1440")
     return int(n)
 
 
 # --- one parser per kind -----------------------------------------------------------------
 
 
-def _roster(r: dict, slots) -> dict:
+@dataclass
+class Context:
+    """What a row's parser needs besides its cells: the file's own header names (for messages),
+    the configured windows and timetable slots, and the roster's staff numbers (for leave)."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    slots: Collection[str] | None = None
+    windows: Mapping[str, str] | None = None  # code → Chinese name
+    staff: Collection[str] | None = None
+
+    def label(self, column: str) -> str:
+        """The header the clerk wrote for ``column`` (``"start"`` → ``"开始时间"``)."""
+        return self.labels.get(column) or column
+
+
+def _window(v: Any, c: Context) -> str:
+    """A window code; a window's Chinese name is taken for its code when one window has it."""
+    label = c.label("window_code")
+    s = text(v)
+    if c.windows is None or s in c.windows:
+        return ident(s, label, limit=64)
+    named = [code for code, name in c.windows.items() if name == s]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise Bad(f"{label} {s!r} is the name of {len(named)} windows ({', '.join(named)}); write the code")
+    folded = [code for code in c.windows if code.lower() == s.lower()]
+    if len(folded) == 1:
+        return folded[0]
+    if not s:
+        raise Bad(f"{label} is empty")
+    items = [f"{code} ({name})" for code, name in c.windows.items()]
+    known = ", ".join(items[:8]) + (", …" if len(items) > 8 else "") if items else "none configured"
+    raise Bad(f"{label} {s!r} is not a window code; known: {known}")
+
+
+def _roster(r: dict, c: Context) -> dict:
     row: dict[str, Any] = {
-        "staff_no": ident(r.get("staff_no"), "staff_no"),
-        "name": free_text(r.get("name"), "name", limit=128, required=True),
-        "window_code": ident(r.get("window_code"), "window_code", limit=64),
-        "role": choice(r.get("role"), "role", ("chief", "staff"), ROLE_ALIASES, default="staff"),
-        "active_from": parse_date(r["active_from"], "active_from") if text(r.get("active_from")) else None,
-        "active_to": parse_date(r["active_to"], "active_to") if text(r.get("active_to")) else None,
-        "exempt": _bool(r.get("exempt"), "exempt"),
+        "staff_no": ident(r.get("staff_no"), c.label("staff_no")),
+        "name": free_text(r.get("name"), c.label("name"), limit=128, required=True),
+        "window_code": _window(r.get("window_code"), c),
     }
-    if row["active_from"] and row["active_to"] and row["active_to"] < row["active_from"]:
-        raise Bad(f"active_to {row['active_to']} is before active_from {row['active_from']}")
+    # Only the columns the file has: a re-import without 角色 keeps the stored role (issue 13).
+    if "role" in r:
+        row["role"] = choice(r.get("role"), c.label("role"), ("chief", "staff"), ROLE_ALIASES, default="staff")
+    for col in ("active_from", "active_to"):
+        if col in r:
+            row[col] = parse_date(r[col], c.label(col)) if text(r.get(col)) else None
+    if "exempt" in r:
+        row["exempt"] = _bool(r.get("exempt"), c.label("exempt"))
+    if row.get("active_from") and row.get("active_to") and row["active_to"] < row["active_from"]:
+        raise Bad(f"{c.label('active_to')} {row['active_to']} is before {c.label('active_from')} {row['active_from']}")
     return row
 
 
-def _leave(r: dict, slots) -> dict:
-    row: dict[str, Any] = {
-        "staff_no": ident(r.get("staff_no"), "staff_no"),
-        "kind": choice(r.get("kind"), "kind", LEAVE_KINDS, LEAVE_ALIASES),
-        "start": parse_datetime(r.get("start"), "start"),
-        "end": parse_datetime(r.get("end"), "end"),
-        "note": free_text(r.get("note"), "note"),
-    }
+#: A leave given by dates only ends at the end of its last day (whole days).
+END_OF_DAY = time(23, 59, 59)
+
+
+def _leave_time(v: Any, column: str) -> tuple[datetime, bool]:
+    """A leave's start or end and whether it was a date only (a whole day)."""
+    if isinstance(v, datetime):
+        # An XLSX date cell is a datetime at midnight: the clerk typed a date.
+        return parse_datetime(v, column), (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0)
+    if isinstance(v, date):
+        return datetime.combine(v, time()), True
+    s = text(v)
+    if s and _DATE.fullmatch(s):
+        return datetime.combine(parse_date(s, column), time()), True
+    return parse_datetime(v, column), False
+
+
+def _leave(r: dict, c: Context) -> dict:
+    staff_no = ident(r.get("staff_no"), c.label("staff_no"))
+    if c.staff is not None and staff_no not in c.staff:
+        raise Bad(f"{c.label('staff_no')} {staff_no!r} is not in the roster (import the roster first)")
+    kind = choice(r.get("kind"), c.label("kind"), LEAVE_KINDS, LEAVE_ALIASES)
+    start, _ = _leave_time(r.get("start"), c.label("start"))
+    end, whole_day = _leave_time(r.get("end"), c.label("end"))
+    if whole_day:
+        end = datetime.combine(end.date(), END_OF_DAY)
+    if kind == "midday" and end - start >= timedelta(hours=12):
+        raise Bad(f"{LEAVE_WORDS['midday']} needs a start and end time ({c.label('start')} and {c.label('end')})")
+    row: dict[str, Any] = {"staff_no": staff_no, "kind": kind, "start": start, "end": end}
+    if "note" in r:
+        row["note"] = free_text(r.get("note"), c.label("note"))
     if row["end"] <= row["start"]:
-        raise Bad(f"end {row['end']:%Y-%m-%d %H:%M} is not after start {row['start']:%Y-%m-%d %H:%M}")
+        raise Bad(
+            f"{c.label('end')} {row['end']:%Y-%m-%d %H:%M} is not after {c.label('start')} {row['start']:%Y-%m-%d %H:%M}"
+        )
     return row
 
 
-def _slot(v: Any, slots: Collection[str] | None) -> str:
+def _slot(v: Any, c: Context) -> str:
+    label, slots = c.label("slot"), c.slots
     s = text(v)
     if not s:
-        raise Bad("slot is empty")
+        raise Bad(f"{label} is empty")
     value = SLOT_ALIASES.get(s, s.lower() if s.lower() == "all" else s)
     if value == "all":
         return value
     if slots is not None:
         if value in slots:
             return value
-        raise Bad(f"unknown slot {s!r} (expected all, 全天 or a timetable slot: {', '.join(sorted(slots))})")
-    return ident(value, "slot")
+        raise Bad(f"unknown {label} {s!r} (expected all, 全天 or a timetable slot: {', '.join(sorted(slots))})")
+    return ident(value, label)
 
 
-def _exemption(r: dict, slots) -> dict:
-    return {
-        "staff_no": ident(r.get("staff_no"), "staff_no"),
-        "day": parse_date(r.get("date"), "date"),
-        "slot": _slot(r.get("slot"), slots),
-        "reason": free_text(r.get("reason"), "reason"),
-    }
-
-
-def _inspection(r: dict, slots) -> dict:
-    return {
-        "staff_no": ident(r.get("staff_no"), "staff_no"),
-        "at": parse_datetime(r.get("at"), "at"),
-        "kind": choice(r.get("kind"), "kind", INSPECTION_KINDS, INSPECTION_ALIASES),
-        "minutes": _minutes(r.get("minutes")),
-        "note": free_text(r.get("note"), "note"),
-    }
-
-
-def _substitution(r: dict, slots) -> dict:
+def _exemption(r: dict, c: Context) -> dict:
     row: dict[str, Any] = {
-        "substitute_no": ident(r.get("substitute_no"), "substitute_no"),
-        "covered_no": ident(r.get("covered_no"), "covered_no"),
-        "start_date": parse_date(r.get("start_date"), "start_date"),
-        "end_date": parse_date(r.get("end_date"), "end_date"),
+        "staff_no": ident(r.get("staff_no"), c.label("staff_no")),
+        "day": parse_date(r.get("date"), c.label("date")),
+        "slot": _slot(r.get("slot"), c),
     }
-    if row["substitute_no"] == row["covered_no"]:
-        raise Bad(f"substitute_no and covered_no are both {row['covered_no']!r}")
-    if row["end_date"] < row["start_date"]:
-        raise Bad(f"end_date {row['end_date']} is before start_date {row['start_date']}")
+    if "reason" in r:
+        row["reason"] = free_text(r.get("reason"), c.label("reason"))
     return row
 
 
-PARSERS: dict[str, Callable[[dict, Collection[str] | None], dict]] = {
+def _inspection(r: dict, c: Context) -> dict:
+    row: dict[str, Any] = {
+        "staff_no": ident(r.get("staff_no"), c.label("staff_no")),
+        "at": parse_datetime(r.get("at"), c.label("at")),
+        "kind": choice(r.get("kind"), c.label("kind"), INSPECTION_KINDS, INSPECTION_ALIASES),
+    }
+    if "minutes" in r:
+        row["minutes"] = _minutes(r.get("minutes"), c.label("minutes"))
+    if "note" in r:
+        row["note"] = free_text(r.get("note"), c.label("note"))
+    return row
+
+
+def _substitution(r: dict, c: Context) -> dict:
+    sub, cov = c.label("substitute_no"), c.label("covered_no")
+    start, end = c.label("start_date"), c.label("end_date")
+    row: dict[str, Any] = {
+        "substitute_no": ident(r.get("substitute_no"), sub),
+        "covered_no": ident(r.get("covered_no"), cov),
+        "start_date": parse_date(r.get("start_date"), start),
+        "end_date": parse_date(r.get("end_date"), end),
+    }
+    if row["substitute_no"] == row["covered_no"]:
+        raise Bad(f"{sub} and {cov} are both {row['covered_no']!r}")
+    if row["end_date"] < row["start_date"]:
+        raise Bad(f"{end} {row['end_date']} is before {start} {row['start_date']}")
+    return row
+
+
+PARSERS: dict[str, Callable[[dict, Context], dict]] = {
     "roster": _roster,
     "leaves": _leave,
     "exemptions": _exemption,
@@ -324,14 +424,10 @@ def stable_ref(kind: str, row: dict) -> str:
     return f"{_REF_PREFIX[kind]}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}"
 
 
-def _key_label(kind: str) -> str:
-    return (
-        "staff_no"
-        if kind == "roster"
-        else "ref"
-        if kind not in IDENTITY
-        else " and ".join("date" if f == "day" else f for f in IDENTITY[kind])
-    )
+def _key_label(kind: str, c: Context) -> str:
+    if kind == "roster":
+        return c.label("staff_no")
+    return " and ".join(c.label("date" if f == "day" else f) for f in IDENTITY[kind])
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -352,30 +448,39 @@ def parse_rows(
     path: str,
     *,
     slots: Collection[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    windows: Mapping[str, str] | None = None,
+    staff: Collection[str] | None = None,
 ) -> Parsed:
-    """Parse every row; a row is either in ``.rows`` or has one line in ``.problems``."""
+    """Parse every row; a row is either in ``.rows`` or has one line in ``.problems``.
+
+    A row holds only the columns the file has (and ``ref``), so that storing it leaves the
+    columns the file lacks as they are. ``labels`` (column → the file's header) name the
+    clerk's own headers in problems; ``windows`` (code → name) checks a roster's windows;
+    ``staff`` (the roster's staff numbers) checks a leave's staff number.
+    """
     if kind not in PARSERS:
         raise ValueError(f"unknown record kind {kind!r}")
     parse = PARSERS[kind]
+    ctx = Context(labels or {}, slots, windows, staff)
     out = Parsed(kind, path)
     first_line: dict[str, int] = {}
     for line_no, raw in rows:
         out.read += 1
         try:
             if raw.get("__extra__"):
-                raise Bad(f"{raw['__extra__']} more cell(s) than there are columns")
-            row = parse(raw, slots)
+                raise Bad(f"{raw['__extra__']} cell(s) outside the named columns")
+            row = parse(raw, ctx)
             if kind != "roster":
                 given = text(raw.get("ref"))
                 if given:
-                    row["ref"] = ident(given, "ref", limit=64)
+                    row["ref"] = ident(given, ctx.label("ref"), limit=64)
                 else:
                     row["ref"] = stable_ref(kind, row)
             key = row["staff_no"] if kind == "roster" else row["ref"]
             if key in first_line:
-                raise Bad(
-                    f"the same record as line {first_line[key]} (same {_key_label(kind) if not text(raw.get('ref')) else 'ref'})"
-                )
+                same = _key_label(kind, ctx) if kind == "roster" or not text(raw.get("ref")) else ctx.label("ref")
+                raise Bad(f"the same record as line {first_line[key]} (same {same})")
             first_line[key] = line_no
         except Bad as exc:
             out.problems.append(f"{path}:{line_no}: {exc}")
@@ -387,18 +492,38 @@ def parse_rows(
     return out
 
 
+def _main_header(column: str) -> str:
+    """The first Chinese header of ``column`` (``staff_no`` → ``工号``), else the name itself."""
+    return next((k for k, v in HEADER_ALIASES.items() if v == column and not k.isascii()), column)
+
+
 def check_columns(kind: str, table: Table) -> None:
-    """One :class:`UserError` naming every missing required column and its accepted names."""
+    """One :class:`UserError` naming every missing required column (and its accepted names), or
+    every column the kind does not read: a column is never silently ignored."""
     missing = [c for c in REQUIRED[kind] if c not in table.columns]
     if missing:
         parts = "; ".join(f"{c} (accepted: {', '.join(aliases_of(c))})" for c in missing)
         raise UserError(f"{table.path}: {kind} file lacks column(s) {parts}")
+    known = (*REQUIRED[kind], *OPTIONAL[kind], *REFERENCE[kind])
+    unknown = [table.headers.get(c) or c for c in table.columns if c not in known]
+    if unknown:
+        has = ", ".join(_main_header(c) for c in known)
+        raise UserError(
+            f"{table.path}: unknown column(s) {', '.join(repr(u) for u in unknown)}; a {kind} file has: {has} "
+            '(every accepted header is in the README, "The clerk\'s files"; remove the column or rename it)'
+        )
 
 
 def parse_file(
-    kind: str, path: str | Path, *, slots: Collection[str] | None = None, display: str | None = None
+    kind: str,
+    path: str | Path,
+    *,
+    slots: Collection[str] | None = None,
+    display: str | None = None,
+    windows: Mapping[str, str] | None = None,
+    staff: Collection[str] | None = None,
 ) -> Parsed:
     """Read ``path`` (CSV or XLSX) as ``kind`` records."""
     table = read_table(path, display=display)
     check_columns(kind, table)
-    return parse_rows(kind, table.rows, table.path, slots=slots)
+    return parse_rows(kind, table.rows, table.path, slots=slots, labels=table.headers, windows=windows, staff=staff)

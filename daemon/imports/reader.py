@@ -32,18 +32,32 @@ HEADER_ALIASES: dict[str, str] = {
     "window": "window_code",
     "角色": "role",
     "岗位": "role",
+    "窗口名称": "window_code",
+    "所属窗口": "window_code",
+    "身份": "role",
+    "职务": "role",
     "起始日期": "active_from",
     "入驻日期": "active_from",
+    "入职日期": "active_from",
+    "到岗日期": "active_from",
     "离开日期": "active_to",
     "离岗日期": "active_to",
+    "离职日期": "active_to",
+    "调离日期": "active_to",
     "免考勤": "exempt",
     "是否免考勤": "exempt",
     "请假类型": "kind",
+    "假别": "kind",
+    "请假类别": "kind",
     "类型": "kind",
     "类别": "kind",
     "问题类型": "kind",
     "开始时间": "start",
+    "请假开始时间": "start",
+    "起始时间": "start",
     "结束时间": "end",
+    "请假结束时间": "end",
+    "截止时间": "end",
     "备注": "note",
     "说明": "note",
     "日期": "date",
@@ -54,25 +68,34 @@ HEADER_ALIASES: dict[str, str] = {
     "事由": "reason",
     "时间": "at",
     "巡查时间": "at",
+    "检查时间": "at",
     "分钟": "minutes",
     "时长": "minutes",
     "顶岗人工号": "substitute_no",
+    "顶岗人": "substitute_no",
     "被顶岗人工号": "covered_no",
+    "被顶岗人": "covered_no",
     "开始日期": "start_date",
     "结束日期": "end_date",
     "编号": "ref",
+    "单号": "ref",
     "id": "ref",
+    "序号": "row_no",
 }
 
 _PAREN = re.compile(r"\s*[(（][^)）]*[)）]\s*$")  # "开始时间(YYYY-MM-DD HH:MM)" → "开始时间"
 
 
-def normalise_header(text: Any) -> str:
-    """``" *工号（必填）"`` → ``"staff_no"``; unknown names are kept, stripped and lower-cased."""
+def clean_header(text: Any) -> str:
+    """The header as the clerk wrote it, without marks: ``" *工号（必填）"`` → ``"工号"``."""
     s = "" if text is None else str(text)
     s = s.replace("\ufeff", "").strip().lstrip("*＊").strip()
-    s = _PAREN.sub("", s).strip().lower()
-    s = re.sub(r"\s+", "_", s)
+    return " ".join(_PAREN.sub("", s).split())
+
+
+def normalise_header(text: Any) -> str:
+    """``" *工号（必填）"`` → ``"staff_no"``; unknown names are kept, stripped and lower-cased."""
+    s = re.sub(r"\s+", "_", clean_header(text).lower())
     return HEADER_ALIASES.get(s, s)
 
 
@@ -83,9 +106,13 @@ def aliases_of(column: str) -> list[str]:
 
 @dataclass
 class Table:
+    """A clerk's table: its columns (normalised names), the header each came from, and the rows."""
+
     path: str
     columns: list[str]
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: column → the header as the file writes it (``"start"`` → ``"开始时间"``), for messages.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def decode(data: bytes, path: str) -> str:
@@ -122,12 +149,14 @@ def _build(path: str, header: list[Any], body) -> Table:
             a, b = header[seen[c]], header[i]
             raise UserError(f"{path}: columns {str(a).strip()!r} and {str(b).strip()!r} both mean {c!r}; keep one")
         seen[c] = i
-    table = Table(path, [c for c in columns if c])
+    table = Table(path, [c for c in columns if c], headers={c: clean_header(header[i]) for c, i in seen.items()})
     for line_no, cells in body:
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # a blank line is not a record
         row = {c: (cells[i] if i < len(cells) else None) for c, i in seen.items()}
+        # cells beyond the header, or under a column without a header, belong to no column
         extra = [x for x in cells[len(columns) :] if x not in (None, "")]
+        extra += [x for i, x in enumerate(cells[: len(columns)]) if not columns[i] and x not in (None, "")]
         if extra:
             row["__extra__"] = len(extra)
         table.rows.append((line_no, row))
@@ -178,8 +207,15 @@ def read_xlsx(data: bytes, path: str) -> Table:
                 header = cells
                 continue
             body.append((line_no, cells))
+    except UserError:
+        raise
+    except Exception as exc:  # a read-only workbook parses its sheet lazily: damage shows up here
+        raise UserError(f"{path}: not a readable XLSX workbook: {type(exc).__name__}: {exc}".splitlines()[0]) from None
     finally:
-        wb.close()
+        try:
+            wb.close()
+        except Exception:  # closing a damaged archive must not hide the message above
+            pass
     if header is None:
         raise UserError(f"{path}: empty sheet: no header row")
     # Trailing empty header cells (a formatted but unused column) are not columns.

@@ -44,6 +44,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from ..clock import naive_utc, system_clock
 from ..dbkit import SQLITE_TIMEOUT_S, Migrations, sqlite_pragmas
 from ..errors import UserError
+from ..logging import mask_url_password
 from .bulk import insert_columns
 from .errors import RowError, ScoringError
 from .locks import file_lock, lock_file, lock_name, pg_key
@@ -92,7 +93,9 @@ class ScoringDB:
         self.backend = backend
         self.schema = schema if backend == "postgresql" and schema else None
         self._password = parsed.password
-        self.display = parsed.render_as_string(hide_password=True) + (f" (schema {self.schema})" if self.schema else "")
+        # SQLAlchemy hides the userinfo password only; ``?password=`` is masked too
+        shown = mask_url_password(parsed.render_as_string(hide_password=True))
+        self.display = shown + (f" (schema {self.schema})" if self.schema else "")
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if backend == "sqlite":
             db = parsed.database

@@ -5,11 +5,13 @@ holds SQLite's single-writer lock) or the functions below; reads through :meth:`
 or the store's read methods. Tables are named by the handles in :mod:`daemon.store.models`.
 """
 
+from .accounts import Accounts
 from .clerk_records import KIND_TABLES, list_records, put_records
 from .dirty import clear_dirty, dirty_months
 from .store import Quarantined, SaveResult, Store, StoreError, open_store
 
 __all__ = [
+    "Accounts",
     "KIND_TABLES",
     "Quarantined",
     "SaveResult",

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from drivers import PIN_MAX_LEN
@@ -62,21 +63,29 @@ class PunchRow(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("ingest_run.id"))
 
 
-class QuarantineRow(Base):
-    """A record that cannot be scored: impossible date, reset clock, far future…
+#: A quarantined record's raw text: any length (MariaDB's plain TEXT stops at 64 KiB).
+RAW_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
-    Kept with its raw form so nothing is silently dropped; unique on
-    (device serial, source, raw) so a re-pull does not add it again.
+
+class QuarantineRow(Base):
+    """A record that cannot be scored: impossible date, reset clock, far future, a PIN
+    or field the store cannot hold…
+
+    Kept with its whole raw form so nothing is silently dropped or merged; unique on
+    (device serial, source, SHA-256 of raw) so a re-pull does not add it again. The
+    digest, not the text, is the key: every backend can index 64 hex characters,
+    MariaDB cannot index a text of any length (revision 0005).
     """
 
     __tablename__ = "quarantine"
-    __table_args__ = (UniqueConstraint("device_serial", "source", "raw", name="uq_quarantine_raw"),)
+    __table_args__ = (UniqueConstraint("device_serial", "source", "raw_sha256", name="uq_quarantine_raw_sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_serial: Mapped[str] = mapped_column(String(64))
     device_name: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
-    raw: Mapped[str] = mapped_column(String(255))
+    raw: Mapped[str] = mapped_column(RAW_TEXT)
+    raw_sha256: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of raw's UTF-8 bytes
     pin: Mapped[str | None] = mapped_column(String(32), nullable=True)
     punched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     reason: Mapped[str] = mapped_column(String(255))

@@ -8,6 +8,7 @@ half-written and the next pull simply does the work again.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from drivers import DeviceUser, Punch
+from drivers import PIN_MAX_LEN, DeviceUser, Punch
 
 from ..dbkit import SQLITE_TIMEOUT_S, Migrations, sqlite_pragmas
 from ..errors import AttenddError, UserError
@@ -144,6 +145,39 @@ def _insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]
     conn.execute(stmt, list(rows))
 
 
+def _storable(text: str) -> str:
+    """``text`` as every backend stores it: PostgreSQL refuses NUL in text and no driver
+    encodes a lone surrogate, so those are written as backslash escapes; all else is kept."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _quarantine_row(q: Quarantined, serial: str, name: str, source: str, now_utc: datetime) -> dict[str, Any]:
+    """The quarantine row of ``q``: its whole raw text and that text's digest (the row's key).
+
+    The ``pin`` column (for looking rows up) holds the PIN only when it fits the column
+    as it is; a longer or unprintable one is in the raw text and the reason, never cut.
+    """
+    raw = _storable(q.raw)
+    pin = q.pin if q.pin is not None and len(q.pin) <= PIN_MAX_LEN and q.pin.isprintable() else None
+    return {
+        "device_serial": serial,
+        "device_name": name,
+        "source": source,
+        "raw": raw,
+        "raw_sha256": hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+        "pin": pin,
+        "punched_at": q.punched_at,
+        "reason": _storable(q.reason)[:255],
+        "first_seen_utc": now_utc,
+    }
+
+
 class Store:
     """The local store behind a SQLAlchemy URL (SQLite by default)."""
 
@@ -251,19 +285,7 @@ class Store:
             users = list(users)
             enrolled = {u.pin for u in users}
             result.unknown_pins = sorted({p.pin for p in punches} - enrolled, key=lambda s: (len(s), s))
-        qrows = [
-            {
-                "device_serial": device_serial,
-                "device_name": device_name,
-                "source": source,
-                "raw": q.raw[:255],
-                "pin": q.pin,
-                "punched_at": q.punched_at,
-                "reason": q.reason[:255],
-                "first_seen_utc": now_utc,
-            }
-            for q in quarantined
-        ]
+        qrows = [_quarantine_row(q, device_serial, device_name, source, now_utc) for q in quarantined]
         qt, rt = quarantine_table, ingest_run_table
         count_q = select(func.count()).select_from(qt).where(qt.c.device_serial == device_serial)
         run_row = {

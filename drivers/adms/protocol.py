@@ -129,7 +129,8 @@ def parse_attlog_body(body: bytes, *, max_bad: int | None = None) -> tuple[list[
             state, verify, work_code = (_int_column(cols[i], name) if i < len(cols) else 0 for i, name in _COLUMNS)
         except ValueError as exc:
             if max_bad is None or len(bad) < max_bad:
-                bad.append(_bad_line(number, raw, str(exc), pin=pin[:PIN_MAX_LEN] or None))
+                # the PIN as it is, or none: a cut one would name somebody else
+                bad.append(_bad_line(number, raw, str(exc), pin=pin if 0 < len(pin) <= PIN_MAX_LEN else None))
             continue
         pin = pins.setdefault(pin, pin)
         punches.append(Punch(pin, ts, state, verify, work_code))

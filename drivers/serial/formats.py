@@ -51,6 +51,8 @@ DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 PIN_MAX = PIN_MAX_LEN
 #: The largest state / verify / work code stored (a 32-bit column).
 NUMBER_MAX = INT_FIELD_MAX
+_NUMBER_DIGITS = len(str(NUMBER_MAX))  # more digits than this is out of range (and int() of
+# a few thousand digits would raise)
 
 _NUMBERS = ("state", "verify", "work_code")
 _SAMPLE_TIME = datetime(2026, 3, 2, 8, 55, 1)  # noqa: DTZ001 - a terminal's naive local wall-clock time
@@ -176,7 +178,7 @@ class RecordFormat:
             raw = (groups.get(key) or "").strip()
             if not raw:
                 values.append(0)
-            elif raw.isascii() and raw.isdigit() and int(raw) <= NUMBER_MAX:
+            elif raw.isascii() and raw.isdigit() and len(raw.lstrip("0")) <= _NUMBER_DIGITS and int(raw) <= NUMBER_MAX:
                 values.append(int(raw))
             else:
                 return bad(f"{key.replace('_', ' ')} {raw[:20]!r} is not a number")

@@ -8,61 +8,20 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
+from helpers import SMALL_CENTRE
 from helpers import config_problems as problems
 from helpers import write_toml as write
 
-from daemon.config import (
-    Config,
-    DaemonSection,
-    Device,
-    LoggingSection,
-    Policy,
-    Scoring,
-    Site,
-    Slot,
-    Store,
-    Timetable,
-    TimetableVariant,
-    Window,
-    config_from_dict,
-    default_config,
-    default_state_dir,
-    find_config,
-    load_config,
-)
+import daemon.config as config_module
+from daemon.config import Config, config_from_dict, default_config, default_state_dir, find_config, load_config
 from daemon.errors import AttenddError, ConfigError, UserError
 from daemon.period_results import compile_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
 
-# A small valid file; tests append to it or replace parts of it.
-BASE = """\
-[site]
-name = "罗山县政务服务中心"
-timezone = "Asia/Shanghai"
-
-[[devices]]
-name = "hall-east"
-host = "10.0.0.21"
-
-[timetables.standard]
-slots = [
-  { name = "am_in",  kind = "in",  at = "09:00", accept = ["07:00", "10:30"] },
-  { name = "am_out", kind = "out", at = "12:00", accept = ["11:00", "12:50"] },
-  { name = "pm_in",  kind = "in",  at = "13:00", accept = ["12:30", "15:00"] },
-  { name = "pm_out", kind = "out", at = "17:00", accept = ["16:00", "20:00"] },
-]
-
-[policies.hall]
-preset = "luoshan"
-
-[[windows]]
-code = "gongan"
-name = "公安窗口"
-timetable = "standard"
-policy = "hall"
-"""
+# A small valid file (helpers.SMALL_CENTRE); tests append to it or replace parts of it.
+BASE = SMALL_CENTRE
 
 
 # --------------------------------------------------------------------------
@@ -92,18 +51,10 @@ def test_example_config_is_valid_and_realistic() -> None:
     assert [s.at for s in built.slots_on(date(2026, 3, 2))] == [s.at for s in standard.slots]
 
 
+#: Every section model the package exports, each documented key by key in config.example.toml.
 SECTIONS = [
-    Site,
-    Store,
-    Scoring,
-    DaemonSection,
-    LoggingSection,
-    Device,
-    Slot,
-    Timetable,
-    TimetableVariant,
-    Policy,
-    Window,
+    getattr(config_module, name)
+    for name in "Site Store Scoring DaemonSection LoggingSection Device Slot Timetable TimetableVariant Policy Window".split()
 ]
 
 
@@ -129,7 +80,7 @@ def test_top_level_sections_are_documented() -> None:
 
 def test_unknown_key_is_rejected_with_its_path(tmp_path: Path) -> None:
     text = BASE.replace('host = "10.0.0.21"', 'host = "10.0.0.21"\nprot = 4370')
-    assert problems(tmp_path, text) == ['devices[0].prot: unknown key (did you mean "port"?)']
+    assert problems(tmp_path, text) == ['devices[0] (hall-east).prot: unknown key (did you mean "port"?)']
 
 
 def test_unknown_section_is_rejected(tmp_path: Path) -> None:
@@ -157,8 +108,8 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert problems(tmp_path, text) == [
         'site.timezone: unknown time zone "Asia/Shanghi" (did you mean "Asia/Shanghai"?)',
         'daemon.pull_times[2]: expected "HH:MM", got "25:00"',
-        "devices[1].port: must be at most 65535, got 70000",
-        'devices[1].protocol: expected "tcp" or "udp", got "udpp"',
+        "devices[1] (tax-hall).port: must be at most 65535, got 70000",
+        'devices[1] (tax-hall).protocol: expected "tcp" or "udp", got "udpp"',
         'windows[1].timetable: unknown timetable "standrd" (did you mean "standard"?); defined: "standard"',
     ]
 
@@ -262,7 +213,7 @@ def test_duplicate_device_names_and_window_codes(tmp_path: Path) -> None:
         policy = "hall"
         """)
     assert problems(tmp_path, text) == [
-        'devices[1].name: duplicate device name "hall-east" (also devices[0])',
+        'devices[1] (hall-east).name: duplicate device name "hall-east" (also devices[0])',
         'windows[1].code: duplicate window code "gongan" (also windows[0])',
     ]
 
@@ -278,7 +229,7 @@ def test_missing_required_keys(tmp_path: Path) -> None:
     text = BASE.replace('name = "罗山县政务服务中心"\n', "").replace('host = "10.0.0.21"', 'driver = "zk"')
     assert problems(tmp_path, text) == [
         "site.name: required key is missing",
-        'devices[0].host: required for driver "zk": the terminal\'s IP address or host name',
+        'devices[0] (hall-east).host: required for driver "zk": the terminal\'s IP address or host name',
     ]
     assert problems(tmp_path, "") == ["site: required table is missing"]
 
@@ -287,9 +238,9 @@ def test_device_field_validation(tmp_path: Path) -> None:
     extra = 'encoding = "gbkk"\ntimeout = 0\ninstalled = "2023-13-01"'
     text = BASE.replace('host = "10.0.0.21"', f'host = "10.0.0.21"\n{extra}')
     assert problems(tmp_path, text) == [
-        'devices[0].encoding: unknown text encoding "gbkk"',
-        "devices[0].timeout: must be more than 0, got 0",
-        'devices[0].installed: expected a date "YYYY-MM-DD", got "2023-13-01"',
+        'devices[0] (hall-east).encoding: unknown text encoding "gbkk"',
+        "devices[0] (hall-east).timeout: must be more than 0, got 0",
+        'devices[0] (hall-east).installed: expected a date "YYYY-MM-DD", got "2023-13-01"',
     ]
 
 
@@ -388,7 +339,7 @@ def test_comm_key_never_shown_unless_asked(tmp_path: Path) -> None:
 
 def test_bad_comm_key_is_not_echoed(tmp_path: Path) -> None:
     text = BASE.replace('host = "10.0.0.21"', 'host = "10.0.0.21"\ncomm_key = 9182731')
-    assert problems(tmp_path, text) == ["devices[0].comm_key: must be at most 999999"]
+    assert problems(tmp_path, text) == ["devices[0] (hall-east).comm_key: must be at most 999999"]
 
 
 def test_database_password_never_shown_unless_asked(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 from helpers import run_cli as attendd
-from helpers import write_store_config
+from helpers import write_centre
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +19,7 @@ from daemon.imports.reader import read_csv_text, read_table
 
 @pytest.fixture
 def cli(tmp_path):
-    cfg = write_store_config(tmp_path, site="测试中心")
+    cfg = write_centre(tmp_path, windows=[("W01", "综合窗口", "hall")])
 
     def run(*args: str) -> subprocess.CompletedProcess:
         proc = attendd("--config", str(cfg), *args)
@@ -59,8 +59,17 @@ CSV = {
 LIST_NAME = {"roster": "staff"}
 
 
+def seed_roster(cli, tmp_path, *staff_nos: str) -> None:
+    """A roster of these staff numbers (leave is only taken for staff in the roster)."""
+    path = tmp_path / "seed-roster.csv"
+    path.write_text("工号,姓名,窗口\n" + "".join(f"{n},人{n},W01\n" for n in staff_nos), encoding="utf-8")
+    assert cli("import", "roster", str(path)).returncode == 0
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_kind_from_utf8_csv_and_reimport_replaces(cli, tmp_path, kind):
+    if kind == "leaves":
+        seed_roster(cli, tmp_path, "1001", "1002")
     path = tmp_path / f"{kind}.csv"
     path.write_text(CSV[kind], encoding="utf-8")
     proc = cli("import", kind, str(path))
@@ -70,10 +79,12 @@ def test_each_kind_from_utf8_csv_and_reimport_replaces(cli, tmp_path, kind):
     assert len(first) == 2
     proc = cli("import", kind, str(path))
     assert proc.returncode == 0, proc.stderr
+    assert "read 2, stored 0, rejected 0; new 0, updated 0, unchanged 2" in proc.stdout
     assert listed(cli, LIST_NAME.get(kind, kind)) == first  # replaced, never doubled
 
 
 def test_leaves_list_json_shows_what_is_stored(cli, tmp_path):
+    seed_roster(cli, tmp_path, "1001", "1002")
     path = tmp_path / "leaves.csv"
     path.write_text(CSV["leaves"], encoding="utf-8")
     assert cli("import", "leaves", str(path)).returncode == 0
@@ -96,6 +107,7 @@ def test_utf8_bom_csv(cli, tmp_path):
 
 
 def test_gbk_csv_with_chinese_headers_and_values(cli, tmp_path):
+    seed_roster(cli, tmp_path, "1001", "1002", "1003")
     path = tmp_path / "请假.csv"
     text = (
         "工号,姓名,请假类型,开始时间,结束时间,备注\n"
@@ -150,6 +162,7 @@ BAD_LEAVES = (
 
 
 def test_bad_rows_reject_the_whole_file(cli, tmp_path):
+    seed_roster(cli, tmp_path, "1001", "1002", "1003", "1004", "1005")
     path = tmp_path / "leaves.csv"
     path.write_text(BAD_LEAVES, encoding="utf-8")
     proc = cli("import", "leaves", str(path))
@@ -172,6 +185,7 @@ def test_unknown_slot_is_a_bad_row(cli, tmp_path):
 
 
 def test_skip_bad_stores_the_good_rows(cli, tmp_path):
+    seed_roster(cli, tmp_path, "1001", "1002", "1003", "1004", "1005")
     path = tmp_path / "leaves.csv"
     path.write_text(BAD_LEAVES, encoding="utf-8")
     proc = cli("import", "leaves", str(path), "--skip-bad")

@@ -123,6 +123,19 @@ def test_url_passwords_masked_without_registration(out: io.StringIO) -> None:
     assert lines(out)[0]["dsn"] == "mysql+pymysql://att:***@10.0.0.5/scoring?charset=utf8mb4"
 
 
+def test_url_query_passwords_masked_like_userinfo_ones(out: io.StringIO) -> None:
+    """Issue 13 point 11: drivers take ``?password=`` too; it is masked wherever a URL is logged."""
+    log = structlog.get_logger()
+    log.info("dsn", dsn="postgresql+psycopg://att@10.0.0.5/scoring?sslmode=require&password=Qp-9x&connect_timeout=3")
+    log.info("cannot connect to mysql+pymysql://att@h/s?PASSWD=Zz%2099 (timed out)", url="pg://a:b1c@h/d?pwd=w8w")
+    first, second = lines(out)
+    assert first["dsn"] == "postgresql+psycopg://att@10.0.0.5/scoring?sslmode=require&password=***&connect_timeout=3"
+    assert second["event"] == "cannot connect to mysql+pymysql://att@h/s?PASSWD=*** (timed out)"
+    assert second["url"] == "pg://a:***@h/d?pwd=***"
+    assert attendd_logging.mask_url_password("sqlite:///x.db?password=") == "sqlite:///x.db?password="
+    assert attendd_logging.mask_url_password("/reset?passwords=no") == "/reset?passwords=no"
+
+
 def test_secret_named_keys_are_masked(out: io.StringIO) -> None:
     structlog.get_logger().info("login", password="pw1", db_passwd="pw2", api_token="t", secret="s", user="scorer")
     record = lines(out)[0]

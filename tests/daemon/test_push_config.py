@@ -28,7 +28,7 @@ def test_a_pushing_terminal_must_say_where_it_pushes_from(tmp_path):
     """The serial number is printed on the label and sent in clear: it proves nothing. An adms
     device needs allow_from, or allow_any_address = true said explicitly."""
     (line,) = problems(tmp_path, SITE + adms())
-    assert line.startswith('devices[0].allow_from: required for driver "adms"') and "allow_any_address" in line
+    assert line.startswith('devices[0] (face).allow_from: required for driver "adms"') and "allow_any_address" in line
     assert load_config(write(tmp_path, SITE + adms(allow_any_address="true"))).devices[0].allow_any_address
     cfg = load_config(write(tmp_path, SITE + adms(allow_from='["10.0.3.21", "10.0.4.0/24"]')))
     assert [str(n) for n in cfg.devices[0].networks()] == ["10.0.3.21/32", "10.0.4.0/24"]
@@ -46,10 +46,11 @@ def test_bad_addresses_duplicate_serials_and_misplaced_keys_are_config_errors(tm
         + '[[devices]]\nname = "old"\nhost = "10.0.0.9"\nallow_from = ["10.0.0.9"]\n',
     )
     assert (
-        'devices[0].allow_from: "10.0.3.300" is not an IP address or CIDR range (e.g. 10.0.3.21 or 10.0.3.0/24)' in got
+        'devices[0] (face).allow_from: "10.0.3.300" is not an IP address or CIDR range (e.g. 10.0.3.21 or 10.0.3.0/24)'
+        in got
     )
-    assert 'devices[1].serial: duplicate adms serial "ADMS0001" (also devices[0])' in got
-    assert 'devices[2].allow_from: only for driver "adms" (pushing terminals)' in got
+    assert 'devices[1] (face2).serial: duplicate adms serial "ADMS0001" (also devices[0])' in got
+    assert 'devices[2] (old).allow_from: only for driver "adms" (pushing terminals)' in got
 
 
 @pytest.mark.parametrize(

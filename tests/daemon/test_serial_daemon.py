@@ -94,13 +94,13 @@ def test_bad_serial_keys_are_reported_with_their_key_paths(tmp_path):
         load_config(path)
     lines = str(refused.value).splitlines()
     assert lines == [
-        f"{path}: devices[1].url: pyserial does not know telnet:// URLs (use socket://, rfc2217:// or a device path)",
-        f'{path}: devices[1].format: unknown format "cvs" (did you mean "csv"?); '
+        f"{path}: devices[1] (annex).url: pyserial does not know telnet:// URLs (use socket://, rfc2217:// or a device path)",
+        f'{path}: devices[1] (annex).format: unknown format "cvs" (did you mean "csv"?); '
         'presets: "attlog", "adms", "csv", "rtlog", "compact"',
-        f"{path}: devices[1].pattern: the pattern needs the named group (?P<time>…)",
-        f"{path}: devices[1].time_format: time format '%H:%M' must contain the year, month, day, hour and minute "
+        f"{path}: devices[1] (annex).pattern: the pattern needs the named group (?P<time>…)",
+        f"{path}: devices[1] (annex).time_format: time format '%H:%M' must contain the year, month, day, hour and minute "
         "(e.g. %Y-%m-%d %H:%M:%S)",
-        f"{path}: devices[2].pattern: not a valid regular expression: unterminated character set at position 8",
+        f"{path}: devices[2] (broken).pattern: not a valid regular expression: unterminated character set at position 8",
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 
-from helpers import attendd, spawn
+from helpers import attendd, notified_daemon
 
 from daemon.notify import notify, watchdog_interval
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, synthetic_punches
@@ -45,19 +45,10 @@ timeout = 5
         )
         upgrade = attendd("--config", str(cfg), "db", "upgrade")
         assert upgrade.returncode == 0, upgrade.stderr
-        path = tmp_path / "notify.sock"
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.bind(str(path))
-            sock.settimeout(60)
-            proc = spawn("--log-format", "json", "run", config=cfg, env={"NOTIFY_SOCKET": str(path)})
-            try:
-                assert sock.recv(200).startswith(b"READY=1")
-                proc.send_signal(signal.SIGTERM)
-                assert sock.recv(200) == b"STOPPING=1"
-                _out, err = proc.communicate(timeout=60)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
+        with notified_daemon(cfg, tmp_path) as (proc, sock):
+            proc.send_signal(signal.SIGTERM)
+            assert sock.recv(200) == b"STOPPING=1"
+            _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err[-2000:]
         assert "Traceback" not in err, err[-3000:]
         # at start-up the missed pull ran once: the punches are stored and the job recorded

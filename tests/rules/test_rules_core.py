@@ -182,6 +182,17 @@ def test_a_double_punch_is_one_punch():
     assert [s.status for s in r.slots] == ["ok", "ok", "missing", "ok"]
 
 
+def test_a_double_sign_out_counts_its_later_press():
+    """A sign-out pressed twice within the debounce (16:59:30, 17:00:10) is one punch; the later press
+    is when the person left (first in, last out), so it is on time — and removing the earlier press
+    cannot make the day cheaper (found by test_one_more_missing_punch_never_makes_a_day_cheaper)."""
+    both = day([t("09:00"), t("12:00"), t("13:00"), t("16:59", s=30), t("17:00", s=10)])
+    assert both.events == () and both.slots[3].punch == t("17:00", s=10)
+    # a sign-in pressed twice keeps its first press, as before
+    twice_in = day([t("08:59", s=40), t("09:00", s=20), t("12:00"), t("13:00"), t("17:00")])
+    assert twice_in.events == () and twice_in.slots[0].punch == t("08:59", s=40)
+
+
 def test_minute_resolution_and_grace():
     assert day([t("09:00", s=59), t("12:00"), t("13:00"), t("17:00")]).events == ()
     r = day([t("09:01"), t("12:00"), t("13:00"), t("16:59", s=30)])

@@ -10,13 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..._foreground import announce, until_stopped
+from ..._models import Punch
 from .device import SimulatedTerminal
 from .synthetic import make_users, synthetic_punches
 from .transport import SimulatorServer
 
-__all__ = ["DEFAULT_RECORDS", "run_simulator"]
+__all__ = ["DEFAULT_RECORDS", "CannotListen", "run_simulator"]
 
 DEFAULT_RECORDS = 1000
+
+
+class CannotListen(OSError):
+    """The simulator's port cannot be bound (in use, not ours, or the host does not resolve).
+
+    Its own class so that ``attendd simulate-device`` can say so in one line without taking
+    every ``OSError`` of the serving loop for a binding problem.
+    """
 
 
 def run_simulator(
@@ -24,6 +33,7 @@ def run_simulator(
     *,
     records: int | None = None,
     attlog: Path | None = None,
+    punches: list[Punch] | None = None,
     comm_key: int = 0,
     users: int | None = None,
     serial: str = "SIM00000001",
@@ -33,18 +43,20 @@ def run_simulator(
 ) -> None:
     """Serve a simulated terminal until Ctrl-C or SIGTERM (``attendd simulate-device``).
 
-    The log comes from ``attlog`` (a USB export, see :mod:`drivers.attlog`) or
-    is ``records`` synthetic punches (default 1,000); not both. ``users=N``
+    The log comes from ``attlog`` (a USB export, see :mod:`drivers.attlog`), from
+    ``punches`` (such an export already read) or is ``records`` synthetic punches
+    (default 1,000); only one of them. ``users=N``
     enrols PINs 1..N (and synthetic punches use those N people); otherwise one
-    user per PIN in the log. Prints one line saying where it listens.
+    user per PIN in the log. Prints one line saying where it listens; raises
+    :class:`CannotListen` when the port cannot be bound.
     """
-    if attlog is not None and records is not None:
-        raise ValueError("give either records or attlog, not both")
+    if sum(x is not None for x in (attlog, punches, records)) > 1:
+        raise ValueError("give one of records, attlog and punches")
     if attlog is not None:
         from ...attlog import read_attlog
 
         punches = read_attlog(attlog)
-    else:
+    elif punches is None:
         punches = synthetic_punches(DEFAULT_RECORDS if records is None else records, pins=users or 50)
     user_list = None
     if users is not None:
@@ -57,7 +69,12 @@ def run_simulator(
         record_size=record_size,
         encoding=encoding,
     )
-    with until_stopped() as stopping, SimulatorServer(terminal, host=host, port=port) as server:
+    server = SimulatorServer(terminal, host=host, port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise CannotListen(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    with until_stopped() as stopping, server:
         announce(
             f"Simulated ZKTeco terminal {serial} listening on {host}:{server.port} (TCP and UDP): "
             f"{len(terminal.punches)} records ({record_size}-byte layout), {len(terminal.users)} users, "

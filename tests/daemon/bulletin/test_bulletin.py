@@ -453,6 +453,7 @@ def _attendd(cfg_path: Path, *args: str, cwd: Path) -> subprocess.CompletedProce
 def test_attendd_bulletin_command(env, tmp_path):
     cfg_path = write_centre(tmp_path, scoring_url=f"sqlite:///{tmp_path / 'scoring.db'}")
     out = tmp_path / "out"
+    out.mkdir()  # -o names an existing folder: a missing one is an error (issue 13.16)
     r = _attendd(cfg_path, "bulletin", "--period", "2026-03", "--format", "all", "-o", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in out.iterdir())
@@ -463,8 +464,9 @@ def test_attendd_bulletin_command(env, tmp_path):
     assert "2026年第12周（3月16日—3月22日）考勤周报" in (tmp_path / "w.html").read_text(encoding="utf-8")
     bad = _attendd(cfg_path, "bulletin", "--period", "2026-13", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--period" in bad.stderr
-    isdir = _attendd(cfg_path, "bulletin", "--period", "2026-03", "-o", str(out), cwd=tmp_path)
-    assert isdir.returncode == 2 and "is a directory" in isdir.stderr and "Traceback" not in isdir.stderr
+    # an existing folder receives the default file name (issue 13.16; more in test_bulletin_output.py)
+    into = _attendd(cfg_path, "bulletin", "--period", "2026-03", "--format", "xlsx", "-o", str(out), cwd=tmp_path)
+    assert into.returncode == 0 and f"wrote {out / '考勤通报-2026-03.xlsx'}" in into.stdout, into.stderr
 
 
 def test_month_close_publishes_every_format_and_the_quarter(env, tmp_path):

@@ -52,7 +52,7 @@ def test_bad_config_lists_every_problem_with_its_key_path(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert any(line.startswith(f"{bad}: site.timezone:") for line in lines)
     assert any(line.startswith(f"{bad}: daemon.pull_times[1]:") for line in lines)
-    assert any(line.startswith(f"{bad}: devices[0].prot:") for line in lines)
+    assert any(line.startswith(f"{bad}: devices[0] (a).prot:") for line in lines)
 
 
 def test_missing_config_file_is_one_line(tmp_path):
@@ -88,7 +88,7 @@ def test_sync_then_punches_in_every_format(tmp_path, terminal):
     assert lines[0].startswith("punched_at,pin,device_name")
     assert len(lines) - 1 == sum(1 for p in term.punches if p.timestamp.date().isoformat() == "2026-03-02")
 
-    table = attendd("--config", str(cfg), "punches", "--staff", "nobody")
+    table = attendd("--config", str(cfg), "punches", "--staff", "3", "--from", "2030-01-01")
     assert table.returncode == 0 and "no punches match" in table.stdout
 
 

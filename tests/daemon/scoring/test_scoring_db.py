@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from conftest import MYSQL_URL, PG_URL, server_engine
+from helpers import scoring_staff_day
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Engine, make_url
 
@@ -104,35 +105,7 @@ def db(target) -> ScoringDB:
     s.close()
 
 
-# --- rows ----------------------------------------------------------------------------------------
-
-
-def staff_day(no: str, d: date, **over) -> dict:
-    return {
-        "staff_no": no,
-        "work_date": d,
-        "window_code": "gongan",
-        "day_kind": "workday",
-        "status": "late",
-        "late_count": 1,
-        "late_minutes": 7,
-        "early_count": 0,
-        "early_minutes": 0,
-        "missing_punches": 0,
-        "excused_punches": 0,
-        "absent_days": 0.0,
-        "leave_kind": None,
-        "leave_days": 0.0,
-        "off_post_count": 0,
-        "deduction_points": 0.5,
-        "first_punch": datetime(d.year, d.month, d.day, 9, 7, 12, 250000),
-        "last_punch": datetime(d.year, d.month, d.day, 17, 2, 3),
-        "detail": [
-            {"slot": "am_in", "status": "late", "punch": f"{d} 09:07:12", "minutes": 7},
-            {"slot": "pm_out", "status": "ok", "punch": f"{d} 17:02:03", "minutes": 0},
-        ],
-        **over,
-    }
+# --- rows (staff_day: helpers.scoring_staff_day) --------------------------------------------------
 
 
 def staff_period(kind: str, key: str, no: str, **over) -> dict:
@@ -208,7 +181,9 @@ def days_of(start: date, end: date) -> list[date]:
 def slice_rows(period, staff=("1001", "1002", "1003"), *, late_minutes=7, deductions_per_staff=3) -> dict:
     kind, key, start, end = period
     return {
-        "staff_days": [staff_day(no, d, late_minutes=late_minutes) for no in staff for d in days_of(start, end)],
+        "staff_days": [
+            scoring_staff_day(no, d, late_minutes=late_minutes) for no in staff for d in days_of(start, end)
+        ],
         "staff_periods": [staff_period(kind, key, no) for no in staff],
         "window_periods": [
             window_period(kind, key, "gongan"),
@@ -460,7 +435,7 @@ def test_rows_that_do_not_belong_are_refused_before_writing(db):
     push(db, MARCH, slice_rows(MARCH))
     before = snapshot(db)
     outside = slice_rows(MARCH)
-    outside["staff_days"].append(staff_day("1001", date(2026, 4, 1)))
+    outside["staff_days"].append(scoring_staff_day("1001", date(2026, 4, 1)))
     with pytest.raises(RowError, match="outside"):
         push(db, MARCH, outside)
     other = slice_rows(MARCH)

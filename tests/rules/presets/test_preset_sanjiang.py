@@ -188,8 +188,9 @@ def test_preset_transcribes_the_document():
     pts = p.points
     assert (pts.late, pts.early, pts.off_post) == (5, 5, 5)
     assert (pts.roaming, pts.sleeping, pts.unrelated_activity) == (5, 5, 5)
-    # no number for 旷工 in the document: 10 a day so that half a day costs a late's 5
-    assert pts.absence_day * 0.5 >= pts.late
+    # no number for 旷工 in the document: 20 a day, so that half a day costs what a late and an early
+    # in one session cost (5 + 5), and a missing punch (10) what the 旷工 it may hide costs
+    assert pts.absence_day * 0.5 >= pts.late + pts.early and pts.missing_punch >= pts.absence_day * 0.5
     # 一、1 迟到早退超过1.5小时的按旷工处理
     assert p.day.absence_after_minutes == 90
     # 五、一票否决 2. 出现空岗或旷工 — any absence in the half-year
@@ -216,22 +217,22 @@ def test_half_year_deductions_each_with_its_evidence(h1):
         (D(2026, 3, 10), "late", "2026-03-10/am_in", 5),
     ]
     # 102 吴刚: 89 min late is a late (5); 91 min is "迟到…超过1.5小时的按旷工处理": half a day of 旷工
-    # = 0.5 × 10 = 5; leaving 90 min early (06-02, summer pm_out 18:00 → 16:30) is not "超过1.5小时": early 5.
+    # = 0.5 × 20 = 10; leaving 90 min early (06-02, summer pm_out 18:00 → 16:30) is not "超过1.5小时": early 5.
     assert _ded(r["102"]) == [
         (D(2026, 3, 16), "late", "2026-03-16/am_in", 5),
-        (D(2026, 3, 17), "absence_day", "2026-03-17/absence-1", 5),
+        (D(2026, 3, 17), "absence_day", "2026-03-17/absence-1", 10),
         (D(2026, 6, 2), "early", "2026-06-02/pm_out", 5),
     ]
     absence = r["102"].deductions[1]
     assert absence.slot == "am_in"
     assert absence.evidence == "打卡 09:31:20（应 08:00，迟到 91 分钟） 超过 90 分钟按旷工"
     assert r["102"].deductions[0].evidence == "打卡 09:29:05（应 08:00，迟到 89 分钟）"
-    # 103 覃海: no punches on the 2月28日 make-up Saturday — a whole day of 旷工; issue 10 (12): each
-    # session with neither punch costs its two missing punches (5 + 5), so 2 × 10 = 20 (was 2 × 5);
+    # 103 覃海: no punches on the 2月28日 make-up Saturday — a whole day of 旷工; each session with
+    # neither punch costs its two missing punches (10 + 10), so 2 × 20 = 40;
     # 年休假 02-24 … 02-27 costs nothing.
     assert _ded(r["103"]) == [
-        (D(2026, 2, 28), "punch_absence", "2026-02-28/absence-1", 10),
-        (D(2026, 2, 28), "punch_absence", "2026-02-28/absence-2", 10),
+        (D(2026, 2, 28), "punch_absence", "2026-02-28/absence-1", 20),
+        (D(2026, 2, 28), "punch_absence", "2026-02-28/absence-2", 20),
     ]
     assert r["103"].deductions[0].evidence == "全天无打卡，视同旷工"
     # 201 杨梅: 串岗聊天 (一、2) 5; pm_in 14:50 on 04-30 is 20 min late on winter hours (5); the same
@@ -244,10 +245,11 @@ def test_half_year_deductions_each_with_its_evidence(h1):
     ]
     assert r["201"].deductions[1].evidence == "打卡 14:50:30（应 14:30，迟到 20 分钟）"
     assert r["201"].deductions[2].evidence == "打卡 17:45:00（应 18:00，早退 15 分钟）"
-    # 202 石磊: missing am_out on 03-25 without proof (attendd's default: as a late/early, 5);
-    # 17:00 on 03-26 is 30 min early (5); the 01-20 pm_out with 补卡 and the 事假 morning cost nothing.
+    # 202 石磊: missing am_out on 03-25 without proof (attendd's default: as the half day of 旷工 it
+    # may hide, 10); 17:00 on 03-26 is 30 min early (5); the 01-20 pm_out with 补卡 and the 事假
+    # morning cost nothing.
     assert _ded(r["202"]) == [
-        (D(2026, 3, 25), "missing_punch", "2026-03-25/am_out", 5),
+        (D(2026, 3, 25), "missing_punch", "2026-03-25/am_out", 10),
         (D(2026, 3, 26), "early", "2026-03-26/pm_out", 5),
     ]
     # 301 龙芳: 顶岗 by 901 on 05-12 … 05-13 — the substitute's 08:20 on 05-13 is her late (5).
@@ -268,15 +270,15 @@ def test_half_year_deductions_each_with_its_evidence(h1):
 def test_half_year_scores_counts_and_one_vote_veto(h1):
     r = _by_no(h1)
     # score = 25 − deductions, stopping at 25 (扣完为止)
-    #   101: 25 − 10 = 15      102: 25 − 15 = 10     103: 25 − 20 = 5 (issue 10 (12): was 10 → 15)
-    #   201: 25 − 15 = 10      202: 25 − 10 = 15
+    #   101: 25 − 10 = 15      102: 25 − 20 = 5      103: 25 − min(40, 25) = 0
+    #   201: 25 − 15 = 10      202: 25 − 15 = 10
     #   301: 25 − 5 = 20       302: 25 − min(30, 25) = 0
     expect = {
         "101": (10, 15),
-        "102": (15, 10),
-        "103": (20, 5),
+        "102": (20, 5),
+        "103": (40, 0),
         "201": (15, 10),
-        "202": (10, 15),
+        "202": (15, 10),
         "301": (5, 20),
         "302": (30, 0),
     }
@@ -306,15 +308,14 @@ def test_half_year_scores_counts_and_one_vote_veto(h1):
 def test_window_ranking(h1):
     w = {x.window: x for x in h1.windows}
     # weighted by scheduled days (120 each), i.e. the plain mean here:
-    #   公安 (15 + 10 + 5) / 3 = 10;  税务 (10 + 15) / 2 = 12.5;  市场监管 (20 + 0) / 2 = 10
-    # (issue 10 (12): 103's day without punches costs 20, so 公安 drops from 13.3333 to a tie at 10)
-    assert w["gongan"].attendance_score == 10.0
-    assert w["shuiwu"].attendance_score == 12.5
+    #   公安 (15 + 5 + 0) / 3 = 6.6667;  税务 (10 + 10) / 2 = 10;  市场监管 (20 + 0) / 2 = 10
+    assert w["gongan"].attendance_score == 6.6667
+    assert w["shuiwu"].attendance_score == 10.0
     assert w["shichang"].attendance_score == 10.0
-    assert [(x.window, x.rank) for x in sorted(h1.windows, key=lambda x: x.rank)] == [
+    assert [(x.window, x.rank) for x in sorted(h1.windows, key=lambda x: (x.rank, x.window))] == [
+        ("shichang", 1),
         ("shuiwu", 1),
-        ("gongan", 2),
-        ("shichang", 2),
+        ("gongan", 3),
     ]
     assert {x.window: x.staff_count for x in h1.windows} == {"gongan": 3, "shuiwu": 2, "shichang": 2}
     # 优质服务窗口 (8 a half-year) is judged on 附件2, not on this item: no red flag by default
@@ -325,11 +326,15 @@ def test_window_ranking(h1):
 def test_red_flags_by_override():
     # a centre that marks the attendance ranking's top window opts in (ranking group flags_on) and
     # overrides window.red_flags
-    inp = site_inputs({"window": {"red_flags": 1}})
+    inp = site_inputs({"window": {"red_flags": 2}})
     inp.ranking_groups = attendance_flags(inp.windows)
     ev = evaluate(inp, "2026-H1")
-    # issue 10 (12): 税务 now leads (公安's 103 lost 20 for a day without punches)
-    assert {x.window: x.red_flag for x in ev.windows} == {"gongan": False, "shuiwu": True, "shichang": False}
+    # 税务 and 市场监管 tie at the top (10): the two flags are theirs
+    assert {x.window: x.red_flag for x in ev.windows} == {"gongan": False, "shuiwu": True, "shichang": True}
+    # one flag for a tie of two flags nobody (ties are not shared unless the group says so)
+    inp = site_inputs({"window": {"red_flags": 1}})
+    inp.ranking_groups = attendance_flags(inp.windows)
+    assert not any(x.red_flag for x in evaluate(inp, "2026-H1").windows)
 
 
 def test_monthly_bulletin_march():
@@ -337,14 +342,14 @@ def test_monthly_bulletin_march():
     # half-year from 1 January to the end of March.
     ev = evaluate(site_inputs(), "2026-03")
     r = _by_no(ev)
-    # 101: 03-10 late 5 → 20;  102: 03-16 late 5 + 03-17 旷工 half day 5 → 15;  103: nothing in March → 25
-    # 201: 病假, 中途请假 → 25;  202: missing 5 + early 5 → 15;  301: 25;  302: 睡觉 5 → 20
+    # 101: 03-10 late 5 → 20;  102: 03-16 late 5 + 03-17 旷工 half day 10 → 10;  103: nothing in March → 25
+    # 201: 病假, 中途请假 → 25;  202: missing 10 + early 5 → 10;  301: 25;  302: 睡觉 5 → 20
     assert {no: x.attendance_score for no, x in r.items()} == {
         "101": 20,
-        "102": 15,
+        "102": 10,
         "103": 25,
         "201": 25,
-        "202": 15,
+        "202": 10,
         "301": 25,
         "302": 20,
     }
@@ -378,20 +383,20 @@ def test_late_or_early_of_more_than_one_and_a_half_hours_is_absence():
     r91, day91 = one_day("09:31")
     assert [(x.rule, x.points) for x in r89.deductions] == [("late", 5)]
     assert [(x.rule, x.points) for x in r90.deductions] == [("late", 5)]
-    assert [(x.rule, x.points) for x in r91.deductions] == [("absence_day", 5)]
+    assert [(x.rule, x.points) for x in r91.deductions] == [("absence_day", 10)]
     assert day91.absent_days == 0.5 and [s.status for s in day91.slots] == ["absent", "ok", "ok", "ok"]
     assert not r90.disqualified and r91.disqualified
     # leaving 91 minutes early (17:30 → 15:59) likewise
     e91, _ = one_day("07:55", "15:59")
-    assert [(x.rule, x.ref, x.points) for x in e91.deductions] == [("absence_day", "2026-03-03/absence-2", 5)]
+    assert [(x.rule, x.ref, x.points) for x in e91.deductions] == [("absence_day", "2026-03-03/absence-2", 10)]
 
 
 def test_a_forgotten_sign_in_never_makes_an_early_leavers_morning_cheaper():
     """一、1: 无故迟到、早退 … 每次扣5分 … 迟到早退超过1.5小时的按旷工处理. With a sign-in accepted until
     11:00 (罗山's hours), in at 10:25 and out at 11:00 is a late of 90 minutes and an early of 60
-    (5 + 5). Without the 10:25 punch, 11:00 is a sign-in 125 minutes late: 旷工 of the morning (5) —
-    and the sign-out it no longer has is a missing punch (site default, 5), so the morning costs no
-    less than with both punches (found by test_one_more_missing_punch_never_makes_a_day_cheaper)."""
+    (5 + 5). Without the 10:25 punch, 11:00 is a sign-in 125 minutes late: 旷工 of the morning, which
+    the preset prices at half of 20 a day (site default), 10: no less than the late and the early it
+    replaces (found by test_one_more_missing_punch_never_makes_a_day_cheaper)."""
     p = resolve_policy("hall", "sanjiang")
     tt = build_timetable(
         "t",
@@ -421,7 +426,7 @@ def test_a_forgotten_sign_in_never_makes_an_early_leavers_morning_cheaper():
     both, day_both = morning("10:25", "11:00")
     alone, day_alone = morning("11:00")
     assert both == [("early", 5), ("late", 5)], day_both.slots
-    assert alone == [("absence_day", 5), ("missing_punch", 5)], day_alone.slots
+    assert alone == [("absence_day", 10)], day_alone.slots
     assert [s.status for s in day_alone.slots][:2] == ["absent", "missing"]
     assert sum(pts for _, pts in alone) >= sum(pts for _, pts in both)
 
