@@ -48,8 +48,12 @@ def sort_punches(
     *,
     now_local: datetime,
     installed: date | None = None,
+    pin_letters: bool = False,
 ) -> tuple[list[Punch], list[Quarantined]]:
     """(punches to store, records to quarantine).
+
+    ``pin_letters``: the terminal's firmware enrols letters in PINs (its ``[[devices]]
+    pin_letters``); else a PIN is digits.
 
     A punch is quarantined when the store cannot hold it as it is (the first
     reason from :func:`drivers.punch_problem`) or when its time cannot be real
@@ -63,7 +67,7 @@ def sort_punches(
     unstorable: dict[tuple[str, int, int, int], str] = {}
     for key in {(p.pin, p.state, p.verify, p.work_code) for p in punches}:
         pin, state, verify, work_code = key
-        why = punch_problem(Punch(pin, now_local, state, verify, work_code))
+        why = punch_problem(Punch(pin, now_local, state, verify, work_code), pin_letters=pin_letters)
         if why is not None:
             unstorable[key] = why
     if punches and not bad and not unstorable:
@@ -136,7 +140,13 @@ def save_batch(
     peer address). Raises StoreError.
     """
     now_local = site_time(now, tz)
-    good, kept_aside = sort_punches(punches, bad, now_local=now_local, installed=getattr(device, "installed", None))
+    good, kept_aside = sort_punches(
+        punches,
+        bad,
+        now_local=now_local,
+        installed=getattr(device, "installed", None),
+        pin_letters=bool(getattr(device, "pin_letters", False)),
+    )
     return store.save_punches(
         device_name=device.name,
         device_serial=device_serial,

@@ -75,6 +75,21 @@ def latest_fire(trigger, now: datetime, *, horizon: timedelta = timedelta(days=4
     return last
 
 
+def job_triggers(config: Config, tz: ZoneInfo) -> dict[str, object]:
+    """The scheduled jobs and when they fire: ``pull`` (one job with every pull time: after an
+    outage one catch-up pull is enough), ``close``, and ``week`` when weekly bulletins are on."""
+    d = config.daemon
+    triggers: dict[str, object] = {
+        "pull": OrTrigger([CronTrigger(hour=t.hour, minute=t.minute, timezone=tz) for t in d.pull_times]),
+        "close": CronTrigger(day=d.close_day, hour=d.close_time.hour, minute=d.close_time.minute, timezone=tz),
+    }
+    if "week" in config.bulletin.periods:
+        triggers["week"] = CronTrigger(
+            day_of_week="mon", hour=d.close_time.hour, minute=d.close_time.minute, timezone=tz
+        )
+    return triggers
+
+
 @dataclass
 class Daemon:
     config: Config
@@ -86,18 +101,7 @@ class Daemon:
     triggers: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        d = self.config.daemon
-        # One pull job with every pull time: after an outage one catch-up pull is enough.
-        self.triggers["pull"] = OrTrigger(
-            [CronTrigger(hour=t.hour, minute=t.minute, timezone=self.tz) for t in d.pull_times]
-        )
-        self.triggers["close"] = CronTrigger(
-            day=d.close_day, hour=d.close_time.hour, minute=d.close_time.minute, timezone=self.tz
-        )
-        if "week" in self.config.bulletin.periods:
-            self.triggers["week"] = CronTrigger(
-                day_of_week="mon", hour=d.close_time.hour, minute=d.close_time.minute, timezone=self.tz
-            )
+        self.triggers.update(job_triggers(self.config, self.tz))
 
     # --- the job-run table ----------------------------------------------------------------
 
@@ -324,6 +328,7 @@ class Daemon:
         if interval:
             sched.add_job(lambda: notify("WATCHDOG=1"), IntervalTrigger(seconds=interval), id="watchdog")
         sched.start()
+        self._scheduler = sched
         notify("READY=1", "STATUS=running")
         log.info("attendd running", jobs=sorted(self.triggers), timezone=str(self.tz))
         while not stopping.wait(1.0):
@@ -332,6 +337,11 @@ class Daemon:
         log.info("stopping: finishing the current job", signal=signal.Signals(received[0]).name)
         sched.shutdown(wait=True)
         log.info("attendd stopped")
+
+    def alive(self) -> bool:
+        """Whether the scheduler is running (the web console's ``/healthz`` inside ``attendd run``)."""
+        sched = getattr(self, "_scheduler", None)
+        return sched is not None and sched.running
 
     def _fire(self, job: str) -> None:
         slot = latest_fire(self.triggers[job], self.clock())

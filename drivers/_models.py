@@ -17,30 +17,33 @@ from typing import NamedTuple
 PIN_MAX_LEN = 32
 INT_FIELD_MAX = 2**31 - 1
 
-#: A PIN a terminal can enrol: ASCII letters and digits only. ZKTeco firmware numbers its
-#: users with digits (1 to 9 of them on most models; up to 24 in the 40-byte record of
-#: newer ones) and some firmware accepts letters too; none offers punctuation, spaces or
-#: control characters on its keypad. So a PIN with any of those is a damaged record
-#: (a corrupted export, line noise), never a member of staff (docs/decisions.md).
-_ENROLABLE_PIN = re.compile(r"[A-Za-z0-9]+", re.ASCII)
+#: A PIN a terminal can enrol: digits. ZKTeco firmware numbers its users with digits (1 to 9 of
+#: them on most models; up to 24 in the 40-byte record of newer ones); none offers punctuation,
+#: spaces or control characters on its keypad, so a PIN with any of those is a damaged record (a
+#: corrupted export, line noise), never a member of staff. Letters too (``ZZ``) are what a
+#: corrupted export shows; a terminal whose firmware enrols letters says so in its config
+#: (``[[devices]] pin_letters = true``) and then ASCII letters pass (docs/decisions.md).
+_ENROLABLE_PIN = re.compile(r"[0-9]+", re.ASCII)
+_ENROLABLE_PIN_LETTERS = re.compile(r"[A-Za-z0-9]+", re.ASCII)
 #: The numeric fields of a punch, by the names messages use.
 _INT_FIELDS = ("state", "verify", "work code")
 
 
-def pin_problem(pin: str) -> str | None:
+def pin_problem(pin: str, *, letters: bool = False) -> str | None:
     """Why ``pin`` cannot be a PIN a terminal enrolled, or None when it can.
 
-    1 to :data:`PIN_MAX_LEN` ASCII letters and digits (see ``_ENROLABLE_PIN``); the
-    parsers have already stripped the padding around it. The reason shows the PIN
-    with every non-ASCII or control character escaped (``ascii()``), so it is
-    plain text on every backend.
+    1 to :data:`PIN_MAX_LEN` digits, or with ``letters`` ASCII letters and digits (see
+    ``_ENROLABLE_PIN``); the parsers have already stripped the padding around it. The
+    reason shows the PIN with every non-ASCII or control character escaped (``ascii()``),
+    so it is plain text on every backend.
     """
     if len(pin) > PIN_MAX_LEN:
         return f"PIN of {len(pin)} characters (at most {PIN_MAX_LEN}): {_shown(pin)}"
     if not pin:
         return "empty PIN"
-    if _ENROLABLE_PIN.fullmatch(pin) is None:
-        return f"PIN {_shown(pin)} is not one a terminal enrols (ASCII letters and digits only)"
+    if (_ENROLABLE_PIN_LETTERS if letters else _ENROLABLE_PIN).fullmatch(pin) is None:
+        allowed = "ASCII letters and digits" if letters else "digits; pin_letters = true for firmware with letters"
+        return f"PIN {_shown(pin)} is not one a terminal enrols ({allowed} only)"
     return None
 
 
@@ -58,7 +61,7 @@ def int_field_problem(name: str, value: int) -> str | None:
     return f"{name} {shown} is out of range 0..{INT_FIELD_MAX}"
 
 
-def punch_problem(punch: Punch) -> str | None:
+def punch_problem(punch: Punch, *, pin_letters: bool = False) -> str | None:
     """Why ``punch`` cannot be stored as it is (its PIN, a numeric field), or None.
 
     The one check every input path's punches pass before the store
@@ -66,7 +69,7 @@ def punch_problem(punch: Punch) -> str | None:
     SQLite, PostgreSQL and MariaDB: never truncated, clamped or a driver error.
     Its time is judged elsewhere (plausibility is the daemon's business).
     """
-    why = pin_problem(punch.pin)
+    why = pin_problem(punch.pin, letters=pin_letters)
     if why is not None:
         return why
     for name, value in zip(_INT_FIELDS, (punch.state, punch.verify, punch.work_code), strict=True):

@@ -17,7 +17,16 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import RulesError
 from .model import EVENT_KINDS, LEAVE_KINDS
@@ -228,6 +237,23 @@ class Policy(_Model):
     min_months_in_year: int | None = Field(None, ge=1, le=12)  # to be in the annual assessment
     window: WindowRules = WindowRules()
     timetable: dict[str, Any] | None = None  # the document's own hours, for reference and tests
+    # the words of the document that price each rule (rule key → clause), shown beside every deduction
+    clauses: dict[str, str] = {}
+
+    @field_validator("clauses")
+    @classmethod
+    def _clauses(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # A rule is an event kind (points, conversions) or the rule an allowance charges as
+        # (leave_over_limit and chief_offsite are event kinds too). Unless the allowances failed
+        # validation themselves (their own problem is reported), an unknown key is refused.
+        allowances: list[Allowance] | None = info.data.get("allowances")
+        known = EVENT_KINDS + tuple(a.rule for a in allowances or () if a.rule not in EVENT_KINDS)
+        for k, text in v.items():
+            if allowances is not None and k not in known:
+                raise ValueError(f"unknown rule {k!r}; known: {', '.join(known)}")
+            if not text.strip():
+                raise ValueError(f"{k}: the clause must not be empty")
+        return v
 
     @model_validator(mode="after")
     def _grades_descending(self) -> Policy:

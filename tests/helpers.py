@@ -495,3 +495,17 @@ def scoring_staff_day(no: str, d: date, **over) -> dict:
         ],
         **over,
     }
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (nothing downloads a browser); skip without it, fail under ``CI=true``."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    reason = "Chromium is not installed (Debian: apt install chromium; deploy/system-packages.sh --test)"
+    if CI:
+        pytest.fail(f"CI=true: {reason}")
+    pytest.skip(reason)

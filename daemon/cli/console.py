@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import socket
 import sys
 
 from ..clock import system_clock
-from ..errors import AttenddError, UserError
+from ..errors import UserError
 from .context import Context
 from .output import local_time, render, say
 from .parser import Subcommands
@@ -28,33 +27,43 @@ def register(sub: Subcommands) -> None:
     s.add_argument("--listen", metavar="HOST:PORT", help=f"default: [web] listen, else {DEFAULT_LISTEN}")
     s.set_defaults(func=web)
 
-    s = sub.add_parser("user", help="the web console's accounts: add, passwd, list, remove")
-    us = s.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    a = us.add_parser("add", help="add an account (asks for its password)")
-    a.add_argument("name")
-    a.add_argument("--role", required=True, choices=("admin", "clerk", "viewer"))
-    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    a.set_defaults(func=user_password)
-    a = us.add_parser("passwd", help="set an account's password (signs out its sessions)")
-    a.add_argument("name")
-    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    a.set_defaults(func=user_password)
-    a = us.add_parser("list", help="the accounts and their roles")
-    a.set_defaults(func=user_list)
-    a = us.add_parser("remove", help="remove an account; its sessions end at once")
-    a.add_argument("name")
-    a.set_defaults(func=user_remove)
+    accounts = {
+        "user": (
+            "the web console's accounts: add, passwd, list, remove",
+            [
+                ("add", "add an account (asks for its password)", user_password),
+                ("passwd", "set an account's password (signs out its sessions)", user_password),
+                ("list", "the accounts and their roles", user_list),
+                ("remove", "remove an account; its sessions end at once", remove),
+            ],
+        ),
+        "token": (
+            "read-only API tokens for other systems: add, list, remove",
+            [
+                ("add", "make a token (shown once; only its digest is kept)", token_add),
+                ("list", "the tokens by name, when made and last used", token_list),
+                ("remove", "revoke a token", remove),
+            ],
+        ),
+    }
+    for command, (text, table) in accounts.items():
+        s = sub.add_parser(command, help=text)
+        _actions(s.add_subparsers(dest=f"{command}_command", metavar="ACTION", required=True), table)
 
-    s = sub.add_parser("token", help="read-only API tokens for other systems: add, list, remove")
-    ts = s.add_subparsers(dest="token_command", metavar="ACTION", required=True)
-    a = ts.add_parser("add", help="make a token (shown once; only its digest is kept)")
-    a.add_argument("name")
-    a.set_defaults(func=token_add)
-    a = ts.add_parser("list", help="the tokens by name, when made and last used")
-    a.set_defaults(func=token_list)
-    a = ts.add_parser("remove", help="revoke a token")
-    a.add_argument("name")
-    a.set_defaults(func=token_remove)
+
+def _actions(actions, table) -> None:
+    """``user`` / ``token`` actions: each but ``list`` names its account; ``add`` and ``passwd``
+    of a user take the password from a prompt or ``--password-stdin``, ``add`` a ``--role``."""
+    users = actions.dest == "user_command"
+    for name, text, func in table:
+        a = actions.add_parser(name, help=text)
+        if name != "list":
+            a.add_argument("name")
+        if users and name == "add":
+            a.add_argument("--role", required=True, choices=("admin", "clerk", "viewer"))
+        if users and name in ("add", "passwd"):
+            a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        a.set_defaults(func=func)
 
 
 def _who() -> str:
@@ -148,11 +157,15 @@ def user_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def user_remove(args: argparse.Namespace) -> int:
+def remove(args: argparse.Namespace) -> int:
+    """``user remove`` (its sessions end at once) and ``token remove`` (revoked at once)."""
     name, ctx, accounts = _open(args)
-    if not accounts.remove_user(name, by=_who(), at=system_clock()):
-        raise UserError(f"user {name}: no such user")
-    say(f"user {name} removed; its sessions are signed out")
+    is_user = getattr(args, "user_command", None) == "remove"
+    gone = (accounts.remove_user if is_user else accounts.remove_token)(name, by=_who(), at=system_clock())
+    what = "user" if is_user else "token"
+    if not gone:
+        raise UserError(f"{what} {name}: no such {what}")
+    say(f"user {name} removed; its sessions are signed out" if is_user else f"token {name} revoked")
     return 0
 
 
@@ -185,45 +198,39 @@ def token_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def token_remove(args: argparse.Namespace) -> int:
-    name, ctx, accounts = _open(args)
-    if not accounts.remove_token(name, by=_who(), at=system_clock()):
-        raise UserError(f"token {name}: no such token")
-    say(f"token {name} revoked")
-    return 0
-
-
-def bind(address: tuple[str, int]) -> socket.socket:
-    """A listening socket on ``address``; a port in use is one line (exit 1), not a traceback."""
-    host, port = address
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise AttenddError(f"web console: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    return sock
-
-
 def web(args: argparse.Namespace) -> int:
     """Serve the console in the foreground until SIGINT / SIGTERM."""
-    import uvicorn
-
-    from ..config import parse_listen
-    from ..web import create_app
+    from drivers._foreground import announce, until_stopped
 
     ctx = Context.from_args(args, require_file=True)
-    listen = args.listen or getattr(getattr(ctx.config, "web", None), "listen", None) or DEFAULT_LISTEN
+    server = console_server(ctx, ctx.store(), args.listen or ctx.config.web.listen or DEFAULT_LISTEN)
+    with until_stopped() as stopping:
+        server.start()
+        announce(f"web console on {server.url} (stop with Ctrl-C)")
+        while not stopping.wait(0.5):
+            pass
+    server.stop()
+    return 0
+
+
+def console_server(ctx: Context, store, listen: str, *, scheduler_alive=None):
+    """The console for ``ctx``'s config, bound to ``listen`` (not started); errors are one line."""
+    from ..config import parse_listen
+    from ..web import create_app
+    from ..web.server import WebServer
+
     try:
-        address = parse_listen(listen)
+        host, port = parse_listen(listen)
     except ValueError as exc:
         raise UserError(f"--listen: {exc}") from None
-    sock = bind(address)
-    app = create_app(ctx.store(), ctx.config, clock=system_clock)
-    say(f"web console on http://{listen} (stop with Ctrl-C)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    server.run(sockets=[sock])
-    return 0
+    web = ctx.config.web
+    tls = web.tls()
+    app = create_app(
+        store,
+        ctx.config,
+        clock=system_clock,
+        secure_cookies=tls is not None,
+        scheduler_alive=scheduler_alive,
+        metrics_from=web.metrics_from,
+    )
+    return WebServer(app, host, port, tls=tls)

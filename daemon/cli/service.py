@@ -186,16 +186,26 @@ def run(args: argparse.Namespace) -> int:
     store = ctx.store()
     scoring = ctx.scoring()
     scoring.check()
+    daemon = Daemon(ctx.config, store, scoring, connect_device, system_clock, ctx.tz)
+    console = None
+    if ctx.config.web.listen:  # the web console beside the daemon (bound now: a port in use stops here)
+        from .console import console_server
+
+        console = console_server(ctx, store, ctx.config.web.listen, scheduler_alive=daemon.alive)
     receiver = _receiver(ctx, store, _listen_address(ctx)) if adms_devices(ctx.config) else None  # pushing terminals
     if receiver is not None:
         _start_receiver(receiver)
     listener = serial_listener(ctx, store).start()
     try:
-        Daemon(ctx.config, store, scoring, connect_device, system_clock, ctx.tz).serve()
+        if console is not None:
+            console.start()
+        daemon.serve()
     finally:
         listener.stop()
         if receiver is not None:
             receiver.stop()
+        if console is not None:
+            console.stop()
     return 0
 
 

@@ -48,6 +48,7 @@ from ._sections import (
     Store,
     Timetable,
     TimetableVariant,
+    WebSection,
     Window,
     default_state_dir,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "Store",
     "Timetable",
     "TimetableVariant",
+    "WebSection",
     "Window",
     "config_from_dict",
     "default_config",

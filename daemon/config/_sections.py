@@ -14,7 +14,7 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -163,8 +163,79 @@ class Scoring(_HasDbUrl):
     schema_name: Name | None = Field(default=None, alias="schema")
 
 
-class DaemonSection(_Section):
+def _beside_config(value: Path | None, info: ValidationInfo) -> Path | None:
+    """A relative path in the config is relative to the config file's directory, not to the cwd."""
+    base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
+    if value is not None and not value.is_absolute() and base is not None:
+        return Path(base) / value
+    return value
+
+
+def _existing_file(value: Path | None) -> Path | None:
+    if value is not None and not value.is_file():
+        raise _problem(f"no such file: {value}")
+    return value
+
+
+def _tls_paths(cert: Path | None, key: Path | None) -> tuple[str, str] | None:
+    return (str(cert), str(key)) if cert and key else None
+
+
+def _networks(value: list[str] | None) -> list[str] | None:
+    """Addresses or CIDR ranges (a bare address is a /32 or /128)."""
+    for item in value or []:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise _problem(
+                f"{_show(item)} is not an IP address or CIDR range (e.g. 10.0.3.21 or 10.0.3.0/24)"
+            ) from None
+    return value
+
+
+def _tls_pair(model: str, prefix: str, cert: Path | None, key: Path | None) -> None:
+    """Both ``{prefix}cert`` and ``{prefix}key``, or neither: HTTPS needs the two."""
+    if (cert is None) != (key is None):
+        missing = f"{prefix}key" if key is None else f"{prefix}cert"
+        message = f"required with the other {prefix}* key: HTTPS needs both a certificate and its key"
+        raise _located(model, [((missing,), message, None)])
+
+
+def _listen_value(value: str) -> str:
+    """``HOST:PORT`` with a port 1–65535 and a host that is an IP address or a host name."""
+    parse_listen(value)
+    return value
+
+
+def _tls_file_value(value: Path, info: ValidationInfo) -> Path:
+    """A certificate or key file, relative to the config file's folder; it must exist."""
+    return _existing_file(_beside_config(value, info)) or value
+
+
+Listen = Annotated[str, AfterValidator(_listen_value)]
+TlsFile = Annotated[Path, AfterValidator(_tls_file_value)]
+
+
+class _HttpsSection(_Section):
+    """A section with an optional certificate and key for HTTPS (``{prefix}cert``, ``{prefix}key``):
+    both or neither."""
+
+    _tls_prefix: ClassVar[str]
+
+    def _tls(self) -> tuple[str, str] | None:
+        return _tls_paths(getattr(self, f"{self._tls_prefix}cert"), getattr(self, f"{self._tls_prefix}key"))
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> _HttpsSection:
+        cert, key = getattr(self, f"{self._tls_prefix}cert"), getattr(self, f"{self._tls_prefix}key")
+        _tls_pair(type(self).__name__, self._tls_prefix, cert, key)
+        return self
+
+
+class DaemonSection(_HttpsSection):
     """``[daemon]``: scheduled pulls, parallelism, the state directory."""
+
+    _tls_prefix: ClassVar[str] = "push_tls_"
 
     pull_times: list[ClockTime] = Field(default_factory=lambda: [_parse_clock(t) for t in DEFAULT_PULL_TIMES])
     sync_workers: int = Field(default=8, ge=1, le=64)
@@ -174,11 +245,11 @@ class DaemonSection(_Section):
     close_time: ClockTime = Field(default_factory=lambda: _parse_clock("02:00"))
     drain_minutes: int = Field(default=5, ge=1, le=1440)
     """How often the outbox retries pushes the scoring DB missed."""
-    push_listen: str = "0.0.0.0:8081"
+    push_listen: Listen = "0.0.0.0:8081"
     """Where the ADMS/PUSH receiver listens (``HOST:PORT``, ``[IPv6]:PORT``) when a device has driver = "adms"."""
-    push_tls_cert: Path | None = None
+    push_tls_cert: TlsFile | None = None
     """A PEM certificate (chain) for HTTPS, for firmware that pushes over TLS; with ``push_tls_key``."""
-    push_tls_key: Path | None = None
+    push_tls_key: TlsFile | None = None
     push_max_body: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     """The largest upload body in bytes (413 above it)."""
     push_max_connections: int = Field(default=256, ge=1, le=10_000)
@@ -194,54 +265,17 @@ class DaemonSection(_Section):
     push_quarantine_per_day: int = Field(default=5_000, ge=0, le=10_000_000)
     """Quarantined lines per pushing device per day; a batch beyond it is refused and the device flagged."""
 
-    @field_validator("push_listen")
-    @classmethod
-    def _listen_address(cls, value: str) -> str:
-        """``HOST:PORT`` with a port 1–65535 and a host that is an IP address or a host name."""
-        parse_listen(value)
-        return value
-
-    @field_validator("push_tls_cert", "push_tls_key")
-    @classmethod
-    def _tls_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        value = cls._relative_to_config(value, info)
-        if value is not None and not value.is_file():
-            raise _problem(f"no such file: {value}")
-        return value
-
     def push_address(self) -> tuple[str, int]:
         return parse_listen(self.push_listen)
 
     def push_tls(self) -> tuple[str, str] | None:
         """(certificate, key) paths for HTTPS, or None."""
-        if self.push_tls_cert and self.push_tls_key:
-            return str(self.push_tls_cert), str(self.push_tls_key)
-        return None
-
-    @model_validator(mode="after")
-    def _tls_pair(self) -> DaemonSection:
-        if (self.push_tls_cert is None) != (self.push_tls_key is None):
-            missing = "push_tls_key" if self.push_tls_key is None else "push_tls_cert"
-            raise _located(
-                "DaemonSection",
-                [
-                    (
-                        (missing,),
-                        "required with the other push_tls_* key: HTTPS needs both a certificate and its key",
-                        None,
-                    )
-                ],
-            )
-        return self
+        return self._tls()
 
     @field_validator("state_dir")
     @classmethod
     def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        """A relative ``state_dir`` is relative to the config file's directory, not to the cwd."""
-        base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
-        if value is not None and not value.is_absolute() and base is not None:
-            return Path(base) / value
-        return value
+        return _beside_config(value, info)
 
     @model_validator(mode="after")
     def _distinct_pull_times(self) -> DaemonSection:
@@ -254,6 +288,31 @@ class DaemonSection(_Section):
         if errors:
             raise _located("DaemonSection", errors)
         return self
+
+
+class WebSection(_HttpsSection):
+    """``[web]``: the web console (issue 14). ``attendd web`` serves it alone; ``attendd run``
+    serves it too when ``listen`` is set. Opening it to the LAN (``0.0.0.0:8080``) is the
+    admin's explicit choice: ``attendd web`` alone listens on loopback by default."""
+
+    _tls_prefix: ClassVar[str] = "tls_"
+
+    listen: Listen | None = None
+    """``HOST:PORT`` (``[IPv6]:PORT``) for the console; unset: ``attendd run`` serves no console."""
+    tls_cert: TlsFile | None = None
+    """A PEM certificate (chain) for HTTPS; with ``tls_key``. Under TLS the session cookie is Secure."""
+    tls_key: TlsFile | None = None
+    metrics_from: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    """Addresses or CIDR ranges that may read ``/metrics`` without signing in (a Prometheus)."""
+
+    @field_validator("metrics_from")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return _networks(value) or []
+
+    def tls(self) -> tuple[str, str] | None:
+        """(certificate, key) paths for HTTPS, or None."""
+        return self._tls()
 
 
 class LoggingSection(_Section):
@@ -287,6 +346,9 @@ class Device(_Section):
     installed: date | None = None
     serial: Annotated[str, Field(min_length=1)] | None = None
     enabled: bool = True
+    pin_letters: bool = False
+    """The terminal's firmware enrols letters in user IDs (PINs); else a PIN with letters is a
+    damaged record and is quarantined (``drivers.pin_problem``)."""
     url: Annotated[str, Field(min_length=1)] | None = None
     baudrate: int = Field(default=9600, ge=50, le=4_000_000)
     format: str = "attlog"
@@ -304,14 +366,7 @@ class Device(_Section):
     @field_validator("allow_from")
     @classmethod
     def _networks(cls, value: list[str] | None) -> list[str] | None:
-        for item in value or []:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise _problem(
-                    f"{_show(item)} is not an IP address or CIDR range (e.g. 10.0.3.21 or 10.0.3.0/24)"
-                ) from None
-        return value
+        return _networks(value)
 
     def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``allow_from`` as networks (a bare address is a /32 or /128)."""
@@ -531,7 +586,7 @@ class BulletinSection(_Section):
     @field_validator("dir", "font")
     @classmethod
     def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        return DaemonSection._relative_to_config(value, info)
+        return _beside_config(value, info)
 
 
 class CalendarSection(_Section):
@@ -566,6 +621,7 @@ class Config(_Section):
     ranking_groups: dict[Name, RankingGroupSection] = Field(default_factory=dict)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     bulletin: BulletinSection = Field(default_factory=BulletinSection)
+    web: WebSection = Field(default_factory=WebSection)
 
     @model_validator(mode="wrap")
     @classmethod

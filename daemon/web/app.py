@@ -78,6 +78,7 @@ def _templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.globals["version"] = __version__
     t.env.globals["role_words"] = ROLE_WORDS
+    t.env.globals["job_words"] = {"pull": "拉取打卡", "close": "月度结账", "week": "周报", "drain": "推送考核库"}
     return t
 
 

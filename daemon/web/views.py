@@ -75,18 +75,26 @@ def device_runs(console, name: str, *, limit: int = 100) -> list[dict[str, Any]]
 
 
 def job_rows(console) -> list[dict[str, Any]]:
-    from ..scheduler import job_runs
+    """Each scheduled job: its last run (status, error) and when it runs next."""
+    from ..scheduler import job_runs, job_triggers
 
-    return [
-        {
-            "job": j["job"],
-            "scheduled": console.local(j["scheduled_for_utc"]),
-            "finished": console.local(j["finished_utc"]),
-            "status": j["status"],
-            "error": j.get("error") or "",
-        }
-        for j in job_runs(console.store)
-    ]
+    now = console.clock()
+    last = {j["job"]: j for j in job_runs(console.store)}
+    rows = []
+    for job, trigger in job_triggers(console.config, console.tz).items():
+        j = last.get(job, {})
+        upcoming = trigger.get_next_fire_time(None, now)  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "job": job,
+                "scheduled": console.local(j.get("scheduled_for_utc")),
+                "finished": console.local(j.get("finished_utc")),
+                "status": j.get("status") or "",
+                "error": j.get("error") or "",
+                "next": console.local(upcoming),
+            }
+        )
+    return rows
 
 
 def outbox_rows(console) -> list[dict[str, Any]]:

@@ -54,7 +54,9 @@ def test_example_config_is_valid_and_realistic() -> None:
 #: Every section model the package exports, each documented key by key in config.example.toml.
 SECTIONS = [
     getattr(config_module, name)
-    for name in "Site Store Scoring DaemonSection LoggingSection Device Slot Timetable TimetableVariant Policy Window".split()
+    for name in (
+        "Site Store Scoring DaemonSection LoggingSection Device Slot Timetable TimetableVariant Policy Window WebSection"
+    ).split()
 ]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import unicodedata
 from datetime import UTC, date, datetime, time
@@ -20,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import attendd, leave_l1, put_roster, standard_slots, write_centre
+from helpers import attendd, chromium_path, leave_l1, put_roster, standard_slots, write_centre
 
 from daemon.bulletin import FontMissing, collect, find_cjk_font, labels, write_bulletin
 from daemon.bulletin.html import render_html
@@ -517,14 +516,7 @@ def test_weekly_summary_job(tmp_path):
 
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    reason = "Chromium is not installed (Debian: apt install chromium; deploy/system-packages.sh --test)"
-    if CI:
-        pytest.fail(f"CI=true: {reason}")
-    pytest.skip(reason)
+    return chromium_path()
 
 
 def _headless(browser: str, tmp_path: Path, *args: str) -> None:

@@ -40,18 +40,23 @@ UNSTORABLE = [
     (Punch("9\x01", T), r"PIN '9\x01' is not one a terminal enrols"),
     (Punch("9\x00", T), r"PIN '9\x00' is not one a terminal enrols"),
     (Punch("A-1", T), "is not one a terminal enrols"),
+    (Punch("ZZ", T), "is not one a terminal enrols (digits"),
     (Punch("张三", T), "is not one a terminal enrols"),
 ]
-GOOD = [Punch("1001", T), Punch("A1001", T), Punch("1" * PIN_MAX_LEN, T, 5, 15, INT_FIELD_MAX)]
+GOOD = [Punch("1001", T), Punch("0001001", T), Punch("1" * PIN_MAX_LEN, T, 5, 15, INT_FIELD_MAX)]
 
 
 @pytest.mark.parametrize(
     ("pin", "ok"),
-    [("1", True), ("0001001", True), ("ZZ", True), ("x" * 32, True), ("x" * 33, False), ("", False)]
+    [("1", True), ("0001001", True), ("9" * 32, True), ("9" * 33, False), ("", False), ("ZZ", False)]
     + [(p, False) for p in ("1 2", "1\t2", "1,2", "1.2", "1_2", "1\x7f", "１２", "1\u200b")],
 )
 def test_what_a_terminal_enrols(pin, ok):
+    """Digits (a corrupted export's ``ZZ`` is not staff) — letters too where the firmware enrols them."""
     assert (pin_problem(pin) is None) is ok
+    letters_ok = ok or pin in ("ZZ",)
+    assert (pin_problem(pin, letters=True) is None) is letters_ok
+    assert pin_problem("A1001", letters=True) is None and pin_problem("x" * 32, letters=True) is None
 
 
 def test_terminal_data_is_bounded_alike_on_every_backend(any_store_url):
@@ -231,3 +236,25 @@ def _check_pushed_body(any_store):
     assert (saved.new, saved.quarantined_new) == (1, 6)
     assert [r["pin"] for r in any_store.punches() if r["device_serial"] == "S3"] == ["1001"]
     assert all(r["pin"] is None or r["pin"] in ("`?0,?0", "12 34", "张三") for r in any_store.quarantine("S3"))
+
+
+def test_a_terminal_that_enrols_letters_says_so_in_its_config(tmp_path):
+    """``[[devices]] pin_letters = true``: that terminal's A1001 is staff; elsewhere it is quarantined."""
+    from daemon.config import config_from_dict
+    from daemon.ingest import sort_punches
+
+    config = config_from_dict(
+        {
+            "site": {"name": "x"},
+            "devices": [{"name": "a", "host": "10.0.0.1"}, {"name": "b", "host": "10.0.0.2", "pin_letters": True}],
+        },
+        base_dir=tmp_path,
+    )
+    plain, letters = config.devices
+    assert (plain.pin_letters, letters.pin_letters) == (False, True)
+    batch = [Punch("A1001", T), Punch("1001", T)]
+    now = T.replace(year=T.year + 1)
+    good, aside = sort_punches(batch, now_local=now, pin_letters=plain.pin_letters)
+    assert [p.pin for p in good] == ["1001"] and [q.pin for q in aside] == ["A1001"]
+    good, aside = sort_punches(batch, now_local=now, pin_letters=letters.pin_letters)
+    assert [p.pin for p in good] == ["A1001", "1001"] and aside == []

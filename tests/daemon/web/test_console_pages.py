@@ -33,7 +33,8 @@ def test_the_staff_month_explains_the_late_day(signed_in):
     cells = _text(row.group(1))
     assert "03-03" in cells and "上午上班" in cells and "09:00" in cells and "09:20:00" in cells
     assert "迟到 20 分钟" in cells and "3" in cells
-    assert "罗山" in cells  # the preset's document prices it
+    assert "每次扣3分" in cells  # the clause of the preset's document that prices it (罗山 附件1)
+    assert "罗山" in text  # the document, named in the page's head
     assert "得分 22 / 25（扣 3 分）" in text  # 罗山: 25 points, 迟到 3 each
     # a rest day is shown as such, a normal day as 正常
     assert re.search(r'<tr class="k-rest"[^>]*><th>03-01</th><td>休息日</td>', r.text)
