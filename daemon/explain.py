@@ -27,7 +27,7 @@ from .errors import UserError
 from .store import Store
 from .store.models import punch_table, staff_table
 
-DAY_WORDS = {"workday": "工作日", "rest": "休息日", "holiday": "节假日", "makeup": "调休上班日"}
+DAY_WORDS = {"workday": "工作日", "rest": "休息日", "holiday": "节假日", "makeup": "调休上班日", "duty": "值班"}
 STATUS_WORDS = {
     "ok": "正常",
     "late": "迟到",
@@ -243,7 +243,7 @@ def explain_staff(
     for d in ev.days.get(staff_no, []):
         if not (period.start <= d.day < period.end):
             continue
-        kind = day_kind_of(calendar, d.day)
+        kind = "duty" if d.day_kind == "duty" else day_kind_of(calendar, d.day)  # a duty rota's day (值班)
         acc = DayAccount(
             d.day,
             kind,

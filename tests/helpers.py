@@ -509,3 +509,19 @@ def chromium_path() -> str:
     if CI:
         pytest.fail(f"CI=true: {reason}")
     pytest.skip(reason)
+
+
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """(certificate, key) for 127.0.0.1, made by openssl in ``folder``; skip without openssl."""
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (it makes the test's self-signed certificate)")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert)]
+        + ["-days", "2", "-subj", "/CN=127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

@@ -78,6 +78,16 @@ def _templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.globals["version"] = __version__
     t.env.globals["role_words"] = ROLE_WORDS
+    t.env.globals["event_words"] = {
+        "login": "登录",
+        "login_failed": "登录失败",
+        "logout": "退出",
+        "user_add": "新建账号",
+        "user_passwd": "修改密码",
+        "user_remove": "删除账号",
+        "token_add": "新建接口令牌",
+        "token_remove": "吊销接口令牌",
+    }
     t.env.globals["job_words"] = {"pull": "拉取打卡", "close": "月度结账", "week": "周报", "drain": "推送考核库"}
     return t
 

@@ -87,6 +87,23 @@ def register(app: FastAPI) -> None:
         fragment = "punch_rows.j2" if request.headers.get("hx-request") else "punches.j2"
         return page(request, fragment, v, form=form, rows=rows[:MAX_ROWS], more=len(rows) > MAX_ROWS, error=None)
 
+    @app.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
+    def users(request: Request, v: Visitor = Depends(needs("admin"))) -> HTMLResponse:  # noqa: B008
+        """The accounts and the audit of them (admins only; accounts are made with ``attendd user``)."""
+        c = console_of(request)
+        accounts = [
+            {
+                "name": u.name,
+                "role": u.role,
+                "created": c.local(u.created_utc),
+                "password_changed": c.local(u.password_changed_utc),
+                "sessions": c.accounts.session_count(u.name),
+            }
+            for u in c.accounts.users()
+        ]
+        events = [{**e, "at": c.local(e["at_utc"], "%Y-%m-%d %H:%M:%S")} for e in c.accounts.events(limit=200)]
+        return page(request, "admin_users.j2", v, accounts=accounts, events=events)
+
     @app.get("/quarantine", response_class=HTMLResponse, include_in_schema=False)
     def quarantine(
         request: Request,

@@ -34,8 +34,9 @@ BULLETIN_TYPES = {
     "pdf": "application/pdf",
     "csv": "text/csv; charset=utf-8",
 }
-#: The bulletin's HTML has its own inline styles and no script; served alone, under this policy.
-BULLETIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+#: The bulletin's HTML has its own inline styles and no script; served under this policy, framed
+#: only by the console's own period page (which shows it in the page, sandboxed).
+BULLETIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 GRID_WORDS = {
     "ok": "√",
     "late": "迟",
@@ -137,7 +138,7 @@ def register(app: FastAPI) -> None:
         bc = c.config.bulletin
         target = scratch / file_name(p, fmt)
         write_bulletin(b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "")
-        headers = {"Content-Security-Policy": BULLETIN_CSP} if fmt == "html" else {}
+        headers = {"Content-Security-Policy": BULLETIN_CSP, "X-Frame-Options": "SAMEORIGIN"} if fmt == "html" else {}
         return FileResponse(
             target,
             media_type=BULLETIN_TYPES[fmt],

@@ -143,3 +143,19 @@ def test_passwords_are_argon2id_at_rfc_9106_parameters(monkeypatch):
     assert passwords.needs_rehash(PasswordHasher.from_parameters(CHEAPEST).hash(PASSWORD))
     assert passwords.password_problem("clerk1", "short") == "a password needs at least 10 characters"
     assert passwords.password_problem("clerk1234567", "CLERK1234567") == "the password cannot be the user's name"
+
+
+def test_roles_viewer_and_clerk_read_only_admins_see_the_accounts_and_their_audit(console):
+    for name in ("viewer1", "clerk1"):
+        console.cookies.clear()
+        login(console, name)
+        assert console.get("/").status_code == 200
+        denied = console.get("/admin/users")
+        assert denied.status_code == 403 and "管理员" in denied.text
+        assert "/admin/users" not in console.get("/").text  # no link to what they may not open
+    console.cookies.clear()
+    login(console, "admin1")
+    page = console.get("/admin/users")
+    assert page.status_code == 200
+    assert all(n in page.text for n in ("viewer1", "clerk1", "admin1"))
+    assert page.text.count("登录") >= 3  # the three logins above are on the record

@@ -11,7 +11,17 @@ from datetime import date
 
 import pytest
 from conftest import PASSWORD
-from helpers import assert_clean_failure, fill, free_port, notified_daemon, run_cli, spawn, wait_for, write_centre
+from helpers import (
+    assert_clean_failure,
+    fill,
+    free_port,
+    notified_daemon,
+    run_cli,
+    self_signed_cert,
+    spawn,
+    wait_for,
+    write_centre,
+)
 
 
 def _with_stdin(monkeypatch, text: str) -> None:
@@ -143,3 +153,35 @@ def test_attendd_run_serves_the_console_when_web_listen_is_set(tmp_path):
         _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err
     assert_clean_failure(run_cli("--config", str(cfg), "web", "--listen", "nowhere"), 2)
+
+
+def test_under_tls_the_console_is_https_and_its_cookies_are_secure(tmp_path, monkeypatch):
+    """``[web] tls_cert`` / ``tls_key``: the console speaks HTTPS only, and its cookies carry Secure."""
+    import httpx
+
+    cert, key = self_signed_cert(tmp_path)
+    port = free_port()
+    cfg = write_centre(tmp_path, extra=f'[web]\nlisten = "127.0.0.1:{port}"\ntls_cert = "{cert}"\ntls_key = "{key}"\n')
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n"))
+    assert run_cli("--config", str(cfg), "user", "add", "王芳", "--role", "clerk", "--password-stdin").returncode == 0
+    proc = spawn("web", config=cfg)
+    try:
+        line = wait_for(lambda: proc.stdout.readline(), "the console's address", proc=proc)
+        assert line.startswith(f"web console on https://127.0.0.1:{port}")
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=False) as client:
+            assert client.get("/healthz").text == "ok\n"
+            form = client.get("/login")
+            assert "Secure" in form.headers["set-cookie"]
+            r = client.post(
+                "/login",
+                data={"name": "王芳", "password": PASSWORD, "csrf": client.cookies["attendd_login_csrf"], "next": "/"},
+            )
+            session = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and "attendd_session=" in v)
+            assert r.status_code == 303 and "Secure" in session and "HttpOnly" in session
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)  # plain HTTP is not served
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -62,9 +62,11 @@ def test_the_window_grid_marks_the_late_day_and_totals(signed_in):
 def test_the_period_page_ranks_windows_and_serves_the_bulletin(signed_in):
     r = signed_in.get("/periods/2026-03")
     assert r.status_code == 200 and "公安窗口" in r.text and "税务窗口" in r.text
+    assert '<iframe class="bulletin" sandbox src="/periods/2026-03/bulletin.html"' in r.text  # shown in the page
     html = signed_in.get("/periods/2026-03/bulletin.html")
     assert html.status_code == 200 and "考勤通报" in html.text
     assert "script-src" not in html.headers["Content-Security-Policy"]  # default-src 'none': no script at all
+    assert html.headers["X-Frame-Options"] == "SAMEORIGIN"  # framed by the period page only
     xlsx = signed_in.get("/periods/2026-03/bulletin.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK" and "attachment" in xlsx.headers["content-disposition"]
     assert signed_in.get("/periods/2026-03/bulletin.exe").status_code == 404

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from datetime import datetime
 
 import pytest
-from helpers import read_until_closed
+from helpers import read_until_closed, self_signed_cert
 from structlog.testing import capture_logs
 
 from drivers import INT_FIELD_MAX, PIN_MAX_LEN, Punch
@@ -346,29 +344,8 @@ def test_port_in_use_is_a_clear_oserror(srv):
         AdmsServer("127.0.0.1", srv.port, ACCESS, Recorder()).start()
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 def test_tls(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_cert(tmp_path)
     rec = Recorder()
     with AdmsServer("127.0.0.1", 0, ACCESS, rec, limits=LIMITS, tls=(str(cert), str(key))) as srv:
         base = f"https://127.0.0.1:{srv.port}"
