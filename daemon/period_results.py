@@ -26,6 +26,7 @@ from . import __version__
 from .config import Config
 from .errors import UserError
 from .store import Store
+from .store.corrections import manual_punch_table
 from .store.models import (
     device_state_table,
     exemption_table,
@@ -212,6 +213,12 @@ def build_inputs(
                 pt.c.punched_at >= lo, pt.c.punched_at < hi, *of_staff(pt.c.pin)
             )
         ).all()
+        mt = manual_punch_table  # 补签: a clerk's correction counts like a punch, whatever the window's devices
+        manual = conn.execute(
+            select(mt.c.staff_no, mt.c.punched_at).where(
+                mt.c.punched_at >= lo, mt.c.punched_at < hi, mt.c.withdrawn_utc.is_(None), *of_staff(mt.c.staff_no)
+            )
+        ).all()
     # A window that names its devices counts only their punches.
     allowed: dict[str, set[str] | None] = {}
     for w in config.windows:
@@ -229,6 +236,10 @@ def build_inputs(
         ok = allowed.get(code) if code else None
         if ok is None or serial in ok:
             by_pin[pin].append(at)
+    for pin, at in manual:
+        by_pin[pin].append(at)
+    for pin in {pin for pin, _ in manual}:
+        by_pin[pin].sort()
     return Inputs(
         staff=staff,
         punches=dict(by_pin),

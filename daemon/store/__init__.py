@@ -6,7 +6,9 @@ or the store's read methods. Tables are named by the handles in :mod:`daemon.sto
 """
 
 from .accounts import Accounts
+from .changes import changes, record_change
 from .clerk_records import KIND_TABLES, list_records, put_records
+from .corrections import StaleEdit, add_manual_punch, manual_punches, withdraw_manual_punch
 from .dirty import clear_dirty, dirty_months
 from .store import Quarantined, SaveResult, Store, StoreError, open_store
 
@@ -15,11 +17,17 @@ __all__ = [
     "KIND_TABLES",
     "Quarantined",
     "SaveResult",
+    "StaleEdit",
     "Store",
     "StoreError",
+    "add_manual_punch",
+    "changes",
     "clear_dirty",
     "dirty_months",
     "list_records",
+    "manual_punches",
     "open_store",
     "put_records",
+    "record_change",
+    "withdraw_manual_punch",
 ]

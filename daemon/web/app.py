@@ -203,10 +203,13 @@ def create_app(
             return PlainTextResponse("scheduler: stopped\n", status_code=503)
         return PlainTextResponse("ok\n")
 
-    from . import api, metrics, pages, results
+    from . import api, audit, corrections, metrics, pages, periods, results
 
     pages.register(app)
     results.register(app)
+    corrections.register(app)  # 补签: the clerk's corrections (issue 15)
+    periods.register(app)  # evaluate, close, reopen, publish (issue 15)
+    audit.register(app)  # /audit: every change on the record (issue 15)
     api.register(app)
     metrics.register(app, metrics.networks(metrics_from or metrics.DEFAULT_METRICS_FROM))
     return app

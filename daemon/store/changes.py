@@ -1,0 +1,125 @@
+"""The change log: every change a person makes to what the results are computed from, on the record.
+
+One row per change — who (``by``: the clerk's account, or the ``--by`` name on the command
+line), when, through which door (``via``: ``web`` or ``cli``), what (``action`` on ``subject`` /
+``subject_id``), whose (``staff_no``), why (``reason``), and the record before and after as JSON.
+A change and its row are written in one transaction (:func:`record_change` takes the caller's
+connection), so there is never a change without its entry or an entry without its change.
+Rows are never updated or deleted. Logins and account changes are in ``auth_event``
+(:mod:`.accounts`); closes and reopens also keep their own tables (``period_forced_close``,
+``period_reopen``); the console's ``/audit`` shows them all together.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import UtcDateTime
+from .models import Base, _table
+
+VIA = ("web", "cli", "daemon")
+
+
+class ChangeRow(Base):
+    """One change a person made (see the module's docstring)."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_at", "at_utc"), Index("ix_change_log_staff", "staff_no"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    by: Mapped[str] = mapped_column(String(128))
+    via: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    staff_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+change_table = _table(ChangeRow)
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+
+    def default(v: Any) -> str:
+        if isinstance(v, (datetime, date)):
+            return v.isoformat()
+        return str(v)
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=default)
+
+
+def record_change(
+    conn: Connection,
+    *,
+    at: datetime,
+    by: str,
+    via: str,
+    action: str,
+    subject: str,
+    subject_id: str | int,
+    staff_no: str | None = None,
+    reason: str = "",
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Write one change's entry on ``conn`` (the transaction that makes the change)."""
+    if via not in VIA:
+        raise ValueError(via)
+    conn.execute(
+        insert(change_table),
+        {
+            "at_utc": at,
+            "by": by[:128],
+            "via": via,
+            "action": action,
+            "subject": subject,
+            "subject_id": str(subject_id)[:64],
+            "staff_no": staff_no,
+            "reason": reason,
+            "before": _json(before),
+            "after": _json(after),
+        },
+    )
+
+
+def changes(
+    store,
+    *,
+    by: str | None = None,
+    action: str | None = None,
+    staff_no: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """The change log, newest first, filtered; ``before`` / ``after`` decoded."""
+    t = change_table
+    q = select(t).order_by(t.c.id.desc()).limit(limit)
+    if by:
+        q = q.where(t.c.by == by)
+    if action:
+        q = q.where(t.c.action == action)
+    if staff_no:
+        q = q.where(t.c.staff_no == staff_no)
+    if since is not None:
+        q = q.where(t.c.at_utc >= since)
+    if until is not None:
+        q = q.where(t.c.at_utc < until)
+    with store.reading() as conn:
+        rows = [dict(r) for r in conn.execute(q).mappings()]
+    for r in rows:
+        for k in ("before", "after"):
+            r[k] = json.loads(r[k]) if r[k] else None
+    return rows
