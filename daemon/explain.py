@@ -25,6 +25,7 @@ from .bulletin import labels
 from .config import Config
 from .errors import UserError
 from .store import Store
+from .store.corrections import manual_punches
 from .store.models import punch_table, staff_table
 
 DAY_WORDS = {"workday": "工作日", "rest": "休息日", "holiday": "节假日", "makeup": "调休上班日", "duty": "值班"}
@@ -50,9 +51,13 @@ class SlotLine:
     punch: datetime | None
     status: str
     minutes: int
+    manual_id: int | None = None  # the chosen punch is this correction (补签), not a terminal's
 
     @property
     def decision(self) -> str:
+        return self._decision() + ("（补签）" if self.manual_id is not None else "")
+
+    def _decision(self) -> str:
         word = STATUS_WORDS.get(self.status, self.status)
         if self.status in ("late", "early") or (self.status == "absent" and self.minutes):
             verb = "迟到" if self.kind == "in" else "早退"
@@ -83,6 +88,9 @@ class DayAccount:
     events: list[str] = field(default_factory=list)  # what happened that costs nothing (leave, excused …)
     covered_by: str | None = None
     leave: str | None = None
+    #: the day's corrections (补签), active and withdrawn: id, at, reason, evidence, by, created_utc,
+    #: withdrawn (bool), withdrawn_by / _utc / _reason, version
+    corrections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -150,10 +158,12 @@ class StaffAccount:
                             "status": s.status,
                             "minutes": s.minutes,
                             "decision": s.decision,
+                            "manual_id": s.manual_id,
                         }
                         for s in d.slots
                     ],
                     "ignored_punches": [iso(p) for p in d.ignored],
+                    "corrections": [{k: iso(v) for k, v in c.items()} for c in d.corrections],
                     "deductions": [_deduction_json(x) for x in d.deductions],
                     "notes": d.events,
                 }
@@ -237,6 +247,29 @@ def explain_staff(
     by_day: dict[date, list[datetime]] = {}
     for p in raw:
         by_day.setdefault(p.date(), []).append(p)
+    # 补签: the chosen punch at a correction's time is the correction (unless a terminal has it too)
+    corrections_of: dict[date, list[dict[str, Any]]] = {}
+    manual_at: dict[datetime, int] = {}
+    terminal_at = set(raw)
+    for m in manual_punches(store, staff_no=staff_no, start=lo, end=hi):
+        withdrawn = m["withdrawn_utc"] is not None
+        corrections_of.setdefault(m["punched_at"].date(), []).append(
+            {
+                "id": m["id"],
+                "at": m["punched_at"],
+                "reason": m["reason"],
+                "evidence": m["evidence"],
+                "by": m["by"],
+                "created_utc": m["created_utc"],
+                "withdrawn": withdrawn,
+                "withdrawn_by": m["withdrawn_by"],
+                "withdrawn_utc": m["withdrawn_utc"],
+                "withdrawn_reason": m["withdrawn_reason"],
+                "version": m["version"],
+            }
+        )
+        if not withdrawn and m["punched_at"] not in terminal_at:
+            manual_at.setdefault(m["punched_at"], m["id"])
 
     points_of = {(x.ref, x.rule): x for x in result.deductions}
     days: list[DayAccount] = []
@@ -251,6 +284,7 @@ def explain_staff(
             d.scheduled,
             covered_by=d.covered_by,
             leave=labels.LEAVE_KINDS.get(d.leave_kind, d.leave_kind) if d.leave_kind else None,
+            corrections=corrections_of.get(d.day, []),
         )
         slot_defs = {s.name: s for s in timetable.slots_on(d.day)}
         chosen = set()
@@ -269,11 +303,12 @@ def explain_staff(
                     r.punch,
                     r.status,
                     r.minutes,
+                    manual_at.get(r.punch) if r.punch is not None else None,
                 )
             )
             if r.punch is not None:
                 chosen.add(r.punch)
-        acc.ignored = [p for p in by_day.get(d.day, []) if p not in chosen]
+        acc.ignored = [p for p in by_day.get(d.day, []) if p not in chosen]  # terminals' punches only
         for e in d.events:
             x = points_of.get((e.ref, e.kind))
             if x is not None and x.points:

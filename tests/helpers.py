@@ -525,3 +525,37 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
+
+
+#: :func:`fill_missing`'s day: staff 2 (乙) has no am_out punch (12:01) that day.
+MISSING_DAY = date(2026, 3, 3)
+
+
+def fill_missing(store) -> None:
+    """Staff 1 and 2 (公安窗口) punch every March workday, except 乙's 12:01 on :data:`MISSING_DAY`
+    (a missing punch: 旷工 of the morning under luoshan, 10 points)."""
+    from drivers import Punch
+    from rules import WorkCalendar, parse_period
+
+    stamp = datetime(2026, 4, 1, tzinfo=UTC)
+    put_roster(store, (("1", "甲", "gongan", "chief"), ("2", "乙", "gongan", "staff")), now_utc=stamp)
+    calendar, punches = WorkCalendar(), []
+    for d in parse_period("2026-03").days():
+        if not calendar.is_workday(d):
+            continue
+        for no in "12":
+            for hh, mm in ((8, 50), (12, 1), (12, 55), (17, 5)):
+                if not (no == "2" and d == MISSING_DAY and (hh, mm) == (12, 1)):
+                    punches.append(Punch(no, datetime.combine(d, day_time(hh, mm))))
+    store.save_punches(
+        device_name="hall", device_serial="S1", source="zk", punches=punches, quarantined=[], now_utc=stamp
+    )
+
+
+def add_correction(store, at: datetime, *, staff_no: str = "2", by: str = "clerk1", **kw) -> int:
+    """A 补签 recorded on the command line's behalf (the tests' shortcut); returns its id."""
+    from daemon.store import add_manual_punch
+
+    kw.setdefault("reason", "设备故障，值班室登记")
+    kw.setdefault("now_utc", datetime(2026, 4, 2, tzinfo=UTC))
+    return add_manual_punch(store, staff_no=staff_no, at=at, by=by, via=kw.pop("via", "cli"), **kw)

@@ -132,7 +132,7 @@ def collect(store: Store, config: Config, period: Period, *, now: datetime, queu
     today = now.astimezone(config.site.tz).date()
     with store.reading() as conn:
         names = {r.staff_no: r.name for r in conn.execute(select(staff_table.c.staff_no, staff_table.c.name))}
-    return build_bulletin(
+    b = build_bulletin(
         snap.rows,
         centre=config.site.name,
         period=period,
@@ -145,3 +145,25 @@ def collect(store: Store, config: Config, period: Period, *, now: datetime, queu
         flag_rules=_flag_rules(config),
         group_titles={name: g.title or name for name, g in config.ranking_groups.items()},
     )
+    _mark_appeals(store, b)
+    return b
+
+
+#: How the annex marks a deduction someone appealed against (an upheld appeal's deduction is gone:
+#: its exemption excuses the slot, and the appeal lists it).
+APPEAL_NOTES = {"open": "申诉中（第{id}号）", "rejected": "申诉已驳回（第{id}号）"}
+
+
+def _mark_appeals(store: Store, b: Bulletin) -> None:
+    """Note each annex line under an open appeal, or whose appeal was rejected (issue 15)."""
+    from ..store import appeals
+
+    first, after = b.period.start.isoformat()[:7], b.period.end.isoformat()[:7]
+    marks: dict[tuple[str, str], str] = {}
+    for a in appeals(store):
+        if a["status"] in APPEAL_NOTES and first <= a["period_key"] < after:
+            marks.setdefault((a["staff_no"], a["deduction_ref"]), APPEAL_NOTES[a["status"]].format(id=a["id"]))
+    for line in b.annex:
+        mark = marks.get((line.staff_no, line.ref))
+        if mark:
+            line.note = f"{line.note}；{mark}" if line.note else mark

@@ -15,7 +15,21 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import AttenddError, ConfigError, UserError
-from . import bulletin, clerk, console, demo, devices, explain, imports, results, service, setup, tryout
+from . import (
+    appeals,
+    bulletin,
+    clerk,
+    console,
+    demo,
+    devices,
+    explain,
+    imports,
+    quarantine,
+    results,
+    service,
+    setup,
+    tryout,
+)
 from .output import say
 from .parser import Parser
 
@@ -45,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     imports.register(sub)  # import attlog, and the clerk's kinds: import roster|leaves|…
     clerk.register(sub)  # list
     console.register(sub)  # web, user add|passwd|list|remove, token add|list|remove
+    appeals.register(sub)  # appeal add|decide|list
+    quarantine.register(sub)  # quarantine list|release|dismiss
     demo.register(sub)  # demo
     return p
 

@@ -7,13 +7,12 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..clock import system_clock
-from ..errors import UserError
 from .context import Context
 from .output import local_time, render, say
 from .parser import Subcommands
 
 if TYPE_CHECKING:
-    from ..config import Config
+    pass
 
 #: ``attendd list`` names → the store's record kinds.
 LIST_KINDS = {
@@ -111,60 +110,48 @@ def add_import_actions(kinds: Subcommands) -> None:
         s = kinds.add_parser(kind, help=f"{text} (CSV or XLSX)")
         s.add_argument("file", metavar="FILE")
         s.add_argument("--skip-bad", action="store_true", help="store the good rows even if some are bad")
+        s.add_argument("--by", metavar="NAME", help="who imports (the change log; default: the shell user)")
         s.set_defaults(func=import_records, record_kind=kind)
 
 
-def _slot_names(config: Config) -> set[str]:
-    """Every slot name of the configured timetables; SPEC §4.5's standard ones when there are none."""
-    from ..config import STANDARD_TIMETABLE
-
-    if not config.timetables:
-        return {s["name"] for s in STANDARD_TIMETABLE["slots"]}
-    names: set[str] = set()
-    for table in config.timetables.values():
-        names.update(s.name for s in table.slots)
-        for variant in table.variants:
-            names.update(s.name for s in variant.slots)
-    return names
-
-
 def import_records(args: argparse.Namespace) -> int:
-    """Import one file of ``args.record_kind``; atomic unless ``--skip-bad``.
+    """Import one file of ``args.record_kind``; atomic unless ``--skip-bad`` (:func:`daemon.imports.import_table`:
+    the console's upload goes through the same checks)."""
+    from ..imports import ImportRefused, import_table, read_table
 
-    A roster's windows are checked against the config's ``[[windows]]``; a leave's staff
-    number against the stored roster.
-    """
-    from ..imports import parse_file
-    from ..store import put_records
-    from ..store.clerk_records import record_keys
-
-    kind = args.record_kind
     ctx = Context.from_args(args)
-    slots = _slot_names(ctx.config) if kind == "exemptions" else None
-    windows: dict[str, str] | None = None
-    if kind == "roster":
-        windows = {w.code: w.name for w in ctx.config.windows} or None
-        if windows is None:  # a terminals-only config (devices users): nothing to check against
-            say(f"{args.file}: note: {ctx.config_label} has no [[windows]]; window codes are not checked", err=True)
-    staff = record_keys(ctx.store(), "roster") if kind == "leaves" else None
-    parsed = parse_file(kind, args.file, slots=slots, display=args.file, windows=windows, staff=staff)
-    for problem in parsed.problems:
-        say(problem, err=True)
-    rejected = len(parsed.problems)
-    if rejected and not args.skip_bad:
-        raise UserError(
-            f"{args.file}: read {parsed.read}, stored 0, rejected {rejected}: nothing stored "
-            "(fix the rows above, or pass --skip-bad to store the good ones)"
+    table = read_table(args.file, display=args.file)
+    try:
+        report = import_table(
+            ctx.store(),
+            ctx.config,
+            args.record_kind,
+            table,
+            skip_bad=args.skip_bad,
+            by=args.by or _shell_user(),
+            via="cli",
+            now_utc=system_clock(),
+            config_label=ctx.config_label,
         )
-    new = updated = unchanged = 0
-    if parsed.rows:
-        written = put_records(ctx.store(), kind, parsed.rows, now_utc=system_clock())
-        new, updated, unchanged = written.new, written.updated, written.unchanged
-    say(
-        f"{args.file}: {kind}: read {parsed.read}, stored {new + updated}, rejected {rejected}; "
-        f"new {new}, updated {updated}, unchanged {unchanged}"
-    )
+    except ImportRefused as refused:
+        for problem in refused.report.problems:
+            say(problem, err=True)
+        raise
+    if report.note:
+        say(report.note, err=True)
+    for problem in report.problems:
+        say(problem, err=True)
+    say(report.summary)
     return 0
+
+
+def _shell_user() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _period_events(ctx: Context, kind: str) -> list[dict[str, Any]]:

@@ -55,6 +55,20 @@ def register(sub: Subcommands) -> None:
     add_format(s)
     s.add_argument("--limit", type=int_between(1, MAX_LIMIT), default=None, metavar="N", help="at most N punches")
     s.set_defaults(func=punches)
+    # `punches` alone lists; `punches add` / `punches withdraw` are the clerk's corrections (补签)
+    psub = s.add_subparsers(dest="punches_command", metavar="ACTION", parser_class=Parser)
+    a = psub.add_parser("add", help="record a correction (补签): a manual punch, kept apart from the terminals'")
+    a.add_argument("--staff", dest="add_staff", metavar="NO", required=True, help="staff number")
+    a.add_argument("--at", metavar="TIME", required=True, help='the punch\'s time, "YYYY-MM-DD HH:MM[:SS]" (site time)')
+    a.add_argument("--reason", metavar="TEXT", required=True, help="why (e.g. 设备故障，值班室登记)")
+    a.add_argument("--evidence", metavar="TEXT", default="", help="what shows it (e.g. 值班室登记簿)")
+    a.add_argument("--by", metavar="NAME", required=True, help="who records it (logged)")
+    a.set_defaults(func=punch_add)
+    w = psub.add_parser("withdraw", help="withdraw a correction: it stops counting and stays on the record")
+    w.add_argument("id", type=int_between(1, MAX_LIMIT), metavar="ID", help="the correction's id (`attendd punches`)")
+    w.add_argument("--reason", metavar="TEXT", required=True, help="why it is withdrawn")
+    w.add_argument("--by", metavar="NAME", required=True, help="who withdraws it (logged)")
+    w.set_defaults(func=punch_withdraw)
 
 
 def _pulled_devices(ctx: Context, names: list[str] | None) -> list[Device]:
@@ -339,6 +353,10 @@ _PUNCH_COLUMNS = (
     ("work_code", "work code"),
     ("source", "source"),
     ("tz", "timezone"),
+    ("id", "id"),  # a correction's (补签) id; empty for a terminal's punch
+    ("by", "by"),
+    ("reason", "reason"),
+    ("withdrawn", "withdrawn"),
 )
 
 
@@ -350,11 +368,17 @@ def punches(args: argparse.Namespace) -> int:
         raise UserError("--to: must be after --from")
     store = ctx.store()
     rows = store.punches(device=args.device, staff=args.staff, start=start, end=end, limit=args.limit)
-    if not rows:
-        _check_known(ctx, store, device=args.device, staff=args.staff)
     for r in rows:
         r["state_label"] = state_label(r["state"])
         r["verify_label"] = verify_label(r["verify"])
+        r.update(id=None, by=None, reason=None, withdrawn=None)
+    if not args.device:  # a correction came from no terminal: a --device filter shows none
+        rows = sorted(
+            rows + _manual_rows(store, ctx, staff=args.staff, start=start, end=end),
+            key=lambda r: (r["punched_at"], r["pin"], r["device_serial"] or ""),
+        )[: args.limit]
+    if not rows:
+        _check_known(ctx, store, device=args.device, staff=args.staff)
     if args.format == "table" and not rows:
         say("no punches match")
         return 0
@@ -397,3 +421,89 @@ def _check_known(ctx: Context, store: Store, *, device: str | None, staff: str |
             )
             if not seen:
                 raise UserError(f"--staff: no staff number {staff!r} in the roster or in any punch")
+
+
+def _manual_rows(
+    store: Store, ctx: Context, *, staff: str | None, start: datetime | None, end: datetime | None
+) -> list[dict[str, Any]]:
+    """The corrections (补签) as rows of ``attendd punches``: source ``manual``, with their id,
+    who recorded them and why; a withdrawn one is listed, marked with when and by whom."""
+    from ..store.corrections import SOURCE, manual_punches
+
+    rows = []
+    for m in manual_punches(store, staff_no=staff or None, start=start, end=end):
+        withdrawn = ""
+        if m["withdrawn_utc"] is not None:
+            withdrawn = f"{local_time(m['withdrawn_utc'], ctx.tz)} by {m['withdrawn_by']}: {m['withdrawn_reason']}"
+        rows.append(
+            {
+                "punched_at": m["punched_at"],
+                "pin": m["staff_no"],
+                "device_name": None,
+                "device_serial": None,
+                "state": None,
+                "state_label": "补签",
+                "verify": None,
+                "verify_label": "",
+                "work_code": None,
+                "source": SOURCE,
+                "tz": ctx.tz.key,
+                "id": m["id"],
+                "by": m["by"],
+                "reason": m["reason"] + (f" ({m['evidence']})" if m["evidence"] else ""),
+                "withdrawn": withdrawn,
+            }
+        )
+    return rows
+
+
+def _punch_time(value: str) -> datetime:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"):
+        try:
+            return datetime.strptime(value.strip(), fmt)  # noqa: DTZ007 - site wall-clock time, as punches are
+        except ValueError:
+            continue
+    raise UserError(f'--at: expected a real time, "YYYY-MM-DD HH:MM[:SS]", got {value[:40]!r}')
+
+
+def _recorded(flag: str, value: str, what: str) -> str:
+    """``--by`` / ``--reason`` go on the record: not blank, and ``--by`` fits its column."""
+    if not value.strip():
+        raise UserError(f"{flag}: is blank; say {what}")
+    if flag == "--by" and len(value.strip()) > 128:
+        raise UserError(f"--by: at most 128 characters (a name), got {len(value.strip())}")
+    return value.strip()
+
+
+def punch_add(args: argparse.Namespace) -> int:
+    """``attendd punches add``: a correction (补签), printed as its new id."""
+    from ..store.corrections import add_manual_punch
+
+    at = _punch_time(args.at)
+    reason = _recorded("--reason", args.reason, "why (e.g. 设备故障，值班室登记)")
+    by = _recorded("--by", args.by, "who records it")
+    ctx = Context.from_args(args, require_file=True)
+    new_id = add_manual_punch(
+        ctx.store(),
+        staff_no=args.add_staff.strip(),
+        at=at,
+        reason=reason,
+        evidence=args.evidence,
+        by=by,
+        via="cli",
+        now_utc=system_clock(),
+    )
+    say(str(new_id))
+    return 0
+
+
+def punch_withdraw(args: argparse.Namespace) -> int:
+    """``attendd punches withdraw ID``: the correction stops counting and stays on the record."""
+    from ..store.corrections import withdraw_manual_punch
+
+    reason = _recorded("--reason", args.reason, "why it is withdrawn")
+    by = _recorded("--by", args.by, "who withdraws it")
+    ctx = Context.from_args(args, require_file=True)
+    withdraw_manual_punch(ctx.store(), args.id, reason=reason, by=by, via="cli", now_utc=system_clock())
+    say(f"correction {args.id} withdrawn")
+    return 0

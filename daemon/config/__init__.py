@@ -37,6 +37,7 @@ from ._sections import BULLETIN_FORMATS as BULLETIN_FORMATS
 from ._sections import DEFAULT_PULL_TIMES as DEFAULT_PULL_TIMES
 from ._sections import (
     DEFAULT_STATE_DIR,
+    AppealsSection,
     Config,
     DaemonSection,
     Device,
@@ -61,6 +62,7 @@ from ._sections import RankingGroupSection as RankingGroupSection
 from ._sections import parse_listen as parse_listen
 
 __all__ = [
+    "AppealsSection",
     "DEFAULT_CONFIG_PATHS",
     "DEFAULT_STATE_DIR",
     "Config",

@@ -565,6 +565,14 @@ BulletinPeriod = Literal["week", "month", "quarter", "half", "year"]
 _DEFAULT_PERIODS: tuple[BulletinPeriod, ...] = ("month", "quarter", "half", "year")
 
 
+class AppealsSection(_Section):
+    """``[appeals]``: appeals (申诉) against deductions (issue 15)."""
+
+    decide_by_day: int = Field(default=15, ge=1, le=28)
+    """An appeal against a deduction of a month is decided by this day of the next month
+    (site default: the 15th; the documents set no deadline)."""
+
+
 class BulletinSection(_Section):
     """``[bulletin]``: what the daemon publishes, where, and how (SPEC §4.6).
 
@@ -622,6 +630,7 @@ class Config(_Section):
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     bulletin: BulletinSection = Field(default_factory=BulletinSection)
     web: WebSection = Field(default_factory=WebSection)
+    appeals: AppealsSection = Field(default_factory=AppealsSection)
 
     @model_validator(mode="wrap")
     @classmethod

@@ -227,7 +227,11 @@ def read_xlsx(data: bytes, path: str) -> Table:
 def read_table(path: str | Path, *, display: str | None = None) -> Table:
     """Read a CSV or XLSX file (detected by content, not by name)."""
     shown = display or str(path)
-    data = read_user_file(path, shown=shown)
+    return read_table_bytes(read_user_file(path, shown=shown), shown)
+
+
+def read_table_bytes(data: bytes, shown: str) -> Table:
+    """:func:`read_table` for bytes already read (an upload); ``shown`` names it in messages."""
     if data.startswith(b"PK\x03\x04"):
         return read_xlsx(data, shown)
     if data.startswith(b"\xd0\xcf\x11\xe0"):

@@ -5,7 +5,9 @@ holds SQLite's single-writer lock) or the functions below; reads through :meth:`
 or the store's read methods. Tables are named by the handles in :mod:`daemon.store.models`.
 """
 
+from . import quarantine_review  # noqa: F401 - its table is the store's; used as a module
 from .accounts import Accounts
+from .appeals import appeals, decide_appeal, file_appeal
 from .changes import changes, record_change
 from .clerk_records import KIND_TABLES, list_records, put_records
 from .corrections import StaleEdit, add_manual_punch, manual_punches, withdraw_manual_punch
@@ -21,9 +23,12 @@ __all__ = [
     "Store",
     "StoreError",
     "add_manual_punch",
+    "appeals",
     "changes",
     "clear_dirty",
+    "decide_appeal",
     "dirty_months",
+    "file_appeal",
     "list_records",
     "manual_punches",
     "open_store",

@@ -13,6 +13,7 @@ Rows are never updated or deleted. Logins and account changes are in ``auth_even
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import UtcDateTime
+from ..errors import UserError
 from .models import Base, _table
 
 VIA = ("web", "cli", "daemon")
@@ -94,25 +96,54 @@ def record_change(
     )
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, through which door, when: ``Actor(by, via, at).log(conn, …)`` writes
+    the change's entry in the caller's transaction."""
+
+    by: str
+    via: str
+    at: datetime
+
+    def log(self, conn: Connection, action: str, subject: str, subject_id: str | int, **what: Any) -> None:
+        """``what``: ``staff_no``, ``reason``, ``before``, ``after`` (see :func:`record_change`)."""
+        record_change(
+            conn, at=self.at, by=self.by, via=self.via, action=action, subject=subject, subject_id=subject_id, **what
+        )
+
+
+def required(text: str, message: str) -> str:
+    """``text`` stripped; UserError ``message`` when nothing is left (a reason, a name)."""
+    text = text.strip()
+    if not text:
+        raise UserError(message)
+    return text
+
+
+def row_to_change(conn: Connection, table, row_id: int, what: str) -> dict[str, Any]:
+    """The row ``row_id`` of ``table`` read in the changing transaction; UserError naming ``what``."""
+    row = conn.execute(select(table).where(table.c.id == row_id)).mappings().first()
+    if row is None:
+        raise UserError(f"{what} {row_id}: no such {what}")
+    return dict(row)
+
+
+def matching(table, **equal: Any):
+    """``select(table)`` where each column named in ``equal`` equals its value (None or "": any)."""
+    q = select(table)
+    for name, value in equal.items():
+        if value not in (None, ""):
+            q = q.where(table.c[name] == value)
+    return q
+
+
 def changes(
-    store,
-    *,
-    by: str | None = None,
-    action: str | None = None,
-    staff_no: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 1000,
+    store, *, since: datetime | None = None, until: datetime | None = None, limit: int = 1000, **equal: str | None
 ) -> list[dict[str, Any]]:
-    """The change log, newest first, filtered; ``before`` / ``after`` decoded."""
+    """The change log, newest first; ``equal``: ``by``, ``action``, ``staff_no`` filters. ``before`` and
+    ``after`` decoded."""
     t = change_table
-    q = select(t).order_by(t.c.id.desc()).limit(limit)
-    if by:
-        q = q.where(t.c.by == by)
-    if action:
-        q = q.where(t.c.action == action)
-    if staff_no:
-        q = q.where(t.c.staff_no == staff_no)
+    q = matching(t, **equal).order_by(t.c.id.desc()).limit(limit)
     if since is not None:
         q = q.where(t.c.at_utc >= since)
     if until is not None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import UtcDateTime
 from ..errors import UserError
-from .changes import record_change
+from .changes import Actor, required, row_to_change
 from .dirty import mark_dirty
 from .models import Base, _table, staff_table
 from .store import StoreError
@@ -97,17 +97,9 @@ def add_manual_punch(
             if known is None:
                 raise UserError(f"staff {staff_no!r}: not in the roster")
             new_id = conn.execute(insert(manual_punch_table), row).inserted_primary_key[0]
-            record_change(
-                conn,
-                at=now_utc,
-                by=who,
-                via=via,
-                action="punch_add",
-                subject="manual_punch",
-                subject_id=new_id,
-                staff_no=staff_no,
-                reason=why,
-                after={k: row[k] for k in ("staff_no", "punched_at", "reason", "evidence")},
+            after = {k: row[k] for k in ("staff_no", "punched_at", "reason", "evidence")}
+            Actor(who, via, now_utc).log(
+                conn, "punch_add", "manual_punch", new_id, staff_no=staff_no, reason=why, after=after
             )
             mark_dirty(conn, [_month(at)], now_utc)
     except SQLAlchemyError as exc:
@@ -130,23 +122,20 @@ def withdraw_manual_punch(
     ``version``: the version the person saw; another change since then refuses this one
     (:class:`StaleEdit`). UserError for an unknown id or one already withdrawn.
     """
-    if not reason.strip():
-        raise UserError("a withdrawal needs a reason")
-    if not by.strip():
-        raise UserError("a withdrawal needs the name of who withdraws it (--by)")
+    reason = required(reason, "a withdrawal needs a reason")
+    by = required(by, "a withdrawal needs the name of who withdraws it (--by)")
     t = manual_punch_table
     try:
         with store.transaction() as conn:
-            row = conn.execute(select(t).where(t.c.id == punch_id)).mappings().first()
-            if row is None:
-                raise UserError(f"correction {punch_id}: no such correction")
-            if row["withdrawn_utc"] is not None:
-                raise UserError(f"correction {punch_id}: already withdrawn by {row['withdrawn_by']}")
+            row = row_to_change(conn, t, punch_id, "correction")
+            # the version first: a second clerk who saw it active is told it changed meanwhile
             if version is not None and row["version"] != version:
                 raise StaleEdit(
                     f"correction {punch_id}: changed by someone else since you opened it (version "
                     f"{row['version']}, you saw {version}); nothing was saved — reload and try again"
                 )
+            if row["withdrawn_utc"] is not None:
+                raise UserError(f"correction {punch_id}: already withdrawn by {row['withdrawn_by']}")
             done = conn.execute(
                 update(t)
                 .where(t.c.id == punch_id, t.c.version == row["version"])
@@ -159,14 +148,11 @@ def withdraw_manual_punch(
             ).rowcount
             if done != 1:
                 raise StaleEdit(f"correction {punch_id}: changed by someone else meanwhile; nothing was saved")
-            record_change(
+            Actor(by.strip(), via, now_utc).log(
                 conn,
-                at=now_utc,
-                by=by.strip(),
-                via=via,
-                action="punch_withdraw",
-                subject="manual_punch",
-                subject_id=punch_id,
+                "punch_withdraw",
+                "manual_punch",
+                punch_id,
                 staff_no=row["staff_no"],
                 reason=reason.strip(),
                 before={"withdrawn": False, "punched_at": row["punched_at"]},
@@ -198,3 +184,11 @@ def manual_punches(
         q = q.where(t.c.withdrawn_utc.is_(None))
     with store.reading() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def manual_punch(store, punch_id: int) -> dict[str, Any] | None:
+    """One manual punch by its id (withdrawn or not), or None."""
+    t = manual_punch_table
+    with store.reading() as conn:
+        row = conn.execute(select(t).where(t.c.id == punch_id)).mappings().first()
+    return dict(row) if row is not None else None

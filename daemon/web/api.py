@@ -102,7 +102,7 @@ class Problem(BaseModel):
 
 def api_reader(
     request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008 - FastAPI's way
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ) -> str:
     """Who reads: the API token's name, or the signed-in user's; else 401."""
     c = console_of(request)

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -35,6 +35,18 @@ from .views import TtlCache
 
 HERE = Path(__file__).parent
 ROLE_WORDS = {"viewer": "查看", "clerk": "考勤员", "admin": "管理员"}
+
+#: The account events (``auth_event``) in the clerk's words.
+EVENT_WORDS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "user_add": "新建账号",
+    "user_passwd": "修改密码",
+    "user_remove": "删除账号",
+    "token_add": "新建接口令牌",
+    "token_remove": "吊销接口令牌",
+}
 
 SECURITY_HEADERS = {
     # No inline script or style anywhere: htmx's own indicator style is turned off (htmx-config).
@@ -78,16 +90,7 @@ def _templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.globals["version"] = __version__
     t.env.globals["role_words"] = ROLE_WORDS
-    t.env.globals["event_words"] = {
-        "login": "登录",
-        "login_failed": "登录失败",
-        "logout": "退出",
-        "user_add": "新建账号",
-        "user_passwd": "修改密码",
-        "user_remove": "删除账号",
-        "token_add": "新建接口令牌",
-        "token_remove": "吊销接口令牌",
-    }
+    t.env.globals["event_words"] = EVENT_WORDS
     t.env.globals["job_words"] = {"pull": "拉取打卡", "close": "月度结账", "week": "周报", "drain": "推送考核库"}
     return t
 
@@ -107,10 +110,29 @@ async def visitor(request: Request) -> Visitor:
 
 
 def needs(role: str) -> Callable[..., Any]:
-    async def dependency(v: Visitor = Depends(visitor)) -> Visitor:  # noqa: B008 - FastAPI's way
+    async def dependency(v: Visitor = Depends(visitor)) -> Visitor:
         if not auth.role_at_least(v.user.role, role):
             raise Forbidden(role)
         return v
+
+    return dependency
+
+
+def fields(**limits: int) -> Callable[..., Any]:
+    """A dependency: the request's form fields (or, for GET, its query parameters) ``name`` →
+    stripped text of at most ``limits[name]`` characters (missing: ""). A list field is asked for
+    with a negative limit (``ids=-20``: the values of every ``ids``, each at most 20 characters).
+    Longer input is refused (400): anything from the network is bounded."""
+
+    async def dependency(request: Request) -> dict[str, Any]:
+        source = await request.form() if request.method == "POST" else request.query_params
+        out: dict[str, Any] = {}
+        for name, limit in limits.items():
+            values = [v for v in source.getlist(name) if isinstance(v, str)]
+            if any(len(v) > abs(limit) for v in values):
+                raise HTTPException(400, f"{name}: longer than {abs(limit)} characters")
+            out[name] = [v.strip() for v in values] if limit < 0 else (values[0].strip() if values else "")
+        return out
 
     return dependency
 
@@ -203,13 +225,16 @@ def create_app(
             return PlainTextResponse("scheduler: stopped\n", status_code=503)
         return PlainTextResponse("ok\n")
 
-    from . import api, audit, corrections, metrics, pages, periods, results
+    from . import api, appeals, audit, corrections, metrics, pages, periods, quarantine, records, results
 
     pages.register(app)
     results.register(app)
     corrections.register(app)  # 补签: the clerk's corrections (issue 15)
     periods.register(app)  # evaluate, close, reopen, publish (issue 15)
     audit.register(app)  # /audit: every change on the record (issue 15)
+    appeals.register(app)  # /appeals: 申诉 filed and decided (issue 15)
+    quarantine.register(app)  # release (re-dated) or dismiss quarantined records (issue 15)
+    records.register(app)  # the clerk's records: list and upload (issue 15)
     api.register(app)
     metrics.register(app, metrics.networks(metrics_from or metrics.DEFAULT_METRICS_FROM))
     return app
@@ -277,7 +302,7 @@ def _login_routes(app: FastAPI) -> None:
         return landing
 
     @app.post("/logout", include_in_schema=False)
-    def logout(request: Request, v: Visitor = Depends(visitor)) -> Response:  # noqa: B008
+    def logout(request: Request, v: Visitor = Depends(visitor)) -> Response:
         c = console_of(request)
         token = request.cookies.get(SESSION_COOKIE, "")
         c.accounts.close_session(token, address=auth.client_address(request), at=c.clock())

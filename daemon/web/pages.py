@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ..clock import site_time
+from ..store import appeals
 from .app import console_of, needs, page
 from .auth import Visitor
 from .views import device_rows, device_runs, job_rows, month_glance, outbox_rows
@@ -19,7 +20,7 @@ from .views import device_rows, device_runs, job_rows, month_glance, outbox_rows
 MAX_ROWS = 500  # a search shows at most this many rows; narrow it to see others
 
 
-def _day(text: str | None, field: str) -> date | None:
+def parse_day(text: str | None, field: str) -> date | None:
     if not text:
         return None
     try:
@@ -29,10 +30,10 @@ def _day(text: str | None, field: str) -> date | None:
 
 
 def register(app: FastAPI) -> None:
-    viewer = needs("viewer")
+    viewer, admin = needs("viewer"), needs("admin")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def dashboard(request: Request, v: Visitor = Depends(viewer)) -> HTMLResponse:  # noqa: B008
+    def dashboard(request: Request, v: Visitor = Depends(viewer)) -> HTMLResponse:
         c = console_of(request)
         today = site_time(c.clock(), c.tz).date()
         month = today.strftime("%Y-%m")
@@ -45,16 +46,18 @@ def register(app: FastAPI) -> None:
             outbox=outbox_rows(c),
             month=month,
             glance=month_glance(c, month),
+            open_appeals=appeals(c.store, status="open"),
+            today=today,
         )
 
     @app.get("/devices", response_class=HTMLResponse, include_in_schema=False)
-    def devices(request: Request, v: Visitor = Depends(viewer)) -> HTMLResponse:  # noqa: B008
+    def devices(request: Request, v: Visitor = Depends(viewer)) -> HTMLResponse:
         c = console_of(request)
         today = site_time(c.clock(), c.tz).date()
         return page(request, "devices.j2", v, devices=device_rows(c, today=today))
 
     @app.get("/devices/{name}", response_class=HTMLResponse, include_in_schema=False)
-    def device(request: Request, name: str, v: Visitor = Depends(viewer)) -> HTMLResponse:  # noqa: B008
+    def device(request: Request, name: str, v: Visitor = Depends(viewer)) -> HTMLResponse:
         c = console_of(request)
         today = site_time(c.clock(), c.tz).date()
         rows = [d for d in device_rows(c, today=today) if d["name"] == name]
@@ -65,7 +68,7 @@ def register(app: FastAPI) -> None:
     @app.get("/punches", response_class=HTMLResponse, include_in_schema=False)
     def punches(
         request: Request,
-        v: Visitor = Depends(viewer),  # noqa: B008
+        v: Visitor = Depends(viewer),
         staff: str = Query("", max_length=32),
         device: str = Query("", max_length=64),
         start: str = Query("", alias="from", max_length=10),
@@ -74,7 +77,7 @@ def register(app: FastAPI) -> None:
         c = console_of(request)
         form = {"staff": staff, "device": device, "from": start, "to": end}
         try:
-            lo, hi = _day(start, "起始日期"), _day(end, "截止日期")
+            lo, hi = parse_day(start, "起始日期"), parse_day(end, "截止日期")
         except ValueError as exc:
             return page(request, "punches.j2", v, 400, form=form, rows=[], error=str(exc), more=False)
         rows = c.store.punches(
@@ -88,7 +91,7 @@ def register(app: FastAPI) -> None:
         return page(request, fragment, v, form=form, rows=rows[:MAX_ROWS], more=len(rows) > MAX_ROWS, error=None)
 
     @app.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
-    def users(request: Request, v: Visitor = Depends(needs("admin"))) -> HTMLResponse:  # noqa: B008
+    def users(request: Request, v: Visitor = Depends(admin)) -> HTMLResponse:
         """The accounts and the audit of them (admins only; accounts are made with ``attendd user``)."""
         c = console_of(request)
         accounts = [
@@ -107,13 +110,28 @@ def register(app: FastAPI) -> None:
     @app.get("/quarantine", response_class=HTMLResponse, include_in_schema=False)
     def quarantine(
         request: Request,
-        v: Visitor = Depends(viewer),  # noqa: B008
+        v: Visitor = Depends(viewer),
         staff: str = Query("", max_length=32),
+        released: int | None = Query(None),
     ) -> HTMLResponse:
         c = console_of(request)
-        rows = c.store.quarantine()
-        if staff:
-            rows = [r for r in rows if r.get("pin") == staff]
-        rows = sorted(rows, key=lambda r: r["first_seen_utc"], reverse=True)
-        shown = [{**r, "seen": c.local(r["first_seen_utc"])} for r in rows[:MAX_ROWS]]
-        return page(request, "quarantine.j2", v, rows=shown, more=len(rows) > MAX_ROWS, staff=staff)
+        return page(request, "quarantine.j2", v, **quarantine_context(c, v, staff), released=released)
+
+
+def quarantine_context(c, v: Visitor, staff: str = "") -> dict:
+    """The quarantine page's rows: every record with its decision (released, dismissed, pending)."""
+    from ..store import quarantine_review as qr
+
+    rows = c.store.quarantine()
+    if staff:
+        rows = [r for r in rows if r.get("pin") == staff]
+    rows = sorted(rows, key=lambda r: (r["first_seen_utc"], r["id"]), reverse=True)
+    decided = qr.reviews(c.store)
+    shown = [{**r, "seen": c.local(r["first_seen_utc"]), "review": decided.get(r["id"])} for r in rows[:MAX_ROWS]]
+    return {
+        "rows": shown,
+        "more": len(rows) > MAX_ROWS,
+        "staff": staff,
+        "can_act": v.user.role in ("clerk", "admin"),
+        "pending": sum(1 for r in rows if r["id"] not in decided),
+    }

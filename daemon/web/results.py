@@ -67,7 +67,7 @@ def register(app: FastAPI) -> None:
         return page(request, "error.j2", v, 404, message=str(exc))
 
     @app.get("/staff/{staff_no}/{period}", response_class=HTMLResponse, include_in_schema=False)
-    def staff(request: Request, staff_no: str, period: str, v: Visitor = Depends(viewer)) -> HTMLResponse:  # noqa: B008
+    def staff(request: Request, staff_no: str, period: str, v: Visitor = Depends(viewer)) -> HTMLResponse:
         from ..explain import explain_staff
 
         c = console_of(request)
@@ -78,7 +78,7 @@ def register(app: FastAPI) -> None:
         return page(request, "staff.j2", v, a=account, status_words=GRID_WORDS)
 
     @app.get("/windows/{code}/{period}", response_class=HTMLResponse, include_in_schema=False)
-    def window(request: Request, code: str, period: str, v: Visitor = Depends(viewer)) -> HTMLResponse:  # noqa: B008
+    def window(request: Request, code: str, period: str, v: Visitor = Depends(viewer)) -> HTMLResponse:
         c = console_of(request)
         try:
             p = console_period(period)
@@ -98,7 +98,7 @@ def register(app: FastAPI) -> None:
         )
 
     @app.get("/periods/{period}", response_class=HTMLResponse, include_in_schema=False)
-    def period_page(request: Request, period: str, v: Visitor = Depends(viewer)) -> HTMLResponse:  # noqa: B008
+    def period_page(request: Request, period: str, v: Visitor = Depends(viewer)) -> HTMLResponse:
         c = console_of(request)
         try:
             p = console_period(period)
@@ -122,7 +122,7 @@ def register(app: FastAPI) -> None:
         )
 
     @app.get("/periods/{period}/bulletin.{fmt}", include_in_schema=False)
-    def bulletin_file(request: Request, period: str, fmt: str, v: Visitor = Depends(viewer)) -> Response:  # noqa: B008
+    def bulletin_file(request: Request, period: str, fmt: str, v: Visitor = Depends(viewer)) -> Response:
         from ..bulletin import collect, write_bulletin
         from ..bulletin.publish import file_name
 

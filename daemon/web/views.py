@@ -133,6 +133,10 @@ class TtlCache:
             self._cache[key] = (_time.monotonic(), value)
         return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
 
 #: The years the console shows: terminals began keeping time in 2000 (their reset date).
 YEARS = range(2000, 2100)

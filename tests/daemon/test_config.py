@@ -55,7 +55,8 @@ def test_example_config_is_valid_and_realistic() -> None:
 SECTIONS = [
     getattr(config_module, name)
     for name in (
-        "Site Store Scoring DaemonSection LoggingSection Device Slot Timetable TimetableVariant Policy Window WebSection"
+        "Site Store Scoring DaemonSection LoggingSection Device Slot Timetable TimetableVariant Policy Window WebSection "
+        "AppealsSection"
     ).split()
 ]
 

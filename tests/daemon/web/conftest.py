@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -27,8 +28,9 @@ def cheap_hashes(monkeypatch):
     passwords._dummy_hash.cache_clear()
 
 
-@pytest.fixture
-def console(tmp_path, clock):
+@contextmanager
+def console_for(tmp_path, clock, **centre):
+    """A test client of the console over a fresh store, ``centre`` passed to ``write_centre``."""
     from fastapi.testclient import TestClient
 
     from daemon.config import load_config
@@ -36,18 +38,26 @@ def console(tmp_path, clock):
     from daemon.web import create_app
     from daemon.web.passwords import hash_password
 
-    config = load_config(write_centre(tmp_path))
+    config = load_config(write_centre(tmp_path, **centre))
     store = open_store(config.store.url, timezone="Asia/Shanghai")
     accounts = Accounts(store)
     hashed = hash_password(PASSWORD)
     for name, role in (("viewer1", "viewer"), ("clerk1", "clerk"), ("admin1", "admin")):
         accounts.add_user(name, role, hashed, by="test", at=datetime(2026, 3, 1, tzinfo=UTC))
     app = create_app(store, config, clock=clock)
-    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
-        client.store = store  # type: ignore[attr-defined]
-        client.accounts = accounts  # type: ignore[attr-defined]
+    try:
+        with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+            client.store = store  # type: ignore[attr-defined]
+            client.accounts = accounts  # type: ignore[attr-defined]
+            yield client
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def console(tmp_path, clock):
+    with console_for(tmp_path, clock) as client:
         yield client
-    store.close()
 
 
 def login(client, name: str, password: str = PASSWORD, *, next: str = "/"):
