@@ -21,8 +21,12 @@ from drivers import BadRecord, DeviceUser, Punch, punch_problem
 from .clock import site_time
 from .store import Quarantined, SaveResult, Store
 
-#: A terminal whose clock battery died restarts at 2000-01-01 00:00.
+#: A terminal whose clock battery died restarts at 2000-01-01 00:00 and counts on from there, so
+#: its punches carry dates in 2000 (the days after the reset). No terminal feeding attendd
+#: recorded a real punch then: every date before :data:`RESET_CLOCK_END` is a reset clock's. The
+#: quarantine review re-dates such a run from one known punch (daemon.store.quarantine_review).
 RESET_CLOCK_DATE = date(2000, 1, 1)
+RESET_CLOCK_END = date(2001, 1, 1)
 #: How far ahead of our clock a punch may be before it is "in the future":
 #: terminal clocks drift by minutes, never by a day.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -33,7 +37,7 @@ def implausible(ts: datetime, *, now_local: datetime, installed: date | None) ->
 
     ``now_local`` is the site's wall-clock time now (naive, like ``ts``).
     """
-    if ts.date() <= RESET_CLOCK_DATE:
+    if ts.date() < RESET_CLOCK_END:
         return f"reset clock ({ts:%Y-%m-%d %H:%M:%S})"
     if installed is not None and ts.date() < installed:
         return f"before the terminal was installed on {installed.isoformat()}"
@@ -86,7 +90,7 @@ def sort_punches(
             d = p.timestamp.date()
             ok = verdicts.get(d)
             if ok is None:
-                ok = d > RESET_CLOCK_DATE and (installed is None or d >= installed)
+                ok = d >= RESET_CLOCK_END and (installed is None or d >= installed)
                 verdicts[d] = ok
             if ok and p.timestamp <= cutoff:
                 good.append(p)

@@ -108,6 +108,8 @@ def test_unwritable_store_is_a_clear_error(tmp_path):
     "ts, reason",
     [
         (datetime(2000, 1, 1, 0, 3), "reset clock"),
+        (datetime(2000, 1, 3, 8, 1), "reset clock"),  # the days after a reset: the clock counts on from 2000
+        (datetime(2000, 12, 31, 23, 59), "reset clock"),
         (datetime(2026, 4, 2, 9, 0), "in the future"),
         (datetime(2025, 12, 31, 9, 0), "before the terminal was installed"),
         (datetime(2026, 4, 1, 9, 0), None),  # within a day of now: clock drift, kept
