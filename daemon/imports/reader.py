@@ -163,6 +163,11 @@ def _build(path: str, header: list[Any], body) -> Table:
     return table
 
 
+def table_of(path: str, header: list[Any], body: list[tuple[int, list[Any]]]) -> Table:
+    """A table from rows already split into cells (a form's one record): the same header rules."""
+    return _build(path, header, body)
+
+
 def read_csv_text(text: str, path: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     body = []

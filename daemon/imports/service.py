@@ -58,6 +58,7 @@ def import_table(
     via: str,
     now_utc: datetime,
     config_label: str = "the config",
+    action: str = "records_import",
 ) -> ImportReport:
     """Check and store ``table`` as ``kind`` records; UserError (nothing stored) when rows are bad
     and not ``skip_bad`` — the report's problems then name every bad row."""
@@ -85,7 +86,7 @@ def import_table(
         with store.transaction() as conn:
             Actor(by, via, now_utc).log(
                 conn,
-                "records_import",
+                action,
                 kind,
                 table.path[-64:],
                 reason=f"import {table.path}",
@@ -103,3 +104,29 @@ class ImportRefused(UserError):
             "(fix the rows above, or pass --skip-bad to store the good ones)"
         )
         self.report = report
+
+
+#: The source name of a record entered in the console's form (messages read ``新增记录:2: …``).
+FORM = "新增记录"
+
+
+def form_columns(kind: str) -> list[str]:
+    """The columns a one-record form of ``kind`` has: the file's required and optional ones."""
+    from .parsers import OPTIONAL, REQUIRED
+
+    return [*REQUIRED[kind], *OPTIONAL[kind]]
+
+
+def form_table(kind: str, values: dict[str, str]) -> Table:
+    """One record typed into the console's form, as the table a file with that one row would be."""
+    from .parsers import _main_header
+    from .reader import table_of
+
+    columns = [c for c in form_columns(kind) if values.get(c, "") != "" or c in _required(kind)]
+    return table_of(FORM, [_main_header(c) for c in columns], [(2, [values.get(c, "") for c in columns])])
+
+
+def _required(kind: str) -> tuple[str, ...]:
+    from .parsers import REQUIRED
+
+    return REQUIRED[kind]

@@ -14,8 +14,10 @@ from fastapi.responses import HTMLResponse
 from ..clock import site_time
 from ..errors import UserError
 from ..imports import ImportRefused, import_table, read_table_bytes
+from ..imports.parsers import _main_header
+from ..imports.service import form_columns, form_table
 from ..store import list_records
-from .app import console_of, needs, page
+from .app import console_of, fields, needs, page
 from .auth import Visitor
 
 #: What the page calls each kind, and its columns (key, heading) — the clerk's own headers.
@@ -70,6 +72,8 @@ KINDS = {
     ),
 }
 MAX_UPLOAD = 20 * 1024 * 1024  # a 200,000-row roster as XLSX is about 6 MB
+#: Every column a one-record form of any kind has, each bounded (the parsers check the rest).
+RECORD = fields(**{c: 200 for kind in KINDS for c in form_columns(kind)})
 
 
 def _quotas(console) -> list[dict]:
@@ -110,7 +114,8 @@ def register(app: FastAPI) -> None:
             total=len(rows),
             quotas=_quotas(c) if kind == "exemptions" else None,
             can_act=v.user.role in ("clerk", "admin"),
-            **context,
+            form_fields=[(col, _main_header(col)) for col in form_columns(kind)],
+            **{"entered": {}, **context},
         )
 
     @app.get("/records/{kind}", response_class=HTMLResponse, include_in_schema=False)
@@ -149,5 +154,31 @@ def register(app: FastAPI) -> None:
             return show(request, v, kind, 400, error=str(refused), problems=refused.report.problems)
         except UserError as exc:
             return show(request, v, kind, 400, error=str(exc), problems=[])
+        c.cache.clear()
+        return show(request, v, kind, report=report)
+
+    @app.post("/records/{kind}/add", response_class=HTMLResponse, include_in_schema=False)
+    def add(request: Request, kind: str, v: Visitor = Depends(clerk), f=Depends(RECORD)) -> HTMLResponse:
+        """One record typed in the form: the same checks as a file of one row (an existing key —
+        a 单号 / 编号, a roster's 工号 — replaces that record: the edit)."""
+        if kind not in KINDS:
+            return show(request, v, kind)
+        c = console_of(request)
+        values = {col: f[col] for col in form_columns(kind)}
+        try:
+            report = import_table(
+                c.store,
+                c.config,
+                kind,
+                form_table(kind, values),
+                by=v.user.name,
+                via="web",
+                now_utc=c.clock(),
+                action="record_edit" if values.get("ref") or kind == "roster" else "record_add",
+            )
+        except ImportRefused as refused:
+            return show(request, v, kind, 400, error=str(refused), problems=refused.report.problems, entered=values)
+        except UserError as exc:
+            return show(request, v, kind, 400, error=str(exc), problems=[], entered=values)
         c.cache.clear()
         return show(request, v, kind, report=report)

@@ -78,3 +78,22 @@ def test_viewers_read_the_records_but_cannot_upload(clerk):
     )
     assert r.status_code == 403
     assert clerk.get("/records/nope").status_code == 404
+
+
+def test_one_record_typed_in_the_form_gets_the_files_checks_and_is_on_the_record(clerk):
+    from daemon.store import changes, list_records
+
+    token = _csrf(clerk)
+    form = {"csrf": token, "staff_no": "2", "kind": "事假", "start": "2026-03-11", "end": "2026-03-11", "note": "看病"}
+    added = clerk.post("/records/leaves/add", data=form)
+    assert added.status_code == 200 and "新增记录: leaves: read 1, stored 1, rejected 0; new 1" in added.text
+    [leave] = [x for x in list_records(clerk.store, "leaves") if x["note"] == "看病"]
+    assert (leave["kind"], str(leave["start"])[:10]) == ("personal", "2026-03-11")
+    assert [(c["action"], c["by"]) for c in changes(clerk.store)] == [("record_add", "clerk1")]
+    bad = clerk.post("/records/leaves/add", data={**form, "kind": "旅游假", "note": "x"})
+    assert bad.status_code == 400 and "新增记录:2:" in bad.text and "请假类型" in bad.text
+    assert 'value="旅游假"' in bad.text  # what she typed is kept for her to correct
+    edited = clerk.post("/records/leaves/add", data={**form, "ref": leave["ref"], "note": "看病（已补假条）"})
+    assert edited.status_code == 200 and "updated 1" in edited.text
+    assert [x["note"] for x in list_records(clerk.store, "leaves") if x["ref"] == leave["ref"]] == ["看病（已补假条）"]
+    assert changes(clerk.store)[0]["action"] == "record_edit"
