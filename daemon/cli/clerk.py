@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..clock import system_clock
-from .context import Context
+from .context import Context, shell_user
 from .output import local_time, render, say
 from .parser import Subcommands
 
@@ -128,7 +128,7 @@ def import_records(args: argparse.Namespace) -> int:
             args.record_kind,
             table,
             skip_bad=args.skip_bad,
-            by=args.by or _shell_user(),
+            by=args.by or shell_user(),
             via="cli",
             now_utc=system_clock(),
             config_label=ctx.config_label,
@@ -143,15 +143,6 @@ def import_records(args: argparse.Namespace) -> int:
         say(problem, err=True)
     say(report.summary)
     return 0
-
-
-def _shell_user() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _period_events(ctx: Context, kind: str) -> list[dict[str, Any]]:

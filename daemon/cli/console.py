@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
 from ..clock import system_clock
 from ..errors import UserError
-from .context import Context
+from .context import Context, shell_user
 from .output import local_time, render, say
 from .parser import Subcommands
 
@@ -66,14 +65,6 @@ def _actions(actions, table) -> None:
         a.set_defaults(func=func)
 
 
-def _who() -> str:
-    """Who runs the command, for the audit: the shell user on this server."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return f"cli:uid{os.getuid()}"
-
-
 def _account_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 64 or not name.isprintable() or any(c.isspace() for c in name):
@@ -120,11 +111,11 @@ def user_password(args: argparse.Namespace) -> int:
         raise UserError(f"user {name}: no such user")
     hashed = hash_password(_read_password(name, args.password_stdin))
     if adding:
-        if not accounts.add_user(name, args.role, hashed, by=_who(), at=system_clock()):
+        if not accounts.add_user(name, args.role, hashed, by=shell_user(), at=system_clock()):
             raise UserError(f"user {name}: exists already")
         say(f"user {name} added ({args.role})")
     else:
-        accounts.set_password(name, hashed, by=_who(), at=system_clock())
+        accounts.set_password(name, hashed, by=shell_user(), at=system_clock())
         say(f"user {name}: password changed; its sessions are signed out")
     return 0
 
@@ -161,7 +152,7 @@ def remove(args: argparse.Namespace) -> int:
     """``user remove`` (its sessions end at once) and ``token remove`` (revoked at once)."""
     name, ctx, accounts = _open(args)
     is_user = getattr(args, "user_command", None) == "remove"
-    gone = (accounts.remove_user if is_user else accounts.remove_token)(name, by=_who(), at=system_clock())
+    gone = (accounts.remove_user if is_user else accounts.remove_token)(name, by=shell_user(), at=system_clock())
     what = "user" if is_user else "token"
     if not gone:
         raise UserError(f"{what} {name}: no such {what}")
@@ -174,7 +165,7 @@ def token_add(args: argparse.Namespace) -> int:
 
     name, ctx, accounts = _open(args)
     token = new_token()
-    if not accounts.add_token(name, token, by=_who(), at=system_clock()):
+    if not accounts.add_token(name, token, by=shell_user(), at=system_clock()):
         raise UserError(f"token {name}: exists already (remove it first to make a new one)")
     say(f"token {name}: {token}")
     say("shown once: attendd keeps only its digest. Send it as 'Authorization: Bearer TOKEN'.", err=True)

@@ -18,6 +18,17 @@ if TYPE_CHECKING:
     from ..scoring import ScoringDB
 
 
+def shell_user() -> str:
+    """Who runs a command, for the change log when no ``--by`` names them: the shell user here."""
+    import getpass
+    import os
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid{os.getuid()}"
+
+
 @dataclass
 class Context:
     config: config_mod.Config

@@ -84,7 +84,7 @@ def release(args: argparse.Namespace) -> int:
     store = ctx.store()
     now = system_clock()
     offset = _offset(args)
-    installed = {d.name: d.installed for d in ctx.config.devices}
+    installed = ctx.config.installed_dates()
     if args.preview:
         lines = qr.preview_release(
             store, args.ids, offset=offset, now_local=site_time(now, ctx.tz), installed=installed

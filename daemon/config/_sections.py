@@ -684,6 +684,10 @@ class Config(_Section):
         known = ", ".join(d.name for d in self.devices) or "none configured"
         raise UserError(f"unknown device {name!r}{_did_you_mean(name, [d.name for d in self.devices])}; known: {known}")
 
+    def installed_dates(self) -> dict[str, date | None]:
+        """Each device's ``installed`` date by name (what a punch before it is judged against)."""
+        return {d.name: d.installed for d in self.devices}
+
     def secrets(self) -> list[str]:
         """Every secret value in the config, as text: non-zero comm keys and URL passwords.
 

@@ -8,9 +8,9 @@ or the store's read methods. Tables are named by the handles in :mod:`daemon.sto
 from . import quarantine_review  # noqa: F401 - its table is the store's; used as a module
 from .accounts import Accounts
 from .appeals import appeals, decide_appeal, file_appeal
-from .changes import changes, record_change
+from .changes import StaleEdit, changes, record_change
 from .clerk_records import KIND_TABLES, list_records, put_records
-from .corrections import StaleEdit, add_manual_punch, manual_punches, withdraw_manual_punch
+from .corrections import add_manual_punch, manual_punches, withdraw_manual_punch
 from .dirty import clear_dirty, dirty_months
 from .store import Quarantined, SaveResult, Store, StoreError, open_store
 

@@ -25,8 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import UtcDateTime
 from ..errors import UserError
-from .changes import Actor, matching, required, row_to_change
-from .corrections import StaleEdit
+from .changes import Actor, StaleEdit, matching, required, row_to_change
 from .dirty import mark_dirty
 from .models import Base, _table, exemption_table, staff_table
 from .store import StoreError

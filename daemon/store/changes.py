@@ -112,6 +112,10 @@ class Actor:
         )
 
 
+class StaleEdit(UserError):
+    """Another person changed the record since it was read (its version moved): nothing was saved."""
+
+
 def required(text: str, message: str) -> str:
     """``text`` stripped; UserError ``message`` when nothing is left (a reason, a name)."""
     text = text.strip()

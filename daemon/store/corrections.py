@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import UtcDateTime
 from ..errors import UserError
-from .changes import Actor, required, row_to_change
+from .changes import Actor, StaleEdit, required, row_to_change
 from .dirty import mark_dirty
 from .models import Base, _table, staff_table
 from .store import StoreError
@@ -49,10 +49,6 @@ class ManualPunchRow(Base):
 
 
 manual_punch_table = _table(ManualPunchRow)
-
-
-class StaleEdit(UserError):
-    """Another person changed the record since it was read: nothing was saved."""
 
 
 def _month(t: datetime) -> str:

@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 import rules
 
 from ..errors import UserError
-from ..store.corrections import StaleEdit, add_manual_punch, manual_punch, withdraw_manual_punch
+from ..store import StaleEdit
+from ..store.corrections import add_manual_punch, manual_punch, withdraw_manual_punch
 from .app import console_of, fields, needs, page
 from .auth import Visitor
 from .views import console_period

@@ -11,7 +11,7 @@ Each close, reopen and publish is also written to the change log (``period_close
 succeeded; the forced close and the reopen keep their own rows as well (``period_forced_close``,
 ``period_reopen``). The period page (``/periods/{period}``, in :mod:`.results`) shows when the
 period was last evaluated, whether it is final, whether its months are dirty, and the files
-published (:func:`period_state`, a template global).
+published (:func:`period_state`, which the period page shows).
 """
 
 from __future__ import annotations
@@ -131,8 +131,6 @@ REOPENING = fields(reason=MAX_REASON)
 def register(app: FastAPI) -> None:
     """Add this module's routes to the console."""
     clerk = needs("clerk")
-    console: Console = app.state.console
-    console.templates.env.globals["period_state"] = lambda p: period_state(console, p)
 
     def refused(request: Request, v: Visitor, message: str) -> HTMLResponse:
         return page(request, "error.j2", v, 400, message=message)

@@ -51,10 +51,6 @@ def _offset(terminal_time: str, real_time: str, offset_s: str) -> timedelta:
 REVIEW = fields(ids=-20, terminal_time=19, real_time=19, offset_s=20, reason=2000)
 
 
-def installed_of(config) -> dict:
-    return {d.name: d.installed for d in config.devices}
-
-
 def register(app: FastAPI) -> None:
     clerk = needs("clerk")
 
@@ -70,7 +66,11 @@ def register(app: FastAPI) -> None:
         try:
             chosen, offset = _ids(ids), _offset(terminal_time, real_time, offset_s)
             lines = qr.preview_release(
-                c.store, chosen, offset=offset, now_local=site_time(c.clock(), c.tz), installed=installed_of(c.config)
+                c.store,
+                chosen,
+                offset=offset,
+                now_local=site_time(c.clock(), c.tz),
+                installed=c.config.installed_dates(),
             )
         except UserError as exc:
             return show(request, v, 400, error=str(exc))
@@ -90,7 +90,7 @@ def register(app: FastAPI) -> None:
                 via="web",
                 now_utc=c.clock(),
                 now_local=site_time(c.clock(), c.tz),
-                installed=installed_of(c.config),
+                installed=c.config.installed_dates(),
             )
         except UserError as exc:
             return show(request, v, 400, error=str(exc))

@@ -99,6 +99,7 @@ def register(app: FastAPI) -> None:
         if kind not in KINDS:
             return page(request, "error.j2", v, 404, message=f"没有 {kind[:20]!r} 这类记录。")
         c = console_of(request)
+        context.setdefault("entered", {})  # what a refused form had, to correct
         title, columns = KINDS[kind]
         rows = list_records(c.store, kind)
         return page(
@@ -115,7 +116,7 @@ def register(app: FastAPI) -> None:
             quotas=_quotas(c) if kind == "exemptions" else None,
             can_act=v.user.role in ("clerk", "admin"),
             form_fields=[(col, _main_header(col)) for col in form_columns(kind)],
-            **{"entered": {}, **context},
+            **context,
         )
 
     @app.get("/records/{kind}", response_class=HTMLResponse, include_in_schema=False)

@@ -99,6 +99,8 @@ def register(app: FastAPI) -> None:
 
     @app.get("/periods/{period}", response_class=HTMLResponse, include_in_schema=False)
     def period_page(request: Request, period: str, v: Visitor = Depends(viewer)) -> HTMLResponse:
+        from .periods import period_state
+
         c = console_of(request)
         try:
             p = console_period(period)
@@ -118,6 +120,7 @@ def register(app: FastAPI) -> None:
             ranking=ranking,
             disqualified=disqualified,
             staff_count=len(rows["staff_periods"]),
+            st=period_state(c, p),
             formats=list(BULLETIN_TYPES),
         )
 

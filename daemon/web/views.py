@@ -21,13 +21,6 @@ from ..store.models import ingest_run_table
 HEALTH_WORDS = {"ok": "正常", "failing": "故障", "never synced": "从未同步"}
 
 
-def month_bounds(month: str) -> tuple[date, date]:
-    y, m = (int(x) for x in month.split("-"))
-    start = date(y, m, 1)
-    end = date(y + (m == 12), m % 12 + 1, 1)
-    return start, end
-
-
 def device_rows(console, *, today: date) -> list[dict[str, Any]]:
     """Each configured terminal's health for the dashboard and ``/devices``: the bulletin's
     sync health for this month (silent workdays, quarantined records — one definition, in
