@@ -108,6 +108,9 @@ class DeviceStateRow(Base):
     last_success_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: what the terminal reports it can hold (records, users); None when it does not say
+    record_capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user_capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class IngestRunRow(Base):
@@ -162,6 +165,7 @@ class StaffRow(Base):
     active_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class LeaveRow(Base):
@@ -175,6 +179,11 @@ class LeaveRow(Base):
     end: Mapped[datetime] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ExemptionRow(Base):
@@ -187,6 +196,11 @@ class ExemptionRow(Base):
     slot: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class InspectionRow(Base):
@@ -200,6 +214,11 @@ class InspectionRow(Base):
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SubstitutionRow(Base):
@@ -211,6 +230,69 @@ class SubstitutionRow(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DutyRow(Base):
+    """值班: a window or one person works ``day`` (a weekend or holiday) on ``timetable``."""
+
+    __tablename__ = "duty"
+    __table_args__ = (Index("ix_duty_day", "day"),)
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    window_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    staff_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    timetable: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DutyRotaRow(Base):
+    """轮值: a standing rota entered by the clerk (the config's ``[[duty_rotas]]`` are the other
+    source): a window or a rotation of people work the matching days off on ``timetable``.
+    ``weekdays`` and ``day_kinds`` are comma lists (``6,7``; ``rest,holiday``); ``staff`` is one
+    staff number or several in rotation order (one per matching week, from ``start``)."""
+
+    __tablename__ = "duty_rota"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    staff: Mapped[str] = mapped_column(Text, default="")
+    timetable: Mapped[str] = mapped_column(String(64))
+    weekdays: Mapped[str] = mapped_column(String(32), default="")
+    day_kinds: Mapped[str] = mapped_column(String(32), default="")
+    start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BulletinNumberRow(Base):
+    """发文字号: each number issued to a bulletin (``n`` counts per year), never reused."""
+
+    __tablename__ = "bulletin_number"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period_key: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(128))
+    issued_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    by: Mapped[str] = mapped_column(String(128))
 
 
 # --- the daemon's own bookkeeping ---------------------------------------------------
@@ -335,3 +417,6 @@ reopen_table = _table(ReopenRow)
 period_hold_table = _table(PeriodHoldRow)
 forced_close_table = _table(ForcedCloseRow)
 dirty_month_table = _table(DirtyMonthRow)
+duty_table = _table(DutyRow)
+duty_rota_table = _table(DutyRotaRow)
+bulletin_number_table = _table(BulletinNumberRow)
