@@ -36,8 +36,12 @@ import sys
 from datetime import datetime
 sys.path.insert(0, %(root)r)
 from drivers.zk.simulator import SimulatedTerminal, SimulatorServer, synthetic_punches
+from drivers.zk.simulator.cli import wall_clock
 punches = synthetic_punches(%(records)d, pins=%(pins)d, start=datetime(2024, 1, 1))
-server = SimulatorServer(SimulatedTerminal(serial="BENCH0001", punches=punches, record_size=%(size)d)).start()
+# the site's wall clock (a terminal keeps local time): no false 8-hour drift on a UTC host; the
+# simulator's default pacing (a pause between the packets of a reply, as firmware sends them)
+terminal = SimulatedTerminal(serial="BENCH0001", punches=punches, record_size=%(size)d, clock=wall_clock("Asia/Shanghai"))
+server = SimulatorServer(terminal).start()
 print(server.port, flush=True)
 sys.stdin.read()
 server.stop()

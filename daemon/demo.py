@@ -211,7 +211,9 @@ def _config_text(folder: Path, ports: list[int], since: date) -> str:
         "# Written by `attendd demo`: the simulated terminals listen only while the demo runs.",
         # `since`: the demo has no records before its month, so a year's counting rules must not read them.
         f'[site]\nname = "演示县政务服务中心"\ntimezone = "Asia/Shanghai"\nsince = {since.isoformat()}\n',
-        f'[bulletin]\ndir = "{folder / "bulletins"}"\nfooter = "演示数据，姓名与打卡均为模拟生成。"\n',
+        f'[bulletin]\ndir = "{folder / "bulletins"}"\nfooter = "演示数据，姓名与打卡均为模拟生成。"\n'
+        # the DOCX (公文) bulletin's 发文字号; its 发文机关标志 is [site] name
+        'number_format = "演政服〔{year}〕{n}号"\n',
         f'[store]\nurl = "sqlite:///{folder / "attendd.db"}"\n',
         f'[scoring]\nurl = "sqlite:///{folder / "scoring.db"}"\n',
         "[daemon]\nsync_workers = 3\n",

@@ -295,7 +295,7 @@ def explain_staff(
             acc.slots.append(
                 SlotLine(
                     r.slot,
-                    labels.slot(r.slot),
+                    s.word,  # the timetable's label (上午签到 …), as in the evidence
                     s.kind,
                     s.at,
                     s.accept_from,

@@ -32,12 +32,17 @@ from structlog.contextvars import bound_contextvars
 
 from rules import Period, parse_period
 
+from .assessment import assess_period
+from .assessment import scoring_rows as assessment_rows
 from .config import Config
 from .errors import AttenddError, UserError
 from .health import report_failure, report_recovery
 from .period_results import evaluate, rules_version, scoring_rows
 from .store import Store
 from .store.models import forced_close_table, period_hold_table, punch_table, reopen_table, snapshot_table
+
+#: The snapshot's names of the whole assessment's rows (:func:`daemon.assessment.scoring_rows`).
+ASSESSMENT_ROWS = ("category_scores", "assessment_totals", "notices")
 
 log = structlog.get_logger("attendd.outbox")
 
@@ -143,6 +148,9 @@ def take_snapshot(
         return Snapshot(period, False, True, old["digest"], decode(old["payload"]), old["revision"])
     ev = evaluate(store, config, period, as_of=now)
     rows = scoring_rows(ev, is_final=final)
+    outcome = assess_period(store, config, period, evaluation=ev)
+    if outcome is not None:  # the whole assessment, where the centre computes it (issue 18)
+        rows.update(assessment_rows(outcome, is_final=final))
     payload = _encode(rows)
     digest = hashlib.sha256(payload).hexdigest()
     changed = old is None or old["digest"] != digest or bool(old["is_final"]) != final
@@ -386,6 +394,8 @@ def drain(
                     computed_at=snap["computed_utc"],
                     run_id=uuid.uuid4().hex,
                     content_hash=snap["digest"],
+                    # the whole assessment's rows, when the centre computes it (issue 18)
+                    assessment={k: rows[k] for k in ASSESSMENT_ROWS} if "assessment_totals" in rows else None,
                 )
             except AttenddError as exc:
                 attempts = snap["attempts"] + 1

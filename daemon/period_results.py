@@ -12,7 +12,7 @@ import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,6 +29,8 @@ from .store import Store
 from .store.corrections import manual_punch_table
 from .store.models import (
     device_state_table,
+    duty_rota_table,
+    duty_table,
     exemption_table,
     inspection_table,
     leave_table,
@@ -40,7 +42,10 @@ from .store.models import (
 
 def _timetable_table(tt) -> dict:
     def slots(items):
-        return [{"name": s.name, "kind": s.kind, "at": s.at, "accept": list(s.accept), "grace": s.grace} for s in items]
+        return [
+            {"name": s.name, "kind": s.kind, "at": s.at, "accept": list(s.accept), "grace": s.grace, "label": s.label}
+            for s in items
+        ]
 
     return {
         "slots": slots(tt.slots),
@@ -59,6 +64,13 @@ def compile_rules(config: Config) -> tuple[dict, dict, dict, rules.WorkCalendar]
     cal = config.calendar
     calendar = rules.WorkCalendar(frozenset(cal.closures), frozenset(cal.workdays), frozenset(cal.years))
     return timetables, policies, names, calendar
+
+
+def assessment_schemes(config: Config) -> dict[str, Any]:
+    """Each window's whole-assessment scheme (window code → the preset's ``[assessment]``), for the
+    windows whose policy has one (issue 18)."""
+    _, policies, _, _ = compile_rules(config) if config.windows else ({}, {}, {}, None)
+    return {code: p.assessment for code, p in policies.items() if getattr(p, "assessment", None) is not None}
 
 
 def ranking_groups(config: Config, policies: dict) -> dict[str, rules.RankingGroup]:
@@ -104,6 +116,7 @@ def rules_version(config: Config) -> str:
             "windows": [w.model_dump(mode="json") for w in config.windows],
             "ranking_groups": {k: v.model_dump(mode="json") for k, v in config.ranking_groups.items()},
             "calendar": config.calendar.model_dump(mode="json"),
+            **({"duty_rotas": [r.model_dump(mode="json") for r in config.duty_rotas]} if config.duty_rotas else {}),
         },
         sort_keys=True,
         default=str,
@@ -150,7 +163,11 @@ def build_inputs(
     lo, hi = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
     with store.reading() as conn:
         st = substitution_table
-        subst_rows = conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end)).mappings().all()
+        subst_rows = (
+            conn.execute(select(st).where(st.c.end_date >= start, st.c.start_date < end, st.c.withdrawn_utc.is_(None)))
+            .mappings()
+            .all()
+        )
         if only is None:
             staff_rows = conn.execute(select(staff_table)).mappings().all()
         else:
@@ -188,24 +205,31 @@ def build_inputs(
         leaves = [
             rules.Leave(r["staff_no"], r["kind"], r["start"], r["end"], r["ref"], r["note"] or "")
             for r in conn.execute(
-                select(lt).where(lt.c.end >= lo, lt.c.start < hi, *of_staff(lt.c.staff_no))
+                select(lt).where(
+                    lt.c.end >= lo, lt.c.start < hi, lt.c.withdrawn_utc.is_(None), *of_staff(lt.c.staff_no)
+                )
             ).mappings()
         ]
         exemptions = [
             rules.Exemption(r["staff_no"], r["day"], r["slot"], r["reason"] or "", r["ref"])
             for r in conn.execute(
-                select(et).where(et.c.day >= start, et.c.day < end, *of_staff(et.c.staff_no))
+                select(et).where(
+                    et.c.day >= start, et.c.day < end, et.c.withdrawn_utc.is_(None), *of_staff(et.c.staff_no)
+                )
             ).mappings()
         ]
         inspections = [
             rules.Inspection(r["staff_no"], r["at"], r["kind"], r["minutes"] or 0, r["note"] or "", r["ref"])
-            for r in conn.execute(select(it).where(it.c.at >= lo, it.c.at < hi, *of_staff(it.c.staff_no))).mappings()
+            for r in conn.execute(
+                select(it).where(it.c.at >= lo, it.c.at < hi, it.c.withdrawn_utc.is_(None), *of_staff(it.c.staff_no))
+            ).mappings()
         ]
         substitutions = [
             rules.Substitution(r["substitute_no"], r["covered_no"], r["start_date"], r["end_date"], r["ref"])
             for r in subst_rows
             if nos is None or (r["substitute_no"] in nos and r["covered_no"] in nos)
         ]
+        duty, duty_rules = _duty_of(conn, config, start, end)
         serial_of = {r.device_name: r.serial for r in conn.execute(select(device_state_table)).all() if r.serial}
         pt = punch_table
         rows = conn.execute(
@@ -252,8 +276,81 @@ def build_inputs(
         exemptions=exemptions,
         inspections=inspections,
         substitutions=substitutions,
+        duty=duty,
+        duty_rules=duty_rules,
         ranking_groups=ranking_groups(config, policies),
     )
+
+
+def _csv_set(text: str | None) -> list[str]:
+    return [p for p in (text or "").split(",") if p]
+
+
+def rota_rules(
+    timetable: str,
+    *,
+    window: str | None,
+    staff: Sequence[str],
+    weekdays: Iterable[int],
+    days: Iterable[str],
+    start: date | None,
+    end: date | None,
+) -> list[rules.DutyRule]:
+    """One rota (the config's ``[[duty_rotas]]`` or the clerk's ``/records/rotas``) as the rules'
+    :class:`~rules.DutyRule`s: a window's, one person's, or a rotation — N people, one rule each,
+    every N-th week, each starting a week after the one before. ``weekdays`` 1 (Monday) … 7;
+    ``days`` empty means every day off (rest and holiday)."""
+    common: dict[str, Any] = {
+        "day_kinds": frozenset(days) or frozenset({"rest", "holiday"}),
+        "weekdays": frozenset(d - 1 for d in weekdays),
+        "end": end,
+    }
+    if not staff:
+        return [rules.DutyRule(timetable, window=window, start=start, **common)]
+    if len(staff) == 1 or start is None:
+        return [rules.DutyRule(timetable, staff_no=no, start=start, **common) for no in staff]
+    return [
+        rules.DutyRule(timetable, staff_no=no, start=start + timedelta(weeks=i), every_weeks=len(staff), **common)
+        for i, no in enumerate(staff)
+    ]
+
+
+def _duty_of(conn, config: Config, start: date, end: date) -> tuple[list, list]:
+    """The duty assignments (值班) of days ``start`` to ``end`` and every rota in force: the config's
+    ``[[duty_rotas]]`` and the clerk's, withdrawn ones left out."""
+    dt, rt = duty_table, duty_rota_table
+    duty = [
+        rules.DutyAssignment(r["day"], r["timetable"], window=r["window_code"], staff_no=r["staff_no"])
+        for r in conn.execute(
+            select(dt).where(dt.c.day >= start, dt.c.day < end, dt.c.withdrawn_utc.is_(None)).order_by(dt.c.ref)
+        ).mappings()
+    ]
+    # the config's rotas as the store keeps the clerk's: one reading of both
+    rows: list[Any] = [
+        {
+            "timetable": c.timetable,
+            "window_code": c.window,
+            "staff": ",".join(c.staff),
+            "weekdays": ",".join(map(str, c.weekdays)),
+            "day_kinds": ",".join(c.days),
+            "start": c.start,
+            "end": c.end,
+        }
+        for c in config.duty_rotas
+    ]
+    rows += conn.execute(select(rt).where(rt.c.withdrawn_utc.is_(None)).order_by(rt.c.ref)).mappings().all()
+    found: list[rules.DutyRule] = []
+    for r in rows:
+        found += rota_rules(
+            r["timetable"],
+            window=r["window_code"],
+            staff=_csv_set(r["staff"]),
+            weekdays=[int(d) for d in _csv_set(r["weekdays"])],
+            days=_csv_set(r["day_kinds"]),
+            start=r["start"],
+            end=r["end"],
+        )
+    return duty, found
 
 
 def _rows_of_staff(conn, table, column, nos: Collection[str]) -> list:

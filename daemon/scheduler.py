@@ -202,6 +202,7 @@ class Daemon:
                 clock=self.clock,
                 tz=self.tz,
                 workers=self.config.daemon.sync_workers,
+                max_drift_s=self.config.daemon.max_clock_drift,
             )
         if not self.config.windows:
             log.info("no [[windows]] in the config: punches are pulled, nothing is evaluated")

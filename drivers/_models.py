@@ -136,6 +136,10 @@ class DeviceInfo:
     record_count: int = 0
     user_count: int = 0
     clock: datetime | None = None
+    #: How many attendance records and users the terminal says it can hold (ZKTeco: the
+    #: capacities of CMD_GET_FREE_SIZES); None when it does not say.
+    record_capacity: int | None = None
+    user_capacity: int | None = None
 
 
 @dataclass(slots=True)
@@ -146,3 +150,6 @@ class AttendanceLog:
     bad: list[BadRecord] = field(default_factory=list)
     record_size: int = 0
     raw_bytes: int = 0
+    #: The record count the terminal reported at the start of the transfer, while it was
+    #: locked (None when the driver does not say): what a clear of the log is checked against.
+    record_count: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -21,6 +22,17 @@ class Terminal(Protocol):
 
     def read_attendance(self) -> AttendanceLog:
         """The whole attendance log; the terminal is locked while it is read."""
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Keep the terminal locked (no punches taken) for the whole ``with`` block, unlocked
+        after whatever happened; :meth:`read_attendance` inside it neither locks nor unlocks.
+        What clearing the log safely needs: the lock held from the read to the clear."""
+
+    def record_count(self) -> int:
+        """How many attendance records the terminal holds now."""
+
+    def clear_attendance(self) -> None:
+        """Delete every attendance record on the terminal (only ever under :meth:`locked`)."""
 
     def read_users(self) -> list[DeviceUser]:
         """Users enrolled on the terminal."""

@@ -194,7 +194,7 @@ def evaluate_day(
                 )
                 continue
             statuses.append(SlotResult(s.name, "missing"))
-            why = f"{s.name} 无打卡（{_hm(s.accept_from)}–{_hm(s.accept_to)}）"
+            why = f"{s.word} 无打卡（{_hm(s.accept_from)}–{_hm(s.accept_to)}）"
             if rules.missing_punch == "absence":
                 if s.session not in by_punch:  # the missing punch, not a late beyond the threshold, says why
                     absent_sessions[s.session] = why
@@ -239,7 +239,7 @@ def evaluate_day(
     # A session with neither punch is absence whatever the policy says of one missing punch.
     for sess, members in enumerate(plan.members):
         if members and all(statuses[i].status == "missing" for i in members):
-            names = "、".join(slots[i].name for i in members)
+            names = "、".join(slots[i].word for i in members)
             absent_sessions[sess] = f"{names} 均无打卡" if any_punch else "全天无打卡"
             by_punch.add(sess)
 

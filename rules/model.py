@@ -152,7 +152,11 @@ class DutyRule:
     """A standing duty rota: a window (or one person) works the days that match
     on ``timetable`` — e.g. the police window every weekend and holiday
     (``day_kinds={"rest", "holiday"}``), or a rotating Sunday (``weekdays={6}``
-    with a start and end). Empty filters match every day."""
+    with a start and end, or ``every_weeks``). Empty filters match every day.
+
+    ``every_weeks`` (a rotation of N people, one rule each): the rule matches only in every N-th
+    week counted from ``start`` (the week of ``start`` is the rule's first), so the rules of a
+    rotation start on consecutive weeks."""
 
     timetable: str
     window: str | None = None
@@ -161,6 +165,7 @@ class DutyRule:
     weekdays: frozenset[int] = frozenset()  # 0 = Monday … 6 = Sunday
     start: date | None = None
     end: date | None = None
+    every_weeks: int = 1
 
     def matches(self, day: date, day_kind: str) -> bool:
         return (
@@ -168,6 +173,7 @@ class DutyRule:
             and (not self.weekdays or day.weekday() in self.weekdays)
             and (self.start is None or day >= self.start)
             and (self.end is None or day <= self.end)
+            and (self.every_weeks <= 1 or self.start is None or ((day - self.start).days // 7) % self.every_weeks == 0)
         )
 
 

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from .assessment import Assessment
 from .errors import RulesError
 from .model import EVENT_KINDS, LEAVE_KINDS
 
@@ -239,6 +240,9 @@ class Policy(_Model):
     timetable: dict[str, Any] | None = None  # the document's own hours, for reference and tests
     # the words of the document that price each rule (rule key → clause), shown beside every deduction
     clauses: dict[str, str] = {}
+    #: The whole assessment of the document (issue 18): its categories, of which this policy's is the
+    #: attendance one, bonus, 倒扣, ranking, red flags, grades, notices and honours (rules.assessment).
+    assessment: Assessment | None = None
 
     @field_validator("clauses")
     @classmethod

@@ -10,7 +10,7 @@ that part of the day.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -42,6 +42,12 @@ class Slot:
     accept_to: time
     grace: int = 0
     session: int = 0  # index of the (in, out) pair this slot belongs to
+    label: str = ""  # the reader's word (上午签到 …): the evidence says it, not the name
+
+    @property
+    def word(self) -> str:
+        """What the evidence calls the slot: its label, else its name."""
+        return self.label or self.name
 
     @property
     def at_min(self) -> int:
@@ -93,7 +99,7 @@ def build_slots(items: Sequence[Mapping[str, Any]], path: str) -> tuple[Slot, ..
     names: set[str] = set()
     for i, raw in enumerate(items):
         p = f"{path}[{i}]"
-        unknown = set(raw) - {"name", "kind", "at", "accept", "grace"}
+        unknown = set(raw) - {"name", "kind", "at", "accept", "grace", "label"}
         if unknown:
             raise RulesError(f"{p}.{sorted(unknown)[0]}", "unknown key")
         name = raw.get("name")
@@ -119,9 +125,13 @@ def build_slots(items: Sequence[Mapping[str, Any]], path: str) -> tuple[Slot, ..
         expected = "in" if i % 2 == 0 else "out"
         if kind != expected:
             raise RulesError(f"{p}.kind", f"slots alternate in, out, in, out…; slot {i + 1} must be {expected!r}")
-        slots.append(Slot(name, kind, at, lo, hi, grace, i // 2))
+        label = raw.get("label") or ""
+        if not isinstance(label, str):
+            raise RulesError(f"{p}.label", f"expected text, got {label!r}")
+        slots.append(Slot(name, kind, at, lo, hi, grace, i // 2, label.strip()))
     if len(slots) % 2:
         raise RulesError(path, "slots come in (in, out) pairs; the last 'in' has no 'out'")
+    slots = default_labels(slots)
     for i in range(1, len(slots)):
         prev, cur = slots[i - 1], slots[i]
         ref = f'slots[{i - 1}] "{prev.name}"'
@@ -142,6 +152,25 @@ def build_slots(items: Sequence[Mapping[str, Any]], path: str) -> tuple[Slot, ..
                 f"not before this slot's expected time {cur.at:%H:%M}",
             )
     return tuple(slots)
+
+
+def default_labels(slots: Sequence[Slot]) -> list[Slot]:
+    """Give every slot without a ``label`` the word a clerk uses: 上午 or 下午 by its expected time
+    (up to 12:00 is the morning: a 12:00 out ends it), 签到 for an in, 签退 for an out; the second
+    in-slot of the same half-day is 上午签到2 (and its out 上午签退2), and so on."""
+    out: list[Slot] = []
+    seen: dict[tuple[str, str], int] = {}
+    for s in slots:
+        half = "上午" if s.at <= time(12) else "下午"
+        key = (half, s.kind)
+        seen[key] = seen.get(key, 0) + 1
+        if s.label:
+            out.append(s)
+            continue
+        n = seen[key]
+        word = f"{half}{'签到' if s.kind == 'in' else '签退'}{n if n > 1 else ''}"
+        out.append(replace(s, label=word))
+    return out
 
 
 def _month_day(value: Any, path: str) -> tuple[int, int]:

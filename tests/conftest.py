@@ -20,12 +20,51 @@ def attlog_path() -> Path:
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(store_backend, tmp_path):
+    """A fresh, migrated local store: SQLite, or on PostgreSQL in a private schema of its own
+    (dropped afterwards) for tests marked ``store_backends("sqlite", "postgresql")``."""
+    yield from open_test_store(store_backend, tmp_path)
+
+
+@pytest.fixture
+def store_backend(request) -> str:
+    """The database the ``store`` fixture opens: SQLite unless the test is marked (below)."""
+    return getattr(request, "param", "sqlite")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "store_backends(*names): run the test's `store` fixture on each backend (sqlite, postgresql)"
+    )
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A test (or module) marked ``store_backends(...)`` runs once per backend of its ``store``."""
+    marker = metafunc.definition.get_closest_marker("store_backends")
+    if marker is not None and "store_backend" in metafunc.fixturenames:
+        metafunc.parametrize("store_backend", marker.args, indirect=True)
+
+
+def open_test_store(backend: str, tmp_path):
+    """Open (and at the end close and drop) a fresh store on ``backend``: a SQLite file in
+    ``tmp_path``, or a private schema on the PostgreSQL test server, never ``public``."""
     from daemon.store import open_store
 
-    s = open_store(f"sqlite:///{tmp_path / 'store.db'}", timezone="Asia/Shanghai")
-    yield s
-    s.close()
+    if backend == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'store.db'}", timezone="Asia/Shanghai")
+        yield s
+        s.close()
+        return
+    admin = server_engine(PG_URL, "PostgreSQL")
+    schema = f"att_store_{uuid.uuid4().hex[:10]}"  # created by the store's upgrade
+    try:
+        s = open_store(PG_URL, timezone="Asia/Shanghai", schema=schema)
+        yield s
+        s.close()
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
 
 
 class FakeClock:

@@ -40,9 +40,13 @@ def hbar(rows: Sequence[tuple[str, float, bool]], maximum: float, *, title: str,
 
 
 def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int], str]], *, title: str) -> Markup:
-    """Grouped vertical columns: one group per label, one column per (name, values, colour) series."""
+    """Grouped vertical columns: one group per label, one column per (name, values, colour) series.
+
+    The legend sits below the axis labels, clear of the bars: a tall bar's value label, drawn
+    above it, would run into a legend at the top (issue 17).
+    """
     left, top, plot_h, group_w = 36, 44, 150, 64
-    width, height = left + group_w * len(labels) + 10, top + plot_h + 28
+    width, height = left + group_w * len(labels) + 10, top + plot_h + 50
     peak = max([v for _, values, _ in series for v in values] + [1])
     col_w = (group_w - 16) / max(len(series), 1)
     parts = [
@@ -50,11 +54,11 @@ def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int], st
         f'width="{width}" height="{height}"><title>{escape(title)}</title>',
         _text(0, 16, title, extra='font-weight="bold"'),
     ]
+    base = top + plot_h
     for j, (name, _, colour) in enumerate(series):
         x = left + j * 90
-        parts.append(f'<rect x="{x}" y="24" width="10" height="10" fill="{colour}"/>')
-        parts.append(_text(x + 14, 33, name))
-    base = top + plot_h
+        parts.append(f'<rect x="{x}" y="{base + 30}" width="10" height="10" fill="{colour}"/>')
+        parts.append(_text(x + 14, base + 39, name))
     parts.append(f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#555"/>')
     for i, label in enumerate(labels):
         gx = left + i * group_w + 8

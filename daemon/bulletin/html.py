@@ -2,17 +2,19 @@
 
 Jinja2 with autoescaping on for every value: names come from terminals and
 spreadsheets, so ``<script>`` in a name is printed, never run. The print
-stylesheet lays it out on A4 with a page break before each window.
+stylesheet lays it out on A4; a window starts a new page only when it does not fit the rest of
+the page (``break-inside: avoid``). Each window's daily sheet (每日考勤) is a folded ``<details>``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import jinja2
 
 from .. import __version__
-from . import charts, labels, parts
+from . import charts, daily, labels, parts
 from .labels import num
 from .model import Bulletin
 
@@ -26,18 +28,11 @@ _ENV = jinja2.Environment(
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.0f}%"
+    """A share in per cent (72.3 → ``72.3%``), rounded as every format rounds it (labels.percent)."""
+    return "" if value is None else f"{labels.percent(value)}%"
 
 
-def _drift(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if abs(seconds) < 90:
-        return f"{round(seconds) or 0:+d} 秒"
-    return f"{seconds / 60:+.1f} 分钟"
-
-
-_ENV.filters.update(num=num, pct=_pct, drift=_drift)
+_ENV.filters.update(num=num, pct=_pct, drift=labels.drift, cell=labels.text)
 
 
 def chart_windows(b: Bulletin):
@@ -54,6 +49,12 @@ def chart_weekdays(b: Bulletin):
     )
 
 
+def _devices_table(b: Bulletin) -> SimpleNamespace:
+    """The sync table as every format prints it (:func:`parts.devices`), each row with its device."""
+    header, rows = parts.devices(b)
+    return SimpleNamespace(header=header, rows=list(zip(b.devices, rows, strict=True)))
+
+
 def render_html(b: Bulletin, *, footer: str = "") -> str:
     names = {w.code: w.name for w in b.windows}
     return _ENV.get_template("bulletin.html.j2").render(
@@ -66,7 +67,13 @@ def render_html(b: Bulletin, *, footer: str = "") -> str:
         chart_weekdays=chart_weekdays(b),
         leave_label=lambda k: labels.LEAVE_KINDS.get(k, k),
         rule_label=labels.rule,
-        slot_label=labels.slot,
+        devices_table=_devices_table(b),
+        daily_legend=daily.legend(),
+        daily_colours=daily.COLOURS,
+        daily_totals=daily.TOTALS,
+        weekday=lambda d: labels.WEEKDAYS[d.weekday()][-1],
         window_name=lambda code: names.get(code, code),
         ranking_notes=parts.ranking_notes(b),
+        assessed=parts.assessed(b),
+        notices=parts.notices(b),
     )

@@ -6,6 +6,9 @@ rule, say) are printed as they are, never dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
 from rules import LEAVE_WORDS, Period
 
 RULES: dict[str, str] = {
@@ -33,11 +36,13 @@ RULES: dict[str, str] = {
 #: The leave kinds in the bulletin: the rules' own words (one table for evidence and labels).
 LEAVE_KINDS: dict[str, str] = LEAVE_WORDS
 
+#: The usual slot names' words, for a slot no configured timetable knows (the timetable's own
+#: labels come first: :attr:`rules.Slot.word`, defaulted the same way).
 SLOTS: dict[str, str] = {
-    "am_in": "上午上班",
-    "am_out": "上午下班",
-    "pm_in": "下午上班",
-    "pm_out": "下午下班",
+    "am_in": "上午签到",
+    "am_out": "上午签退",
+    "pm_in": "下午签到",
+    "pm_out": "下午签退",
 }
 
 NOT_ASSESSED: dict[str, str] = {
@@ -64,6 +69,77 @@ def num(value: float | int | None) -> str:
         return ""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+# --- one formatting of each value, for every format (issue 17: HTML and PDF disagreed) ----------
+
+
+def drift(seconds: float | None) -> str:
+    """A clock's drift: ``-1 秒`` under 90 s (whole seconds), else ``+2.5 分钟``; empty if unknown."""
+    if seconds is None:
+        return ""
+    if abs(seconds) < 90:
+        return f"{round(seconds) or 0:+d} 秒".replace("+0 秒", "0 秒")
+    return f"{seconds / 60:+.1f} 分钟"
+
+
+def percent(value: float | None) -> str:
+    """A share already in per cent, as printed: one decimal at most (``72.3``, ``100``)."""
+    if value is None:
+        return ""
+    return num(round(value, 1))
+
+
+def silent_days(days: Sequence[date]) -> str:
+    """Workdays without a record: ``无``, or ``2 天：03-30、03-31``."""
+    if not days:
+        return "无"
+    return f"{len(days)} 天：" + "、".join(d.strftime("%m-%d") for d in days)
+
+
+def quarantined(count: int, reasons: Mapping[str, int]) -> str:
+    """``0``, or ``1（时钟复位 1）``."""
+    if not count:
+        return "0"
+    return f"{count}（" + "；".join(f"{r} {n}" for r, n in reasons.items()) + "）"
+
+
+def stamp(value: datetime | None, never: str = "从未") -> str:
+    """A local time to the minute (``2026-03-26 09:00``); ``never`` if there is none."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else never
+
+
+#: ingest-run sources → the way in, as the sync table says it (a pull is named by its driver)
+WAYS: dict[str, str] = {"zk": "拉取", "adms": "推送", "usb": "U盘导入", "serial": "串口"}
+
+
+def way_in(source: str) -> str:
+    return WAYS.get(source, source)
+
+
+def way_order(word: str) -> tuple[int, str]:
+    order = list(WAYS.values())
+    return (order.index(word) if word in order else len(order), word)
+
+
+def ways(counts: Mapping[str, int]) -> str:
+    """``拉取 3、推送 12`` (empty: no good run)."""
+    return "、".join(f"{w} {n}" for w, n in counts.items())
+
+
+def text(v: object) -> str:
+    """Any table cell as text, for the formats that print text (PDF, the HTML's shared tables)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "是" if v else ""
+    if isinstance(v, (int, float)):
+        return num(v)
+    if isinstance(v, datetime):
+        return stamp(v, "")
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v)
 
 
 def rule(key: str) -> str:

@@ -9,6 +9,7 @@ prints the same way.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from rules import Period
 
 from . import labels
+from .daily import TOTALS, DailyGrid, daily_grid
 
 
 @dataclass(slots=True)
@@ -64,6 +66,7 @@ class WindowSection:
     staff: list[StaffLine] = field(default_factory=list)
     ranking_group: str = ""
     score_percent: float | None = None  # as pushed (att_window_period); None in snapshots before it
+    daily: DailyGrid | None = None  # the daily sheet (每日考勤): months only (daemon.bulletin.daily)
 
     @property
     def percent(self) -> float:
@@ -97,6 +100,71 @@ class AnnexLine:
     evidence: str
     ref: str
     note: str
+    slot_label: str = ""  # the timetable's word for the slot (上午签到 …); empty: labels.slot(slot)
+
+    @property
+    def slot_word(self) -> str:
+        """The 时段 as the reader reads it: the timetable's label, else the usual word for the name;
+        a session's 旷工 (``…/absence-1``) names the half-day (上午), not its first slot."""
+        word = self.slot_label or labels.slot(self.slot)
+        if "/absence-" in self.ref:
+            return re.sub(r"签[到退]\d*$", "", word) or word
+        return word
+
+
+@dataclass(slots=True)
+class AppealLine:
+    """An appeal (申诉) against one of the period's deductions and what became of it: an upheld one's
+    deduction is gone from the annex (its remedy excuses it), so this list is where it shows."""
+
+    id: int
+    staff_no: str
+    name: str
+    window: str
+    ref: str
+    statement: str
+    status: str  # open | upheld | rejected
+    decided_by: str
+    decided: date | None
+    decision_reason: str
+    remedy: str
+
+    @property
+    def status_label(self) -> str:
+        return {"open": "申诉中", "upheld": "申诉成立，已更正", "rejected": "申诉已驳回"}.get(self.status, self.status)
+
+
+@dataclass(slots=True)
+class AssessedLine:
+    """One window's whole assessment (issue 18): its categories, total, rank, 流动红旗 and grade."""
+
+    code: str
+    name: str
+    group: str
+    rank: int | None
+    categories: dict[str, float | None]  # as the document names them; None: not assessed
+    bonus: float
+    back: float
+    total: float | None
+    max_total: float
+    provisional: bool
+    missing: list[str]
+    red_flag: bool
+    grade: str | None
+    disqualified: bool
+    reasons: list[str]
+
+
+@dataclass(slots=True)
+class NoticeLine:
+    """A notice or honour issued with the period (连续2个月考核排名末位 → 中心内部通报; 服务标兵)."""
+
+    subject_kind: str
+    subject: str
+    name: str
+    kind: str
+    notice_period: str
+    reason: str
 
 
 @dataclass(slots=True)
@@ -115,6 +183,8 @@ class DeviceHealth:
     quarantined: int
     quarantine_reasons: dict[str, int]
     last_error: str | None
+    #: the period's good runs by way in (拉取, 推送, U盘导入 …): what 同步成功 counts
+    runs_by_way: dict[str, int] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
@@ -143,6 +213,14 @@ class Bulletin:
     #: ranking groups that award 流动红旗 on attendance alone → how many and how a tie at the boundary goes
     flag_rules: dict[str, str] = field(default_factory=dict)
     group_titles: dict[str, str] = field(default_factory=dict)  # ranking group → its name on the bulletin
+    #: the previous period's :meth:`totals` (the DOCX's 一、总体情况 compares with them); None: no data
+    previous: dict[str, float] | None = None
+    #: appeals against this period's deductions, oldest first (issue 15: the annex marks them)
+    appeals: list[AppealLine] = field(default_factory=list)
+    #: the whole assessment of the windows (issue 18; empty when the centre assesses attendance alone)
+    assessed: list[AssessedLine] = field(default_factory=list)
+    assessed_categories: list[str] = field(default_factory=list)
+    notices: list[NoticeLine] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -196,6 +274,7 @@ class Bulletin:
             "early": sum(s.early for s in staff),
             "missing": sum(s.missing for s in staff),
             "absent_days": round(sum(s.absent_days for s in staff), 2),
+            "leave_days": round(sum(v for s in staff for v in s.leave_days.values()), 2),
             "deductions": len(self.annex),
             "points": self.annex_points,
             "disqualified": sum(1 for s in staff if s.disqualified),
@@ -209,6 +288,18 @@ def _leave_by_staff(staff_days: Sequence[Mapping]) -> dict[str, dict[str, float]
         if d.get("leave_kind") and d.get("leave_days"):
             out[d["staff_no"]][d["leave_kind"]] += d["leave_days"]
     return out
+
+
+def natural_key(staff_no: str) -> tuple:
+    """Staff numbers as a reader counts them: 1, 2, 0007, 10 (digits by value, then as written)."""
+    parts = re.split(r"(\d+)", staff_no)
+    return tuple((0, int(p), p) if p.isdigit() else (1, 0, p) for p in parts if p), staff_no
+
+
+def _daily_totals(s: StaffLine) -> dict[str, float]:
+    """The daily sheet's totals of one officer: the staff table's own figures, so the two agree."""
+    values = (s.present_days, s.late, s.early, s.missing, s.absent_days, round(sum(s.leave_days.values()), 2))
+    return dict(zip(TOTALS, values, strict=True))
 
 
 def _by_weekday(staff_days: Sequence[Mapping], key: str) -> list[int]:
@@ -232,11 +323,13 @@ def build_bulletin(
     rules_version: str = "",
     flag_rules: Mapping[str, str] | None = None,
     group_titles: Mapping[str, str] | None = None,
+    slot_labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Bulletin:
     """The bulletin for ``period`` from its scoring rows (see :func:`daemon.period_results.scoring_rows`).
 
     ``windows`` is (code, name) in the config's order, which is the order of
-    the per-window tables; ``names`` maps staff numbers to names.
+    the per-window tables; ``names`` maps staff numbers to names; ``slot_labels``: per window
+    code, the timetable's label of each slot name (the annex's 时段 column).
     """
     staff_days = rows.get("staff_days", ())
     leave = _leave_by_staff(staff_days)
@@ -257,7 +350,7 @@ def build_bulletin(
             score_percent=w.get("score_percent"),
         )
     kinds_seen: set[str] = set()
-    for r in sorted(rows.get("staff_periods", ()), key=lambda r: (r["window_code"], r["staff_no"])):
+    for r in sorted(rows.get("staff_periods", ()), key=lambda r: (r["window_code"], natural_key(r["staff_no"]))):
         no = r["staff_no"]
         by_kind = {k: round(v, 2) for k, v in leave.get(no, {}).items() if k != "midday"}
         kinds_seen |= set(by_kind)
@@ -296,6 +389,7 @@ def build_bulletin(
             window=window_name.get(window_of.get(x["staff_no"], ""), window_of.get(x["staff_no"], "")),
             day=x.get("work_date"),
             slot=x.get("slot"),
+            slot_label=(slot_labels or {}).get(window_of.get(x["staff_no"], ""), {}).get(x.get("slot") or "", ""),
             rule=x["rule"],
             points=float(x["points"]),
             evidence=x.get("evidence") or "",
@@ -306,8 +400,20 @@ def build_bulletin(
     ]
     order = {sec.name: i for i, sec in enumerate(sections.values())}  # the config's window order
     annex.sort(
-        key=lambda a: (order.get(a.window, len(order)), a.window, a.staff_no, a.day or date.min, a.slot or "", a.ref)
+        key=lambda a: (
+            order.get(a.window, len(order)),
+            a.window,
+            natural_key(a.staff_no),
+            a.day or date.min,
+            a.slot or "",
+            a.ref,
+        )
     )
+    if period.kind == "month":
+        for sec in sections.values():
+            sec.daily = daily_grid(
+                sec.code, period, [(s.staff_no, s.name, _daily_totals(s)) for s in sec.staff], staff_days
+            )
     return Bulletin(
         centre=centre,
         period=period,
@@ -329,7 +435,10 @@ def build_bulletin(
             )
             for x in sorted(
                 rows.get("not_assessed", ()),
-                key=lambda x: (order.get(window_name.get(x["window_code"], ""), len(order)), x["staff_no"]),
+                key=lambda x: (
+                    order.get(window_name.get(x["window_code"], ""), len(order)),
+                    natural_key(x["staff_no"]),
+                ),
             )
         ],
         flag_rules=dict(flag_rules or {}),

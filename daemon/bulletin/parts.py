@@ -35,7 +35,7 @@ def ranking_notes(b: Bulletin) -> list[str]:
 def ranking(b: Bulletin) -> Table:
     """考勤排名: per ranking group, on the score as a share of the maximum."""
     header = (["组别"] if b.grouped else []) + ["名次", "窗口代码", "窗口", "参评人数", "考勤得分", "满分", "得分率(%)"]
-    header += (["流动红旗"] if b.flags_shown else []) + ["首席代表在岗率"]
+    header += (["流动红旗"] if b.flags_shown else []) + ["首席代表在岗率(%)"]
     rows = []
     for w in b.ranking:
         pct = w.percent if w.max_points else None
@@ -46,9 +46,10 @@ def ranking(b: Bulletin) -> Table:
             w.staff_count,
             round(w.score, 4),
             w.max_points,
-            None if pct is None else round(pct, 2),
+            None if pct is None else round(pct, 1),  # as labels.percent prints it
         ]
-        row += (["流动红旗" if w.red_flag else ""] if b.flags_shown else []) + [w.chief_onsite_ratio]
+        chief = None if w.chief_onsite_ratio is None else round(100 * w.chief_onsite_ratio, 1)
+        row += (["流动红旗" if w.red_flag else ""] if b.flags_shown else []) + [chief]
         rows.append(row)
     return header, rows
 
@@ -108,7 +109,7 @@ def annex(b: Bulletin) -> Table:
             a.staff_no,
             a.name,
             a.day,
-            labels.slot(a.slot),
+            a.slot_word,
             labels.rule(a.rule),
             a.rule,
             a.points,
@@ -120,7 +121,78 @@ def annex(b: Bulletin) -> Table:
     ]
 
 
+def appeals(b: Bulletin) -> Table:
+    """申诉处理: every appeal against the period's deductions — open ones are marked in the annex,
+    upheld ones are here only (their deduction was removed by the remedy)."""
+    header = [
+        "编号",
+        "窗口",
+        "工号",
+        "姓名",
+        "扣分引用",
+        "申诉内容",
+        "处理结果",
+        "处理人",
+        "处理日期",
+        "理由",
+        "更正方式",
+    ]
+    return header, [
+        [
+            a.id,
+            a.window,
+            a.staff_no,
+            a.name,
+            a.ref,
+            a.statement,
+            a.status_label,
+            a.decided_by,
+            a.decided,
+            a.decision_reason,
+            a.remedy,
+        ]
+        for a in b.appeals
+    ]
+
+
+def assessed(b: Bulletin) -> Table | None:
+    """综合考核: each window's categories, total, rank, 流动红旗 and grade (issue 18); None when the
+    centre assesses attendance alone (no sheet, no section)."""
+    if not b.assessed:
+        return None
+    header = ["名次", "窗口", *b.assessed_categories, "附加分", "倒扣", "总分", "满分", "红旗", "等次", "说明"]
+    rows = []
+    for a in b.assessed:
+        notes = [f"未考核：{'、'.join(a.missing)}（总分暂定，不排名）"] if a.provisional else []
+        notes += a.reasons
+        rows.append(
+            [
+                a.rank,
+                a.name,
+                *[a.categories.get(c) for c in b.assessed_categories],
+                a.bonus,
+                a.back,
+                a.total,
+                a.max_total,
+                "红旗" if a.red_flag else "",
+                a.grade or "",
+                "；".join(notes),
+            ]
+        )
+    return header, rows
+
+
+def notices(b: Bulletin) -> Table | None:
+    """通报与表彰: the notices and honours issued with the period (issue 18); None without them."""
+    if not b.assessed and not b.notices:
+        return None
+    header = ["对象", "名称", "事项", "所属期间", "依据"]
+    return header, [[n.subject, n.name, n.kind, n.notice_period, n.reason] for n in b.notices]
+
+
 def devices(b: Bulletin) -> Table:
+    """考勤设备同步情况: drift, silent workdays and quarantine as :mod:`.labels` prints them, the
+    same text in every format (the HTML's table is this one)."""
     header = [
         "设备",
         "序列号",
@@ -129,11 +201,10 @@ def devices(b: Bulletin) -> Table:
         "同步成功",
         "同步失败",
         "最后成功同步",
-        "最大时钟偏差(秒)",
-        "无记录工作日数",
+        "最大时钟偏差",
         "无记录工作日",
         "隔离记录",
-        "隔离原因",
+        "各方式同步",
     ]
     return header, [
         [
@@ -143,12 +214,11 @@ def devices(b: Bulletin) -> Table:
             d.punches,
             d.syncs_ok,
             d.syncs_failed,
-            d.last_success,
-            None if d.max_drift_s is None else round(d.max_drift_s, 1),
-            len(d.silent_workdays),
-            "、".join(x.isoformat() for x in d.silent_workdays),
-            d.quarantined,
-            "；".join(f"{r} {n}" for r, n in d.quarantine_reasons.items()),
+            d.last_success or "从未",
+            labels.drift(d.max_drift_s),
+            labels.silent_days(d.silent_workdays),
+            labels.quarantined(d.quarantined, d.quarantine_reasons),
+            labels.ways(d.runs_by_way),
         ]
         for d in b.devices
     ]
@@ -188,4 +258,7 @@ PARTS = (
     ("未参评人员", not_assessed),
     ("设备同步", devices),
     ("扣分明细", annex),
+    ("申诉处理", appeals),
+    ("综合考核", assessed),
+    ("通报与表彰", notices),
 )

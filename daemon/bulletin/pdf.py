@@ -1,7 +1,7 @@
 """The PDF bulletin (reportlab), with a CJK TrueType font embedded as a subset.
 
-Same parts as the HTML, in the same order, on A4 with a page break before
-each window and the table headers repeated on every page. Long cells
+Same parts as the HTML, in the same order, on A4 with the table headers repeated on every
+page; a window starts a new page only when it does not fit the rest of the current one. Long cells
 (reasons, evidence) wrap with CJK line breaking.
 """
 
@@ -20,7 +20,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from . import labels, parts
 from .fonts import find_cjk_font, register
@@ -58,16 +58,14 @@ def _esc(text: object) -> str:
 _NOT_IN_WINDOW_PAGES = {"窗口", "满分", "原因", "等次说明"}
 
 
-def _fmt(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "是" if v else ""
-    if isinstance(v, (int, float)):
-        return num(v)
-    if hasattr(v, "isoformat"):
-        return v.isoformat(sep=" ", timespec="minutes") if hasattr(v, "hour") else v.isoformat()
-    return str(v)
+_fmt = labels.text  # one formatting of each value, shared with the HTML (issue 17)
+
+
+def _columns(table: parts.Table, leave_out: Set[str]) -> parts.Table:
+    """The table without the columns named in ``leave_out``."""
+    header, rows = table
+    keep = [i for i, h in enumerate(header) if h not in leave_out]
+    return [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
 
 
 #: Rows per reportlab Table: splitting one long table across pages costs time quadratic in its
@@ -156,22 +154,29 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     )
     story.append(_chart(b, font))
     story.append(Paragraph("一、考勤排名", st["h2"]))
-    story += _table(*parts.ranking(b), st)
+    story += _table(*_columns(parts.ranking(b), {"窗口代码"}), st)  # a reader knows windows by name
     story += [Paragraph(_esc(n), st["cell"]) for n in parts.ranking_notes(b)]
+    whole = parts.assessed(b)
+    if whole is not None:  # the whole assessment (issue 18)
+        story.append(Paragraph("综合考核", st["h2"]))
+        # the categories (up to ten) do not fit a portrait page: they are in the XLSX and the HTML
+        cols, rows = _columns(whole, set(b.assessed_categories))
+        story += _table(cols, rows, st, wrap={1, len(cols) - 1})
+        story.append(Paragraph(_esc("各类别得分见 XLSX 的“综合考核”表与 HTML 版。"), st["cell"]))
+        for n in b.notices:
+            story.append(
+                Paragraph(_esc(f"{n.name}（{n.subject}）：{n.kind}（{n.notice_period}）— {n.reason}"), st["cell"])
+            )
+    story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
     for i, w in enumerate(b.windows, start=1):
-        story.append(PageBreak())
-        if i == 1:
-            story.append(Paragraph("二、各窗口考勤情况", st["h2"]))
         rank = f"（考勤第 {w.rank} 名，{num(w.score)} 分{'，流动红旗' if w.red_flag else ''}）" if w.rank else ""
-        story.append(Paragraph(_esc(f"{i}. {w.name}{rank}"), st["h3"]))
-        header, rows = parts.staff(b, w)
-        keep = [i for i, h in enumerate(header) if h not in _NOT_IN_WINDOW_PAGES]
-        cols = [header[i] for i in keep]
-        story += (
-            _table(cols, [[r[i] for i in keep] for r in rows], st, wrap={1, len(cols) - 1})
-            if rows
-            else [Paragraph("本期无参评人员。", st["body"])]
+        section: list[Any] = [Paragraph(_esc(f"{i}. {w.name}{rank}"), st["h3"])]
+        cols, rows = _columns(parts.staff(b, w), _NOT_IN_WINDOW_PAGES)
+        section += (
+            _table(cols, rows, st, wrap={1, len(cols) - 1}) if rows else [Paragraph("本期无参评人员。", st["body"])]
         )
+        # a new page only when the window does not fit the rest of this one (a longer one splits)
+        story.append(KeepTogether(section))
     story.append(PageBreak())
     story.append(Paragraph("三、取消评优资格及不得评优人员", st["h2"]))
     dq = parts.disqualified(b)
@@ -188,9 +193,10 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
         else [Paragraph("本期无。", st["body"])]
     )
     story.append(Paragraph("五、考勤设备同步情况", st["h2"]))
-    dh, drows = parts.devices(b)
-    keep = [0, 1, 3, 4, 5, 6, 7, 8, 10]
-    story += _table([dh[i] for i in keep], [[r[i] for i in keep] for r in drows], st, wrap={0, 1, 5})
+    dh, drows = _columns(parts.devices(b), {"方式"})
+    story += _table(
+        dh, drows, st, wrap={dh.index(h) for h in ("设备", "序列号", "无记录工作日", "隔离记录", "各方式同步")}
+    )
     story.append(PageBreak())
     story.append(Paragraph("附件：扣分明细", st["h2"]))
     story.append(Paragraph(_esc(f"共 {len(b.annex)} 项，合计 {num(b.annex_points)} 分。"), st["body"]))
@@ -203,6 +209,23 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
             st,
             widths=[24 * mm, 14 * mm, 16 * mm, 18 * mm, 16 * mm, 16 * mm, 11 * mm, 71 * mm],
             wrap={0, 2, 7},
+        )
+    if b.appeals:
+        story.append(Paragraph("申诉处理情况", st["h2"]))
+        story.append(
+            Paragraph(
+                _esc(f"共 {len(b.appeals)} 件。申诉成立的扣分已更正，不再列入上表；申诉中、已驳回的在上表中注明。"),
+                st["body"],
+            )
+        )
+        ph, prows = parts.appeals(b)
+        keep = [0, 1, 2, 3, 4, 5, 6, 7, 9]
+        story += _table(
+            [ph[i] for i in keep],
+            [[r[i] for i in keep] for r in prows],
+            st,
+            widths=[10 * mm, 22 * mm, 14 * mm, 16 * mm, 24 * mm, 36 * mm, 22 * mm, 16 * mm, 26 * mm],
+            wrap={1, 4, 5, 6, 8},
         )
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph(_esc(f"由 attendd 生成；规则版本 {b.rules_version}。{footer}"), st["cell"]))

@@ -47,6 +47,7 @@ def publish(store: Store, config: Config, period: Period, *, now: datetime) -> l
     the others are still written and the first failure is raised after.
     """
     from . import write_bulletin
+    from .docx import prepare_docx
 
     b = collect(store, config, period, now=now, queue=True)  # the daemon's own schedule: queued
     folder = config.bulletin_dir()
@@ -60,6 +61,8 @@ def publish(store: Store, config: Config, period: Period, *, now: datetime) -> l
                 folder / file_name(period, fmt),
                 font=str(config.bulletin.font) if config.bulletin.font else None,
                 footer=config.bulletin.footer or "",
+                # the official document takes (or keeps) its 发文字号 when it is written
+                letterhead=prepare_docx(store, config, b, now=now, by="daemon") if fmt == "docx" else None,
             )
         except (AttenddError, OSError) as exc:
             log.error("bulletin not written", format=fmt, error=str(exc))

@@ -17,6 +17,7 @@ from .. import __version__
 from ..errors import AttenddError, ConfigError, UserError
 from . import (
     appeals,
+    assessment,
     bulletin,
     clerk,
     console,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     bulletin.register(sub)  # bulletin
     results.register(sub)  # evaluate, push
     explain.register(sub)  # explain
+    assessment.register(sub)  # assess
     service.register(sub)  # status, run, serve-push
     devices.register(sub)  # sync, devices [users], punches
     tryout.register(sub)  # simulate-device, listen-serial

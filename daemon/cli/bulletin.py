@@ -1,4 +1,4 @@
-"""``attendd bulletin``: a period's attendance bulletin (考勤通报), written as HTML, XLSX, PDF or CSV.
+"""``attendd bulletin``: a period's attendance bulletin (考勤通报), written as HTML, XLSX, PDF, CSV or DOCX.
 
 Where ``-o`` points is checked before anything is computed or written, so a
 refused ``-o`` leaves no file behind:
@@ -36,7 +36,8 @@ def register(sub: Subcommands) -> None:
         "--format",
         choices=(*BULLETIN_FORMATS, "all"),
         default="html",
-        help="html (default), xlsx, pdf, csv, or all of them (then -o is a folder)",
+        help="html (default), xlsx, pdf, csv, docx (the 公文 to edit and sign: takes a 发文字号), "
+        "or all of them (then -o is a folder)",
     )
     s.add_argument(
         "-o",
@@ -88,21 +89,28 @@ def targets(period: Period, fmt: str, output: str | None) -> list[tuple[str, Pat
 def bulletin(args: argparse.Namespace) -> int:
     from ..bulletin import collect as collect_bulletin
     from ..bulletin import write_bulletin
+    from ..bulletin.docx import prepare_docx
     from ..outbox import check_go_live
+    from .context import shell_user
 
     ctx = Context.from_args(args)
     period = parse_period_arg(args.period)
     check_go_live(ctx.config, period)
     planned = targets(period, args.format, args.output)
-    b = collect_bulletin(ctx.store(), ctx.config, period, now=system_clock(), queue=False)  # shows, queues nothing
+    now = system_clock()
+    b = collect_bulletin(ctx.store(), ctx.config, period, now=now, queue=False)  # shows, queues nothing
     bc = ctx.config.bulletin
     for fmt, target in planned:
+        # the DOCX is the document to sign: it takes the period's 发文字号 (issued once, then kept)
+        lh = prepare_docx(ctx.store(), ctx.config, b, now=now, by=shell_user()) if fmt == "docx" else None
         try:
-            written = write_bulletin(b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "")
+            written = write_bulletin(
+                b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "", letterhead=lh
+            )
         except OSError as exc:
             raise UserError(f"-o {args.output or target}: cannot write {target}: {exc.strerror or exc}") from None
         for path in written:
-            say(f"{period.key}: wrote {path}")
+            say(f"{period.key}: wrote {path}" + (f" (发文字号 {lh.number})" if lh and lh.number else ""))
     t = b.totals()
     say(
         f"{b.title}: {t['staff']} staff, {t['deductions']} deductions ({t['points']:g} points), "

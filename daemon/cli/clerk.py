@@ -1,5 +1,6 @@
-"""The clerk's records: ``attendd import roster|leaves|exemptions|inspections|substitutions`` and
-``attendd list`` (SPEC §4.3). The ``import`` command itself is :mod:`daemon.cli.imports`'s."""
+"""The clerk's records: ``attendd import roster|leaves|exemptions|inspections|substitutions|duty|rotas``,
+``attendd list`` (SPEC §4.3) and ``attendd withdraw KIND REF`` (撤销: the record stays, on the
+record, and stops counting). The ``import`` command itself is :mod:`daemon.cli.imports`'s."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ LIST_KINDS = {
     "exemptions": "exemptions",
     "inspections": "inspections",
     "substitutions": "substitutions",
+    "duty": "duty",
+    "rotas": "rotas",
+    "assessments": "assessments",
+    "category-scores": "category-scores",
 }
 
 COLUMNS = {
@@ -57,7 +62,51 @@ COLUMNS = {
         ("start_date", "from"),
         ("end_date", "to"),
     ],
+    "duty": [
+        ("ref", "ref"),
+        ("day", "date"),
+        ("window_code", "window"),
+        ("staff_no", "staff no"),
+        ("timetable", "timetable"),
+        ("note", "note"),
+    ],
+    "rotas": [
+        ("ref", "ref"),
+        ("window_code", "window"),
+        ("staff", "staff (in turn)"),
+        ("timetable", "timetable"),
+        ("weekdays", "weekdays"),
+        ("day_kinds", "days"),
+        ("start", "from"),
+        ("end", "to"),
+        ("note", "note"),
+    ],
+    "assessments": [
+        ("ref", "ref"),
+        ("day", "date"),
+        ("window_code", "window"),
+        ("staff_no", "staff no"),
+        ("category", "category"),
+        ("item", "item"),
+        ("kind", "kind"),
+        ("points", "points"),
+        ("evidence", "evidence"),
+        ("recorded_by", "recorded by"),
+    ],
+    "category-scores": [
+        ("ref", "ref"),
+        ("period_key", "period"),
+        ("window_code", "window"),
+        ("staff_no", "staff no"),
+        ("category", "category"),
+        ("score", "score"),
+        ("note", "note"),
+    ],
 }
+#: Every kind but the roster shows whether (and by whom, why) a record was withdrawn.
+for _kind, _columns in COLUMNS.items():
+    if _kind != "roster":
+        _columns.append(("withdrawn", "withdrawn"))
 
 
 #: ``attendd list reopens|closes``: the audit of period events (who, when, why).
@@ -84,27 +133,41 @@ def register(sub: Subcommands) -> None:
     """``attendd list``; the record kinds of ``attendd import`` are :func:`add_import_actions`'s."""
     s = sub.add_parser(
         "list",
-        help="show stored records: staff, leaves, exemptions, inspections, substitutions; "
+        help="show stored records: staff, leaves, exemptions, inspections, substitutions, duty, rotas; "
         "reopens and forced closes of periods",
     )
     s.add_argument(
         "list_kind",
         choices=(*LIST_KINDS, *EVENT_COLUMNS),
         metavar="KIND",
-        help="staff | leaves | exemptions | inspections | substitutions | reopens | closes",
+        help="staff | leaves | exemptions | inspections | substitutions | duty | rotas | assessments | "
+        "category-scores | reopens | closes",
     )
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
     s.set_defaults(func=list_records_cmd)
+    w = sub.add_parser(
+        "withdraw", help="withdraw (撤销) a leave, exemption, inspection, substitution, duty, rota or assessment record"
+    )
+    w.add_argument("withdraw_kind", choices=[k for k in LIST_KINDS if k != "staff"], metavar="KIND")
+    w.add_argument("ref", metavar="REF", help="the record's 单号 / 编号 (attendd list KIND shows it)")
+    w.add_argument("--reason", required=True, metavar="TEXT")
+    w.add_argument("--by", metavar="NAME", help="who withdraws it (the change log; default: the shell user)")
+    w.set_defaults(func=withdraw_cmd)
 
 
 def add_import_actions(kinds: Subcommands) -> None:
-    """Add the five record kinds to the ``attendd import`` sub-actions."""
+    """Add the clerk's record kinds to the ``attendd import`` sub-actions."""
     helps = {
         "roster": "the roster: 工号, 姓名, 窗口 (required); 角色, 入职日期, 离职日期, 免考勤",
         "leaves": "leave: 工号, 请假类型, 开始时间, 结束时间 (a date alone: whole days); 备注",
         "exemptions": "exemptions: staff_no, date, slot (or all), reason",
         "inspections": "inspection findings: staff_no, at, kind, minutes, note",
         "substitutions": "substitutions: substitute_no, covered_no, start_date, end_date",
+        "duty": "duty days (值班): 日期, 作息, and 窗口 or 工号; 备注",
+        "rotas": "duty rotas (轮值): 作息, and 窗口 or 轮值人员 (in turn); 星期, 适用日, 开始日期, 结束日期, 备注",
+        "assessments": "the other categories' records: 日期, 考核类别, 分值, and 窗口 or 工号; 考核项目, 类型 "
+        "(扣分/加分/倒扣), 依据, 备注, 记录人",
+        "category-scores": "a category's period score from another system: 考核期, 考核类别, 得分, and 窗口 or 工号",
     }
     for kind, text in helps.items():
         s = kinds.add_parser(kind, help=f"{text} (CSV or XLSX)")
@@ -171,5 +234,23 @@ def list_records_cmd(args: argparse.Namespace) -> int:
     kind = LIST_KINDS[args.list_kind]
     ctx = Context.from_args(args)
     rows = list_records(ctx.store(), kind)
+    for r in rows:
+        if r.get("withdrawn_utc") is not None:
+            r["withdrawn"] = f"{local_time(r['withdrawn_utc'], ctx.tz)} {r['withdrawn_by']}: {r['withdrawn_reason']}"
+        elif kind != "roster":
+            r["withdrawn"] = ""
     render(rows, COLUMNS[kind], args.format, title=f"{args.list_kind}: {len(rows)}")
+    return 0
+
+
+def withdraw_cmd(args: argparse.Namespace) -> int:
+    """``attendd withdraw KIND REF --reason --by``: the same store function as the console's 撤销."""
+    from ..store.clerk_records import withdraw_record
+
+    ctx = Context.from_args(args)
+    kind = LIST_KINDS[args.withdraw_kind]
+    withdraw_record(
+        ctx.store(), kind, args.ref, reason=args.reason, by=args.by or shell_user(), via="cli", now_utc=system_clock()
+    )
+    say(f"{args.withdraw_kind} {args.ref}: withdrawn; its months will be re-evaluated")
     return 0

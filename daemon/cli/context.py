@@ -75,20 +75,27 @@ class Context:
     def store_display(self) -> str:
         from sqlalchemy.engine import make_url
 
-        return mask_url_password(make_url(self.store_url).render_as_string(hide_password=True))
+        shown = mask_url_password(make_url(self.store_url).render_as_string(hide_password=True))
+        schema = self.config.store.schema_name
+        return shown + (
+            f" (schema {schema})" if schema and make_url(self.store_url).get_backend_name() == "postgresql" else ""
+        )
 
     def scoring(self) -> ScoringDB:
         """The shared scoring DB (not migrated implicitly: `attendd db upgrade` does that)."""
         if getattr(self, "_scoring", None) is None:
             from ..scoring import ScoringDB
 
-            self._scoring = ScoringDB(self.config.scoring_url(), schema=self.config.scoring.schema_name)
+            self._scoring = ScoringDB(
+                self.config.scoring_url(), schema=self.config.scoring.schema_name, site=self.config.site.code
+            )
         return self._scoring
 
     def store(self, *, upgrade: bool = True) -> Store:
         if self._store is None:
+            schema = self.config.store.schema_name
             if upgrade:
-                self._store = open_store(self.store_url, timezone=self.config.site.timezone)
+                self._store = open_store(self.store_url, timezone=self.config.site.timezone, schema=schema)
             else:
-                self._store = Store(self.store_url, timezone=self.config.site.timezone)
+                self._store = Store(self.store_url, timezone=self.config.site.timezone, schema=schema)
         return self._store

@@ -1,4 +1,5 @@
-"""``attendd sync``, ``devices``, ``devices users`` and ``punches``: the terminals and what came from them."""
+"""``attendd sync``, ``devices``, ``devices users``, ``devices set-time`` and ``punches``: the terminals
+and what came from them."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from ..clock import site_time, system_clock
 from ..errors import UserError
-from ..health import problem
-from ..sync import PULLED_DRIVERS, DeviceSyncResult, sync_all
+from ..health import capacity_problem, clock_problem, drift_text, problem, usage_text
+from ..sync import PULLED_DRIVERS, DeviceSyncResult, set_terminal_clock, sync_all, update_device_state
 from .context import Context, connect_device
 from .labels import state_label, verify_label
 from .output import local_time, render, say
@@ -21,6 +24,8 @@ from .parser import FORMATS, Parser, Subcommands, add_format, int_between
 if TYPE_CHECKING:
     from ..config import Device
     from ..store import Store
+
+log = structlog.get_logger("attendd.devices")
 
 #: The most ``punches --limit`` takes (every backend's integer holds it).
 MAX_LIMIT = 1_000_000_000
@@ -46,6 +51,12 @@ def register(sub: Subcommands) -> None:
     # SUPPRESS: `devices --format json users` keeps the json the parent parser read
     u.add_argument("--format", choices=FORMATS, default=argparse.SUPPRESS)
     u.set_defaults(func=device_users)
+    t = dsub.add_parser(
+        "set-time", help="set terminals' clocks from this host's (site time zone); shows the drift before and after"
+    )
+    t.add_argument("--device", metavar="NAME", action="append", help="only this device (repeatable)")
+    t.add_argument("--format", choices=FORMATS, default=argparse.SUPPRESS)
+    t.set_defaults(func=set_time)
 
     s = sub.add_parser("punches", help="show stored punches (did my punch arrive?)")
     s.add_argument("--device", metavar="NAME", help="device name or serial")
@@ -114,6 +125,7 @@ def sync(args: argparse.Namespace) -> int:
             workers=ctx.config.daemon.sync_workers,
             force=args.force,
             on_done=on_done,
+            max_drift_s=ctx.config.daemon.max_clock_drift,
         ),
     )
     rows = []
@@ -128,8 +140,8 @@ def sync(args: argparse.Namespace) -> int:
                 "duplicate": r.duplicate,
                 "quarantined": r.quarantined,
                 "unknown": len(r.unknown_pins) or "",
-                "drift": _drift(r.clock_offset_s),
-                "note": r.error or _note(r),
+                "drift": drift_text(r.clock_offset_s),
+                "note": r.error or _note(r, ctx.config.daemon.max_clock_drift),
             }
         )
     render(
@@ -144,7 +156,7 @@ def sync(args: argparse.Namespace) -> int:
             ("quarantined", "quarantined"),
             ("unknown", "unknown PINs"),
             ("drift", "clock drift"),
-            ("note", "note"),
+            ("note", "problem / note"),
         ],
         title="sync",
     )
@@ -154,26 +166,28 @@ def sync(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _note(r: DeviceSyncResult) -> str:
+def _note(r: DeviceSyncResult, max_drift_s: float) -> str:
     notes = []
+    if r.clock_set_offset_s is not None:
+        notes.append(f"clock set from the host's (auto_set_time): drift now {drift_text(r.clock_set_offset_s)}")
+    notes += [
+        p
+        for p in (
+            clock_problem(r.clock_offset_s if r.clock_set_offset_s is None else r.clock_set_offset_s, max_drift_s),
+            capacity_problem(r.record_count, r.record_capacity),
+        )
+        if p
+    ]
+    if r.cleared is not None:
+        notes.append(f"log cleared: {r.cleared} records, every one stored")
+    if r.clear_skipped:
+        notes.append(f"log not cleared: {r.clear_skipped}")
     if r.shrunk_from is not None:
         notes.append(f"record count went down from {r.shrunk_from} (log cleared?)")
     if r.unknown_pins:
         shown = ", ".join(r.unknown_pins[:8]) + (" …" if len(r.unknown_pins) > 8 else "")
         notes.append(f"PINs not enrolled on the terminal: {shown}")
     return "; ".join(notes)
-
-
-def _drift(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    sign = "+" if seconds >= 0 else "-"
-    s = abs(seconds)
-    if s < 60:
-        return f"{sign}{s:.0f}s"
-    if s < 3600:
-        return f"{sign}{s / 60:.1f}min"
-    return f"{sign}{s / 3600:.1f}h"
 
 
 def _run_with_progress(total: int, job: Callable[[_OnDone], list[DeviceSyncResult]]) -> list[DeviceSyncResult]:
@@ -199,6 +213,7 @@ def devices(args: argparse.Namespace) -> int:
     states = store.device_states()
     now = system_clock()
     now_local = site_time(now, ctx.tz)
+    limit = ctx.config.daemon.max_clock_drift
 
     def probe(d: Device) -> dict[str, Any]:
         row: dict[str, Any] = {"device": d.name, "driver": d.driver, "address": _address(d)}
@@ -206,7 +221,7 @@ def devices(args: argparse.Namespace) -> int:
         if st:
             row.update(
                 last_sync=local_time(st.last_success_utc, ctx.tz),
-                last_error=problem(st) or "",
+                last_error=problem(st, max_drift_s=limit) or "",
             )
         if args.offline or d.driver not in PULLED_DRIVERS or not d.enabled:
             row["reachable"] = "" if not d.enabled else "not asked"
@@ -215,8 +230,12 @@ def devices(args: argparse.Namespace) -> int:
                     serial=st.serial,
                     firmware=st.firmware,
                     records=st.record_count,
-                    drift=_drift(st.clock_offset_s),
+                    record_capacity=st.record_capacity,
+                    users=st.user_count,
+                    user_capacity=st.user_capacity,
+                    drift=drift_text(st.clock_offset_s),
                     drift_s=st.clock_offset_s,
+                    clock_off=clock_problem(st.clock_offset_s, limit) is not None and not st.consecutive_failures,
                 )
             if not d.enabled:
                 row["last_error"] = "disabled in config"
@@ -230,10 +249,18 @@ def devices(args: argparse.Namespace) -> int:
                 serial=info.serial,
                 firmware=info.firmware,
                 records=info.record_count,
+                record_capacity=info.record_capacity,
                 users=info.user_count,
+                user_capacity=info.user_capacity,
             )
             offset = (info.clock - read_at).total_seconds() if info.clock else None
-            row.update(drift=_drift(offset) if offset is not None else "unknown", drift_s=offset)
+            row.update(drift=drift_text(offset) if offset is not None else "unknown", drift_s=offset)
+            found = [
+                clock_problem(offset, limit),
+                capacity_problem(info.record_count, info.record_capacity),
+                capacity_problem(info.user_count, info.user_capacity, what="user table"),
+            ]
+            row.update(last_error="; ".join(p for p in found if p), clock_off=found[0] is not None)
         except Exception as exc:  # every driver error is a TerminalError; show it whatever it is
             row.update(reachable="no", last_error=str(exc))
         return row
@@ -243,6 +270,11 @@ def devices(args: argparse.Namespace) -> int:
     if not rows and args.format == "table":
         say(f"{ctx.config_label}: no devices configured")
         return 0
+    table = args.format == "table"
+    if table:  # used / capacity in one cell; CSV and JSON keep the numbers apart
+        for r in rows:
+            r["records"] = usage_text(r.get("records"), r.get("record_capacity"))
+            r["users"] = usage_text(r.get("users"), r.get("user_capacity"))
     render(
         rows,
         [
@@ -252,17 +284,75 @@ def devices(args: argparse.Namespace) -> int:
             ("reachable", "reachable"),
             ("serial", "serial"),
             ("firmware", "firmware"),
-            ("records", "records"),
-            ("users", "users"),
+            ("records", "records / capacity" if table else "records"),
+            *([("record_capacity", "record capacity")] if not table else []),
+            ("users", "users / capacity" if table else "users"),
+            *([("user_capacity", "user capacity")] if not table else []),
             ("drift", "clock drift"),
-            *([("drift_s", "drift seconds")] if args.format != "table" else []),
+            *([("drift_s", "drift seconds")] if not table else []),
             ("last_sync", "last sync"),
             ("last_error", "problem"),
         ],
         args.format,
         title=f"devices at {now_local:%Y-%m-%d %H:%M}",
     )
-    return 1 if any(r.get("reachable") == "no" for r in rows) else 0
+    # an unreachable terminal, or one whose clock is beyond [daemon] max_clock_drift, fails the check
+    return 1 if any(r.get("reachable") == "no" or r.get("clock_off") for r in rows) else 0
+
+
+def set_time(args: argparse.Namespace) -> int:
+    """``attendd devices set-time``: each pulled terminal's clock from this host's, read back.
+
+    The table shows the drift before and after; the store's state gets the new drift, so
+    ``status`` and the console stop flagging the clock without waiting for the next pull.
+    """
+    ctx = Context.from_args(args, require_file=True)
+    devices = _pulled_devices(ctx, args.device)
+    store = ctx.store()
+    limit = ctx.config.daemon.max_clock_drift
+
+    def one(d: Device) -> dict[str, Any]:
+        row: dict[str, Any] = {"device": d.name}
+        try:
+            with connect_device(d) as t:
+                before, after = set_terminal_clock(t, clock=system_clock, tz=ctx.tz)
+        except Exception as exc:  # every driver error is a TerminalError; show it whatever it is
+            row.update(status="failed", problem=str(exc))
+            return row
+        left = clock_problem(after, limit)
+        row.update(
+            status="ok" if left is None else "still off",
+            before=drift_text(before),
+            after=drift_text(after),
+            before_s=before,
+            after_s=after,
+            problem=left or "",
+        )
+        log.info("terminal clock set from the host's", device=d.name, drift_before_s=before, drift_after_s=after)
+        try:
+            update_device_state(store, d.name, clock_offset_s=after)
+        except Exception as exc:  # the clock is set; only the stored drift is stale until the next pull
+            row["problem"] = f"clock set; cannot record it in the store ({exc})"
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(devices)))) as pool:
+        rows = list(pool.map(one, devices))
+    table = args.format == "table"
+    render(
+        rows,
+        [
+            ("device", "device"),
+            ("status", "status"),
+            ("before", "drift before"),
+            *([("before_s", "before seconds")] if not table else []),
+            ("after", "drift after"),
+            *([("after_s", "after seconds")] if not table else []),
+            ("problem", "problem"),
+        ],
+        args.format,
+        title=f"clocks set from this host's ({ctx.tz.key})",
+    )
+    return 1 if any(r["status"] != "ok" for r in rows) else 0
 
 
 def _address(d: Device) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..clock import system_clock
 from ..errors import UserError
 from ..files import read_user_file
+from ..health import ok_state
 from ..ingest import save_batch
 from ..store import Quarantined
 from . import clerk
@@ -47,7 +48,8 @@ FILE:LINE: reason.
 The file is imported in one transaction. Any rejected line makes the import
 store nothing and exit 2, unless --skip-bad is given. The serial number is the
 device's configured `serial`, else the one its last pull recorded, else the
-file's serial-number line."""
+file's serial-number line; a `driver = "usb"` device without any of them
+stores its punches under usb:<name> (as serial-line devices use serial:<name>)."""
 
 
 def register(sub: Subcommands) -> None:
@@ -76,10 +78,18 @@ def _device(ctx: Context, name: str) -> Device:
     raise UserError(f"--device: no device named {name!r} in {ctx.config_label} (devices: {names})")
 
 
+def usb_serial(device: Device) -> str:
+    """What the punches of a ``usb`` device without ``serial`` are stored under: ``usb:<name>``,
+    as a serial-line device's are under ``serial:<name>`` (:func:`daemon.serial_listener.device_serial`)."""
+    return f"usb:{device.name}"
+
+
 def _serial(ctx: Context, store: Store, device: Device, file_serial: str | None, path: Path) -> str:
     configured = getattr(device, "serial", None)
     state = store.device_state(device.name)
     known = configured or (state.serial if state is not None and state.serial else None)
+    if known == usb_serial(device):
+        return known  # an export that names its terminal keeps going where the earlier ones went
     if known:
         if file_serial and file_serial != known:
             raise UserError(
@@ -89,6 +99,8 @@ def _serial(ctx: Context, store: Store, device: Device, file_serial: str | None,
         return known
     if file_serial:
         return file_serial
+    if device.driver == "usb":
+        return usb_serial(device)
     raise UserError(
         f"{path}: device {device.name!r} has no known serial number and the file does not name one; "
         f'set serial = "..." under its [[devices]] entry in {ctx.config_label} '
@@ -128,8 +140,11 @@ def import_attlog(args: argparse.Namespace) -> int:
         punches=[item.punch for item in scan.of("punch") if item.punch is not None],
         # Lines with an impossible time keep their text as the raw form (a file has no bytes record).
         aside=[Quarantined(raw=item.text, reason=item.reason or "bad record", pin=item.pin) for item in scan.of("bad")],
-        now=system_clock(),
+        now=(now := system_clock()),
         tz=ctx.tz,
+        # a USB-only terminal's import is its last good sync (`devices`, `status`); a pulled
+        # terminal's state stays the pull's, whose health an import says nothing about
+        state=ok_state(now, serial=serial) if device.driver == "usb" else None,
         run={"status": "ok", "error": None},
     )
     skipped = len(scan.lines) - saved.read - len(rejected)

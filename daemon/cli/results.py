@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..clock import system_clock
 from ..errors import UserError
-from .context import Context
+from .context import Context, shell_user
 from .output import render, say
 from .parser import Subcommands, add_format
 
@@ -61,6 +61,7 @@ def evaluate(args: argparse.Namespace) -> int:
     """Compute and show. Only ``--final`` (closing) and ``--reopen`` store and queue the
     result for the scoring DB; a look at a period queues nothing."""
     from ..outbox import check_go_live, close_period, take_snapshot
+    from ..store.changes import Actor, final_state, log_period
 
     ctx = Context.from_args(args, require_file=True)
     period = parse_period_arg(args.period)
@@ -77,6 +78,7 @@ def evaluate(args: argparse.Namespace) -> int:
     check_go_live(ctx.config, period)
     store = ctx.store()
     now = system_clock()
+    before = final_state(store, period.key) if args.reopen or args.final else None
     if args.reopen:
         snap = take_snapshot(store, ctx.config, period, now=now, reopen_by=args.by, reopen_reason=args.reason)
     elif args.final:
@@ -90,6 +92,14 @@ def evaluate(args: argparse.Namespace) -> int:
         )
     else:
         snap = take_snapshot(store, ctx.config, period, now=now, queue=False)
+    if (args.reopen or args.final) and before != (after := final_state(store, period.key)):
+        action = "period_reopen" if args.reopen else "period_close"
+        if args.final and after is not None:
+            after = {**after, "forced": bool(args.force)}
+        by = args.by or shell_user()  # a plain close needs no --by: the shell user closed it
+        log_period(
+            store, Actor(by, "cli", now), action, period.key, reason=args.reason or "", before=before, after=after
+        )
     if snap.is_final and not snap.changed and not args.reopen and not args.final:
         note(f"{period.key} is final: results kept as published (recompute with --reopen --by NAME --reason TEXT)")
     rows = snap.rows["window_periods"]

@@ -74,12 +74,15 @@ _STATUS_SECTIONS: tuple[tuple[str, str, list[tuple[str, str]]], ...] = (
 def status(args: argparse.Namespace) -> int:
     from ..outbox import held_periods, pending
     from ..scheduler import job_runs
+    from ..store.bulletin_numbers import last_issued
 
     ctx = Context.from_args(args, require_file=True)
     store = ctx.store()
     states = store.device_states()
     held = held_periods(store)
     backlog = pending(store, ctx.scoring(), since=ctx.config.site.since)
+    year = system_clock().astimezone(ctx.tz).year
+    number = last_issued(store, year)  # the DOCX bulletins' counter: the last number issued this year
     sections: dict[str, list[dict]] = {
         "jobs": [
             {
@@ -93,9 +96,9 @@ def status(args: argparse.Namespace) -> int:
             {
                 "device": d.name,
                 "serial": st.serial if st else "",
-                "health": health(st),
+                "health": health(st, max_drift_s=ctx.config.daemon.max_clock_drift),
                 "last_sync": local_time(st.last_success_utc, ctx.tz) if st else "",
-                "error": problem(st) or "",
+                "error": problem(st, max_drift_s=ctx.config.daemon.max_clock_drift) or "",
             }
             for d in ctx.config.devices
             for st in [states.get(d.name)]
@@ -134,6 +137,13 @@ def status(args: argparse.Namespace) -> int:
         if name == "held_periods" and not held:
             continue
         render(sections[name], columns, title=titles.get(name, title))
+    if number:
+        say(
+            f"发文字号 (DOCX bulletins): last issued in {year}: {number.number} (n = {number.n}, "
+            f"{number.period_key}, {local_time(number.issued_utc, ctx.tz)}, by {number.by})"
+        )
+    else:
+        say(f"发文字号 (DOCX bulletins): none issued in {year} yet")
     return 0
 
 

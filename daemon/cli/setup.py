@@ -28,7 +28,7 @@ def check_config(args: argparse.Namespace) -> int:
     cfg = ctx.config
     from ..config import config_warnings
 
-    warnings = config_warnings(cfg, str(ctx.config_path))
+    warnings = [*config_warnings(cfg, str(ctx.config_path)), *_site_code_warnings(cfg)]
     say(
         f"{ctx.config_path}: OK — {len(cfg.devices)} devices, "
         f"{len(cfg.windows)} windows, {len(cfg.timetables)} timetables, {len(cfg.policies)} policies"
@@ -37,6 +37,19 @@ def check_config(args: argparse.Namespace) -> int:
     for line in warnings:  # the config runs; these say where a rule cannot apply as written
         say(f"warning: {line}")
     return 0
+
+
+def _site_code_warnings(cfg) -> list[str]:
+    """``[site] code`` left unset while the scoring DB is a server (PostgreSQL, MySQL/MariaDB):
+    such a DB may be shared with other centres, whose rows a code of their own keeps apart."""
+    from sqlalchemy.engine import make_url
+
+    if "code" in cfg.site.model_fields_set or make_url(cfg.scoring_url()).get_backend_name() == "sqlite":
+        return []
+    return [
+        f'site.code is not set: this centre\'s rows go to the scoring DB as site "{cfg.site.code}"; '
+        "if other centres push into it too, give each its own [site] code (README: the scoring DB)"
+    ]
 
 
 def _state(before: str | None, after: str) -> str:
@@ -50,5 +63,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
     say(f"local store {ctx.store_display}: revision {after} ({_state(before, after)})")
     scoring = ctx.scoring()
     before, after = scoring.upgrade()
-    say(f"scoring DB {scoring.display}: revision {after} ({_state(before, after)})")
+    say(f"scoring DB {scoring.display}: revision {after} ({_state(before, after)}), site {scoring.site}")
+    for line in _site_code_warnings(ctx.config):
+        say(f"warning: {line}")
     return 0

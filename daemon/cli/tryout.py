@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 MAX_RECORDS = 1_000_000
 #: The most enrolled users: a terminal numbers its users with 16 bits.
 MAX_USERS = 65535
+#: ``simulate-device --tz`` without a config: Beijing time, the zone of every site the daemon serves.
+DEFAULT_TZ = "Asia/Shanghai"
 
 
 def register(sub: Subcommands) -> None:
@@ -57,6 +59,16 @@ def register(sub: Subcommands) -> None:
     s.add_argument("--serial", default="SIM00000001", help="the serial number it reports (1 to 64 characters)")
     s.add_argument("--record-size", type=int, choices=(8, 16, 40, 49), default=40)
     s.add_argument("--encoding", default="gbk")
+    s.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help=f"the zone the terminal's clock shows (default: the config's [site] timezone, else {DEFAULT_TZ})",
+    )
+    for flag, most, default, what in (
+        ("--packet-pause", 10, None, "pause between the packets of one reply, as firmware sends them (default 0.001)"),
+        ("--reply-delay", 60, 0.0, "wait before every reply, like a slow terminal (default 0)"),
+    ):
+        s.add_argument(flag, type=seconds(most), default=default, metavar="SECONDS", help=what)
     serial = s.add_argument_group("serial terminal (--driver serial)")
     where = serial.add_mutually_exclusive_group()
     where.add_argument("--listen", metavar="HOST:PORT", help="serve socket://HOST:PORT (default --host and --port)")
@@ -88,6 +100,9 @@ def simulate_device(args: argparse.Namespace) -> int:
         return _simulate_serial(args, exported)
     if args.port is None:
         raise UserError("--port: required for a simulated zk terminal")
+    from drivers.zk.simulator.transport import DEFAULT_PACKET_PAUSE
+
+    tz = _terminal_zone(args)
     try:
         run_simulator(
             args.port,
@@ -99,10 +114,35 @@ def simulate_device(args: argparse.Namespace) -> int:
             host=args.host,
             record_size=args.record_size,
             encoding=args.encoding,
+            tz=tz,
+            packet_pause=DEFAULT_PACKET_PAUSE if args.packet_pause is None else args.packet_pause,
+            reply_delay=args.reply_delay,
         )
     except CannotListen as exc:
         raise AttenddError(f"simulate-device: {exc.strerror}") from None
     return 0
+
+
+def _terminal_zone(args: argparse.Namespace) -> str:
+    """``--tz``, else the site's time zone when a config is given or found, else :data:`DEFAULT_TZ`.
+
+    A terminal keeps the local time of the office it hangs in; the host running the simulator
+    often runs in UTC, which would show the daemon an 8-hour drift that no real terminal has.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if args.tz is None:
+        from .. import config as config_mod
+
+        explicit = Path(args.config) if getattr(args, "config", None) else None
+        if explicit is None and config_mod.find_config(None) is None:
+            return DEFAULT_TZ
+        return Context.from_args(args).config.site.timezone
+    try:
+        ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"--tz: unknown time zone {args.tz!r} (expected an IANA name, e.g. {DEFAULT_TZ})") from None
+    return str(args.tz)
 
 
 def _read_attlog(path: Path) -> list[Punch]:

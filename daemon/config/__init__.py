@@ -58,6 +58,7 @@ from ._sections import BulletinPeriod as BulletinPeriod
 from ._sections import BulletinSection as BulletinSection
 from ._sections import CalendarSection as CalendarSection
 from ._sections import Driver as Driver
+from ._sections import DutyRota as DutyRota
 from ._sections import RankingGroupSection as RankingGroupSection
 from ._sections import parse_listen as parse_listen
 

@@ -72,6 +72,19 @@ def _cross_reference_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
         devices = window.get("devices")
         for j, name in enumerate(devices if isinstance(devices, list) else []):
             check_ref(("windows", i, "devices", j), name, device_names, "device")
+    window_codes = (
+        [w["code"] for w in windows if isinstance(w, Mapping) and isinstance(w.get("code"), str)]
+        if isinstance(windows, list)
+        else None
+    )
+    rotas = data.get("duty_rotas", [])
+    for i, rota in enumerate(rotas if isinstance(rotas, list) else []):
+        if not isinstance(rota, Mapping):
+            continue
+        # no [timetables] means the standard one (SPEC §4.5)
+        check_ref(("duty_rotas", i, "timetable"), rota.get("timetable"), timetables or ["standard"], "timetable")
+        if "window" in rota:
+            check_ref(("duty_rotas", i, "window"), rota.get("window"), window_codes, "window")
     groups = data.get("ranking_groups", {})
     if isinstance(groups, Mapping) and isinstance(windows, list):
         used = {w.get("ranking_group") for w in windows if isinstance(w, Mapping)}

@@ -107,6 +107,18 @@ class Site(_Section):
     #: Go-live date: days before it are not scheduled for anyone (no records were
     #: kept then), so a year's counting rules do not read them as absences.
     since: date | None = None
+    #: ``site_code`` of this centre's rows in the scoring DB, first in every natural key
+    #: (issue 19): centres sharing one scoring DB need codes of their own. ASCII, 1–32 of
+    #: ``A-Z a-z 0-9 _ -``; unset, ``"default"`` (a lone centre's own scoring DB).
+    code: str = "default"
+
+    @field_validator("code")
+    @classmethod
+    def _ascii_code(cls, value: str) -> str:
+        """ASCII, so every scoring-DB reader's collation and every lock name agree on it."""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", value):
+            raise PydanticCustomError("site_code", 'expected 1 to 32 ASCII letters, digits, "_" or "-"')
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -149,7 +161,13 @@ def _chinese_zone_hint(value: str) -> str:
 
 
 class Store(_HasDbUrl):
-    """``[store]``: the local store. No ``url``: SQLite ``attendd.db`` in the state directory."""
+    """``[store]``: the local store. No ``url``: SQLite ``attendd.db`` in the state directory.
+
+    ``schema`` (attribute ``schema_name``): on PostgreSQL, the schema the store's tables
+    and version table live in (created if missing); ignored elsewhere.
+    """
+
+    schema_name: Name | None = Field(default=None, alias="schema")
 
 
 class Scoring(_HasDbUrl):
@@ -264,6 +282,23 @@ class DaemonSection(_HttpsSection):
     """Requests per minute from one address (429 beyond; a terminal polls every few seconds)."""
     push_quarantine_per_day: int = Field(default=5_000, ge=0, le=10_000_000)
     """Quarantined lines per pushing device per day; a batch beyond it is refused and the device flagged."""
+    max_clock_drift: float = Field(default=120.0, gt=0, le=86_400)
+    """Seconds a terminal's clock may be off attendd's before it is a problem (issue 16; default 2
+    minutes, docs/decisions.md). Seconds, or a duration string: ``"90s"``, ``"2m"``, ``"1h"``."""
+
+    @field_validator("max_clock_drift", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        """``"90s"``, ``"2m"``, ``"2min"``, ``"1h"``, ``"1m30s"`` as seconds; a number is seconds already."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower()
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            return float(text)
+        parts = re.findall(r"(\d+(?:\.\d+)?)\s*(h|min|m|s)", text)
+        if not text or re.sub(r"(\d+(?:\.\d+)?)\s*(h|min|m|s)", "", text).strip():
+            raise _problem(f'expected seconds or a duration such as "90s", "2m" or "1h", got {_show(value)}')
+        return sum(float(n) * {"h": 3600, "min": 60, "m": 60, "s": 1}[unit] for n, unit in parts)
 
     def push_address(self) -> tuple[str, int]:
         return parse_listen(self.push_listen)
@@ -362,6 +397,12 @@ class Device(_Section):
     pushes from; a request from anywhere else is refused (403) and stores nothing."""
     allow_any_address: bool = False
     """Driver ``adms``: accept its pushes from any address (instead of ``allow_from``): say so explicitly."""
+    auto_set_time: bool = False
+    """Driver ``zk``: at each pull, set the terminal's clock from the host's when it is off by more
+    than ``[daemon] max_clock_drift`` (logged, with the drift before and after)."""
+    clear_log: Literal["never", "after_stored"] = "never"
+    """Driver ``zk``: ``"after_stored"`` clears the terminal's log after a pull that stored every
+    record, the terminal locked from the read to the clear (docs/decisions.md); else never."""
 
     @field_validator("allow_from")
     @classmethod
@@ -431,6 +472,9 @@ class Device(_Section):
         if self.driver != "adms" and (self.allow_from is not None or self.allow_any_address):
             key = "allow_from" if self.allow_from is not None else "allow_any_address"
             raise _located("Device", [((key,), 'only for driver "adms" (pushing terminals)', None)])
+        if self.driver != "zk" and (self.auto_set_time or self.clear_log != "never"):
+            key = "auto_set_time" if self.auto_set_time else "clear_log"
+            raise _located("Device", [((key,), 'only for driver "zk" (terminals attendd pulls)', None)])
         return self
 
     @field_serializer("comm_key")
@@ -448,6 +492,9 @@ class Slot(_Section):
     at: ClockTime
     accept: tuple[ClockTime, ClockTime]
     grace: int = Field(default=0, ge=0, le=240)
+    #: the reader's word for the slot in evidence, bulletins and the console; default from its
+    #: kind and half of the day (上午签到, 上午签退, 下午签到, 下午签退: rules.timetable.default_labels)
+    label: str | None = Field(default=None, min_length=1, max_length=16)
 
     @field_validator("name")
     @classmethod
@@ -519,6 +566,36 @@ class Window(_Section):
     absent: one ranking for the whole centre."""
 
 
+class DutyRota(_Section):
+    """``[[duty_rotas]]``: a standing duty rota (值班 / 轮值, SPEC §5.1): a window, or people in turn,
+    work the matching days off (休息日, 节假日) on ``timetable`` — the police window every weekend
+    and holiday, a rotating Sunday. The clerk can enter more in the console (``/records/rotas``)
+    or as a file (``attendd import rotas``); both count."""
+
+    timetable: Name
+    window: Name | None = None
+    """The window whose staff all work these days; or ``staff``."""
+    staff: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=31)
+    """Staff numbers; several take the matching weeks in turn, in this order, from ``start``."""
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(default_factory=list)
+    """1 Monday … 7 Sunday; empty: every day off."""
+    days: list[Literal["rest", "holiday"]] = Field(default_factory=list)
+    """``rest`` (weekends), ``holiday`` (statutory holidays); empty: both."""
+    start: date | None = None
+    end: date | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> DutyRota:
+        if not self.window and not self.staff:
+            raise _problem("a duty rota needs window or staff (whose duty it is)")
+        if len(self.staff) > 1 and self.start is None:
+            raise _problem("a rotation of several staff needs start (the first person's first day)")
+        if self.start and self.end and self.end < self.start:
+            raise _problem(f"end {self.end} is before start {self.start}")
+        return self
+
+
 class RankingGroupSection(_Section):
     """``[ranking_groups.NAME]``: how one group of windows is ranked and flagged.
 
@@ -550,12 +627,14 @@ _SECTION_ORDER = (
     "policies",
     "windows",
     "ranking_groups",
+    "duty_rotas",
+    "assessment",
     "calendar",
     "bulletin",
 )
 
 #: A format the daemon can publish a bulletin in.
-BulletinFormat = Literal["html", "xlsx", "pdf", "csv"]
+BulletinFormat = Literal["html", "xlsx", "pdf", "csv", "docx"]
 
 BULLETIN_FORMATS: tuple[BulletinFormat, ...] = typing.get_args(BulletinFormat)
 
@@ -563,6 +642,22 @@ BULLETIN_FORMATS: tuple[BulletinFormat, ...] = typing.get_args(BulletinFormat)
 BulletinPeriod = Literal["week", "month", "quarter", "half", "year"]
 
 _DEFAULT_PERIODS: tuple[BulletinPeriod, ...] = ("month", "quarter", "half", "year")
+
+#: 三、下步要求 of the DOCX bulletin unless ``[bulletin] requirements`` says otherwise.
+DEFAULT_REQUIREMENTS = (
+    "各窗口单位要严格执行考勤管理制度，对本期通报的问题认真整改；窗口负责人要加强日常管理，"
+    "督促工作人员按时到岗、规范打卡，确需离岗的须按规定办理请假手续。"
+    "对考勤有异议的，请于通报印发之日起五个工作日内向中心办公室提出申诉。"
+)
+
+
+class AssessmentSection(_Section):
+    """``[assessment]``: the whole assessment (issue 18) — every category of the preset's document,
+    totals, ranking, 流动红旗, grades and the notices across periods — computed and pushed beside
+    the attendance results."""
+
+    enabled: bool = False
+    """Off: attendd publishes the attendance category alone (a centre keeping the others elsewhere)."""
 
 
 class AppealsSection(_Section):
@@ -590,6 +685,39 @@ class BulletinSection(_Section):
     """A TrueType CJK font to embed in PDFs; default: the first one found (e.g. fonts-wqy-microhei)."""
     footer: Text | None = None
     """A line printed at the foot of every bulletin (e.g. who to ask about a deduction)."""
+    # The DOCX bulletin (issue 17): an official document (公文) in the GB/T 9704 layout.
+    number_format: str = "〔{year}〕{n}号"
+    """发文字号, e.g. ``"罗政服〔{year}〕{n}号"``: ``{year}`` the issue year, ``{n}`` its count that year
+    (kept in the store); ``""``: no 字号 line and no number issued."""
+    issuer: Text | None = None
+    """发文机关 for the red 发文机关标志 (e.g. ``"罗山县政务服务中心文件"``); default ``[site] name``."""
+    recipients: Text = "各窗口单位"
+    """主送机关: who the bulletin is addressed to."""
+    requirements: Text = DEFAULT_REQUIREMENTS
+    """The paragraph under 三、下步要求."""
+    signer: Text | None = None
+    """落款 (the issuing body under the text); default the issuer."""
+
+    @field_validator("number_format")
+    @classmethod
+    def _numbered(cls, value: str) -> str:
+        """Empty, or a format with ``{n}`` (without it every bulletin would have the same number)."""
+        if not value:
+            return value
+        try:
+            shown = value.format(year=2026, n=1)
+        except (KeyError, IndexError, ValueError):
+            raise _problem(
+                f"{_show(value)} is not a 发文字号 format: only {{year}} and {{n}} may appear in braces "
+                '(e.g. "罗政服〔{year}〕{n}号")'
+            ) from None
+        if shown == value.format(year=2026, n=2):
+            raise _problem(
+                f"{_show(value)} has no {{n}} (the bulletin's count in the year): every number would be the same"
+            )
+        if len(shown) > 100:
+            raise _problem(f"{_show(value)} is longer than a 发文字号 can be (100 characters)")
+        return value
 
     @field_validator("dir", "font")
     @classmethod
@@ -627,10 +755,12 @@ class Config(_Section):
     policies: dict[Name, Policy] = Field(default_factory=dict)
     windows: list[Window] = Field(default_factory=list)
     ranking_groups: dict[Name, RankingGroupSection] = Field(default_factory=dict)
+    duty_rotas: list[DutyRota] = Field(default_factory=list)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     bulletin: BulletinSection = Field(default_factory=BulletinSection)
     web: WebSection = Field(default_factory=WebSection)
     appeals: AppealsSection = Field(default_factory=AppealsSection)
+    assessment: AssessmentSection = Field(default_factory=AssessmentSection)
 
     @model_validator(mode="wrap")
     @classmethod

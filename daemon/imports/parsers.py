@@ -18,6 +18,11 @@ leaves         staff_no, start
 exemptions     staff_no, date, slot
 inspections    staff_no, at, kind
 substitutions  substitute_no, covered_no, start_date
+duty           date, window_code, staff_no
+rotas          window_code, staff, timetable, start_date
+assessments    date, window_code, staff_no, category, item, kind, points
+category-      period, window_code, staff_no, category
+scores
 =============  ===========================================
 """
 
@@ -36,7 +41,17 @@ from rules.model import LEAVE_KINDS, LEAVE_WORDS
 from ..errors import UserError
 from .reader import HEADER_ALIASES, Table, aliases_of, read_table
 
-KINDS = ("roster", "leaves", "exemptions", "inspections", "substitutions")
+KINDS = (
+    "roster",
+    "leaves",
+    "exemptions",
+    "inspections",
+    "substitutions",
+    "duty",
+    "rotas",
+    "assessments",
+    "category-scores",
+)
 
 INSPECTION_KINDS = ("off_post", "roaming", "sleeping", "unrelated_activity")
 
@@ -89,6 +104,10 @@ REQUIRED = {
     "exemptions": ("staff_no", "date", "slot"),
     "inspections": ("staff_no", "at", "kind"),
     "substitutions": ("substitute_no", "covered_no", "start_date", "end_date"),
+    "duty": ("date", "timetable"),
+    "rotas": ("timetable",),
+    "assessments": ("date", "category", "points"),
+    "category-scores": ("period", "category", "score"),
 }
 OPTIONAL = {
     "roster": ("role", "active_from", "active_to", "exempt"),
@@ -96,6 +115,10 @@ OPTIONAL = {
     "exemptions": ("reason", "ref"),
     "inspections": ("minutes", "note", "ref"),
     "substitutions": ("ref",),
+    "duty": ("window_code", "staff_no", "note", "ref"),
+    "rotas": ("window_code", "staff", "weekdays", "day_kinds", "start_date", "end_date", "note", "ref"),
+    "assessments": ("window_code", "staff_no", "item", "kind", "evidence", "note", "recorded_by", "ref"),
+    "category-scores": ("window_code", "staff_no", "note", "ref"),
 }
 #: Columns a file may carry for the clerk's own reading, not stored: 序号 everywhere; 姓名 and 窗口
 #: beside a staff number (the roster is the one place a name or window is recorded).
@@ -105,14 +128,44 @@ REFERENCE = {
     "exemptions": ("row_no", "name", "window_code"),
     "inspections": ("row_no", "name", "window_code"),
     "substitutions": ("row_no", "name", "window_code"),
+    "duty": ("row_no", "name"),
+    "rotas": ("row_no",),
+    "assessments": ("row_no", "name"),
+    "category-scores": ("row_no", "name"),
 }
 IDENTITY = {
     "leaves": ("staff_no", "start"),
     "exemptions": ("staff_no", "day", "slot"),
     "inspections": ("staff_no", "at", "kind"),
     "substitutions": ("substitute_no", "covered_no", "start_date"),
+    "duty": ("day", "window_code", "staff_no"),
+    "rotas": ("window_code", "staff", "timetable", "start"),
+    "assessments": ("day", "window_code", "staff_no", "category", "item", "kind", "points"),
+    "category-scores": ("period_key", "window_code", "staff_no", "category"),
 }
-_REF_PREFIX = {"leaves": "L", "exemptions": "E", "inspections": "I", "substitutions": "S"}
+_REF_PREFIX = {
+    "leaves": "L",
+    "exemptions": "E",
+    "inspections": "I",
+    "substitutions": "S",
+    "duty": "D",
+    "rotas": "R",
+    "assessments": "A",
+    "category-scores": "C",
+}
+#: An assessment record counts one of three ways (its points are always positive).
+ASSESSMENT_KINDS = ("deduction", "bonus", "back", "veto")
+ASSESSMENT_ALIASES = {
+    "扣分": "deduction",
+    "减分": "deduction",
+    "加分": "bonus",
+    "附加分": "bonus",
+    "倒扣": "back",
+    "一票否决": "veto",
+}
+#: 星期: Monday 1 … Sunday 7, as the clerk writes them (周六, 星期日, 6, 周末).
+WEEKDAY_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7, "七": 7}
+DAY_KIND_ALIASES = {"休息日": "rest", "周末": "rest", "节假日": "holiday", "法定节假日": "holiday", "假日": "holiday"}
 
 
 class Bad(ValueError):
@@ -267,13 +320,18 @@ class Context:
     the configured windows and timetable slots, and the roster's staff numbers (for leave)."""
 
     labels: Mapping[str, str] = field(default_factory=dict)
-    slots: Collection[str] | None = None
+    slots: Collection[str] | Mapping[str, str] | None = None  # names, or every word → its slot's name
     windows: Mapping[str, str] | None = None  # code → Chinese name
     staff: Collection[str] | None = None
+    timetables: Collection[str] | None = None  # the configured timetables' names (duty, rotas)
+    #: the whole assessment's check of a parsed record or category score: its problems, each
+    #: ``field: message`` (the scheme's categories, items and the document's ranges); None: unchecked
+    check: Callable[[dict], list[str]] | None = None
 
     def label(self, column: str) -> str:
-        """The header the clerk wrote for ``column`` (``"start"`` → ``"开始时间"``)."""
-        return self.labels.get(column) or column
+        """The header the clerk wrote for ``column`` (``"start"`` → ``"开始时间"``); for a column the
+        file does not have, its main Chinese name (``staff_no`` → ``工号``)."""
+        return self.labels.get(column) or _main_header(column)
 
 
 def _window(v: Any, c: Context) -> str:
@@ -334,9 +392,7 @@ def _leave_time(v: Any, column: str) -> tuple[datetime, bool]:
 
 
 def _leave(r: dict, c: Context) -> dict:
-    staff_no = ident(r.get("staff_no"), c.label("staff_no"))
-    if c.staff is not None and staff_no not in c.staff:
-        raise Bad(f"{c.label('staff_no')} {staff_no!r} is not in the roster (import the roster first)")
+    staff_no = _in_roster(r.get("staff_no"), c.label("staff_no"), c)
     kind = choice(r.get("kind"), c.label("kind"), LEAVE_KINDS, LEAVE_ALIASES)
     start, _ = _leave_time(r.get("start"), c.label("start"))
     end, whole_day = _leave_time(r.get("end"), c.label("end"))
@@ -344,9 +400,7 @@ def _leave(r: dict, c: Context) -> dict:
         end = datetime.combine(end.date(), END_OF_DAY)
     if kind == "midday" and end - start >= timedelta(hours=12):
         raise Bad(f"{LEAVE_WORDS['midday']} needs a start and end time ({c.label('start')} and {c.label('end')})")
-    row: dict[str, Any] = {"staff_no": staff_no, "kind": kind, "start": start, "end": end}
-    if "note" in r:
-        row["note"] = free_text(r.get("note"), c.label("note"))
+    row = _texts({"staff_no": staff_no, "kind": kind, "start": start, "end": end}, r, c, "note")
     if row["end"] <= row["start"]:
         raise Bad(
             f"{c.label('end')} {row['end']:%Y-%m-%d %H:%M} is not after {c.label('start')} {row['start']:%Y-%m-%d %H:%M}"
@@ -363,10 +417,19 @@ def _slot(v: Any, c: Context) -> str:
     if value == "all":
         return value
     if slots is not None:
-        if value in slots:
-            return value
-        raise Bad(f"unknown {label} {s!r} (expected all, 全天 or a timetable slot: {', '.join(sorted(slots))})")
+        if value in slots:  # a slot's name, or its label (上午签到)
+            return slots[value] if isinstance(slots, Mapping) else value
+        names = sorted({slots[k] if isinstance(slots, Mapping) else k for k in slots})
+        raise Bad(f"unknown {label} {s!r} (expected all, 全天 or a timetable slot: {', '.join(names)})")
     return ident(value, label)
+
+
+def _texts(row: dict[str, Any], r: dict, c: Context, *columns: str) -> dict[str, Any]:
+    """``row`` with the free-text ``columns`` the file has (a note, a reason): absent ones stay stored."""
+    for col in columns:
+        if col in r:
+            row[col] = free_text(r.get(col), c.label(col))
+    return row
 
 
 def _exemption(r: dict, c: Context) -> dict:
@@ -375,9 +438,7 @@ def _exemption(r: dict, c: Context) -> dict:
         "day": parse_date(r.get("date"), c.label("date")),
         "slot": _slot(r.get("slot"), c),
     }
-    if "reason" in r:
-        row["reason"] = free_text(r.get("reason"), c.label("reason"))
-    return row
+    return _texts(row, r, c, "reason")
 
 
 def _inspection(r: dict, c: Context) -> dict:
@@ -388,9 +449,7 @@ def _inspection(r: dict, c: Context) -> dict:
     }
     if "minutes" in r:
         row["minutes"] = _minutes(r.get("minutes"), c.label("minutes"))
-    if "note" in r:
-        row["note"] = free_text(r.get("note"), c.label("note"))
-    return row
+    return _texts(row, r, c, "note")
 
 
 def _substitution(r: dict, c: Context) -> dict:
@@ -409,25 +468,168 @@ def _substitution(r: dict, c: Context) -> dict:
     return row
 
 
+def _in_roster(v: Any, column: str, c: Context) -> str:
+    staff_no = ident(v, column)
+    if c.staff is not None and staff_no not in c.staff:
+        raise Bad(f"{column} {staff_no!r} is not in the roster (import the roster first)")
+    return staff_no
+
+
+def _timetable(v: Any, c: Context) -> str:
+    label = c.label("timetable")
+    name = ident(v, label, limit=64)
+    if c.timetables is not None and name not in c.timetables:
+        raise Bad(f"{label} {name!r} is not a configured timetable; known: {', '.join(sorted(c.timetables)) or 'none'}")
+    return name
+
+
+def _whose(r: dict, c: Context, staff_column: str, what: str = "duty") -> dict[str, Any]:
+    """A record's window and / or people (a duty, a rota, an assessment): at least one of them."""
+    row: dict[str, Any] = {}
+    if text(r.get("window_code")):
+        row["window_code"] = _window(r.get("window_code"), c)
+    if staff_column == "staff_no" and text(r.get("staff_no")):
+        row["staff_no"] = _in_roster(r.get("staff_no"), c.label("staff_no"), c)
+    if staff_column == "staff" and text(r.get("staff")):
+        label = c.label("staff")
+        people = [p for p in re.split(r"[\s,，、;；>→]+", text(r.get("staff"))) if p]
+        if len(people) > 31:
+            raise Bad(f"{label}: at most 31 people in one rota")
+        row["staff"] = ",".join(_in_roster(p, label, c) for p in people)
+    if not row:
+        who = c.label("staff_no" if staff_column == "staff_no" else "staff")
+        raise Bad(f"give {c.label('window_code')} or {who} (whose {what} it is)")
+    return row
+
+
+def parse_weekdays(v: Any, column: str) -> str:
+    """星期: ``"6,7"``, ``"周六、周日"``, ``"星期日"``, ``"周末"`` → ``"6,7"`` (Monday 1 … Sunday 7)."""
+    s = text(v).replace("周末", "6,7")
+    days: set[int] = set()
+    for part in (p for p in re.split(r"[\s,，、;；/]+", s) if p):
+        word = re.sub(r"^(星期|周|礼拜)", "", part)
+        if word in WEEKDAY_WORDS:
+            days.add(WEEKDAY_WORDS[word])
+        elif word.isdigit() and 1 <= int(word) <= 7:
+            days.add(int(word))
+        else:
+            raise Bad(f"{column} {part!r} is not a weekday (1–7 or 周一…周日)")
+    return ",".join(str(d) for d in sorted(days))
+
+
+def parse_day_kinds(v: Any, column: str) -> str:
+    """适用日: ``"休息日、节假日"`` → ``"holiday,rest"``; empty means both (every day off)."""
+    kinds = set()
+    for part in (p for p in re.split(r"[\s,，、;；/]+", text(v)) if p):
+        kinds.add(choice(part, column, ("rest", "holiday"), DAY_KIND_ALIASES))
+    return ",".join(sorted(kinds))
+
+
+def _duty(r: dict, c: Context) -> dict:
+    row: dict[str, Any] = {
+        "day": parse_date(r.get("date"), c.label("date")),
+        "timetable": _timetable(r.get("timetable"), c),
+        **_whose(r, c, "staff_no"),
+    }
+    return _texts(row, r, c, "note")
+
+
+def _rota(r: dict, c: Context) -> dict:
+    row: dict[str, Any] = {"timetable": _timetable(r.get("timetable"), c), **_whose(r, c, "staff")}
+    for col in ("weekdays", "day_kinds"):
+        if col in r:
+            parse = parse_weekdays if col == "weekdays" else parse_day_kinds
+            row[col] = parse(r.get(col), c.label(col))
+    for col, stored in (("start_date", "start"), ("end_date", "end")):
+        if col in r:
+            row[stored] = parse_date(r[col], c.label(col)) if text(r.get(col)) else None
+    if row.get("start") and row.get("end") and row["end"] < row["start"]:
+        raise Bad(f"{c.label('end_date')} {row['end']} is before {c.label('start_date')} {row['start']}")
+    if "," in row.get("staff", "") and not row.get("start"):
+        raise Bad(f"a rotation of several people needs {c.label('start_date')} (the first person's first day)")
+    return _texts(row, r, c, "note")
+
+
+def _number(v: Any, column: str, *, high: float = 1000) -> float:
+    s = re.sub(r"\s*分$", "", text(v))
+    if not s:
+        raise Bad(f"{column} is empty")
+    try:
+        n = float(s)
+    except ValueError:
+        raise Bad(f"{column} {text(v)!r} is not a number") from None
+    if n != n or not 0 <= n <= high:
+        raise Bad(f"{column} {text(v)!r} must be a number from 0 to {high:g}")
+    return round(n, 4)
+
+
+def _checked(row: dict[str, Any], c: Context) -> dict[str, Any]:
+    """``row`` if the assessment's scheme takes it; else Bad with each problem in the file's words."""
+    problems = c.check(row) if c.check is not None else []
+    if problems:
+        words = []
+        for p in problems:
+            name, sep, rest = p.partition(": ")
+            words.append(f"{c.label(name)}: {rest}" if sep and name.isidentifier() else p)
+        raise Bad("; ".join(words))
+    return row
+
+
+def _assessment(r: dict, c: Context) -> dict:
+    row: dict[str, Any] = {
+        "day": parse_date(r.get("date"), c.label("date")),
+        "category": free_text(r.get("category"), c.label("category"), limit=64, required=True),
+        "points": _number(r.get("points"), c.label("points")),
+        "kind": choice(r.get("kind"), c.label("kind"), ASSESSMENT_KINDS, ASSESSMENT_ALIASES, default="deduction"),
+        **_whose(r, c, "staff_no", "record"),
+    }
+    if "recorded_by" in r:
+        row["recorded_by"] = free_text(r.get("recorded_by"), c.label("recorded_by"), limit=128)
+    return _checked(_texts(row, r, c, "item", "evidence", "note"), c)
+
+
+def _category_score(r: dict, c: Context) -> dict:
+    from rules import RulesError, parse_period
+
+    label = c.label("period")
+    key = text(r.get("period"))
+    try:
+        period_key = parse_period(key).key
+    except (RulesError, ValueError):
+        raise Bad(f"{label} {key!r} is not a period (2026-03, 2026-Q1, 2026-H1, 2026)") from None
+    row: dict[str, Any] = {
+        "period_key": period_key,
+        "category": free_text(r.get("category"), c.label("category"), limit=64, required=True),
+        "score": _number(r.get("score"), c.label("score")),
+        **_whose(r, c, "staff_no", "score"),
+    }
+    return _checked(_texts(row, r, c, "note"), c)
+
+
 PARSERS: dict[str, Callable[[dict, Context], dict]] = {
     "roster": _roster,
     "leaves": _leave,
     "exemptions": _exemption,
     "inspections": _inspection,
     "substitutions": _substitution,
+    "duty": _duty,
+    "rotas": _rota,
+    "assessments": _assessment,
+    "category-scores": _category_score,
 }
 
 
 def stable_ref(kind: str, row: dict) -> str:
     """``L-`` + 20 hex digits of a hash of the record's identifying fields."""
-    key = "\x1f".join([kind] + [text(row[f]) for f in IDENTITY[kind]])
+    key = "\x1f".join([kind] + [text(row.get(f)) for f in IDENTITY[kind]])
     return f"{_REF_PREFIX[kind]}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}"
 
 
 def _key_label(kind: str, c: Context) -> str:
     if kind == "roster":
         return c.label("staff_no")
-    return " and ".join(c.label("date" if f == "day" else f) for f in IDENTITY[kind])
+    names = {"day": "date", "start": "start_date" if kind == "rotas" else "start", "period_key": "period"}
+    return " and ".join(c.label(names.get(f, f)) for f in IDENTITY[kind])
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -447,22 +649,27 @@ def parse_rows(
     rows: Iterable[tuple[int, dict[str, Any]]],
     path: str,
     *,
-    slots: Collection[str] | None = None,
+    slots: Collection[str] | Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     windows: Mapping[str, str] | None = None,
     staff: Collection[str] | None = None,
+    timetables: Collection[str] | None = None,
+    withdrawn: Mapping[str, str] | None = None,
+    check: Callable[[dict], list[str]] | None = None,
 ) -> Parsed:
     """Parse every row; a row is either in ``.rows`` or has one line in ``.problems``.
 
     A row holds only the columns the file has (and ``ref``), so that storing it leaves the
     columns the file lacks as they are. ``labels`` (column → the file's header) name the
     clerk's own headers in problems; ``windows`` (code → name) checks a roster's windows;
-    ``staff`` (the roster's staff numbers) checks a leave's staff number.
+    ``staff`` (the roster's staff numbers) checks a leave's staff number; ``timetables`` a duty's;
+    ``withdrawn`` (key → by whom, when) refuses a row that would bring a withdrawn record back;
+    ``check`` (the whole assessment's scheme) checks an assessment record or a category score.
     """
     if kind not in PARSERS:
         raise ValueError(f"unknown record kind {kind!r}")
     parse = PARSERS[kind]
-    ctx = Context(labels or {}, slots, windows, staff)
+    ctx = Context(labels or {}, slots, windows, staff, timetables, check)
     out = Parsed(kind, path)
     first_line: dict[str, int] = {}
     for line_no, raw in rows:
@@ -478,6 +685,11 @@ def parse_rows(
                 else:
                     row["ref"] = stable_ref(kind, row)
             key = row["staff_no"] if kind == "roster" else row["ref"]
+            if withdrawn and key in withdrawn:
+                raise Bad(
+                    f"{ctx.label('ref')} {key} is a withdrawn record ({withdrawn[key]}); a withdrawn record "
+                    f"stays withdrawn: give a new {ctx.label('ref')} to record it again"
+                )
             if key in first_line:
                 same = _key_label(kind, ctx) if kind == "roster" or not text(raw.get("ref")) else ctx.label("ref")
                 raise Bad(f"the same record as line {first_line[key]} (same {same})")
@@ -518,7 +730,7 @@ def parse_file(
     kind: str,
     path: str | Path,
     *,
-    slots: Collection[str] | None = None,
+    slots: Collection[str] | Mapping[str, str] | None = None,
     display: str | None = None,
     windows: Mapping[str, str] | None = None,
     staff: Collection[str] | None = None,

@@ -6,6 +6,14 @@ rows, and (``include_days``) the ``att_staff_day`` rows of its dates, are
 deleted and the new rows inserted, together with an ``att_push_run`` row. A
 push that fails at any point leaves the previous slice as it was.
 
+A slice is one *site's*: every row carries ``site_code`` (``[site] code``), and
+a push deletes, counts and compares only rows of its own site, so centres
+sharing one scoring DB never touch each other's rows. Job locks are per site
+too (two centres pull at the same times); the push lock stays one per
+database: pushes of every site take turns, which costs a wait of seconds and
+spares MySQL's gap locks between two sites' key ranges any chance of a
+deadlock.
+
 A re-push of identical content skips the rewrite: every push stores the
 digest of what it wrote (:mod:`.rows`) in ``att_push_run.content_hash``;
 when the last push that touched the slice's rows carried the same digest and
@@ -30,13 +38,15 @@ Where the tables live:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
+from alembic.config import Config as AlembicConfig
 from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, text, true
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -49,7 +59,7 @@ from .bulk import insert_columns
 from .errors import RowError, ScoringError
 from .locks import file_lock, lock_file, lock_name, pg_key
 from .rows import Columns, Slice, digest, make_slice, prepare
-from .tables import TABLES, VERSION_TABLE, push_run, staff_day
+from .tables import DEFAULT_SITE_CODE, TABLES, VERSION_TABLE, check_site_code, push_run, staff_day
 
 log = structlog.get_logger("attendd.scoring")
 
@@ -72,14 +82,32 @@ def _utc_now() -> datetime:
     return naive_utc(system_clock())
 
 
+@dataclass(frozen=True)
+class _SiteMigrations(Migrations):
+    """The scoring DB's migrations, told the site code: revision 0003 gives existing rows it."""
+
+    site: str = DEFAULT_SITE_CODE
+
+    def config(self, conn: Connection) -> AlembicConfig:
+        cfg = super().config(conn)
+        cfg.attributes["site_code"] = self.site
+        return cfg
+
+
 class ScoringDB:
     """The scoring DB behind a SQLAlchemy URL; ``schema`` where the database has schemas.
 
-    ``display`` names the database for messages (password hidden). Creating
-    the object does not connect; :meth:`check` does.
+    ``site`` is this centre's ``site_code`` (``[site] code``): pushes write and
+    replace only its rows, :meth:`rows` reads them. ``display`` names the
+    database for messages (password hidden). Creating the object does not
+    connect; :meth:`check` does.
     """
 
-    def __init__(self, url: str, *, schema: str | None = None) -> None:
+    def __init__(self, url: str, *, schema: str | None = None, site: str = DEFAULT_SITE_CODE) -> None:
+        problem = check_site_code(site)
+        if problem:
+            raise UserError(f"site.code: {problem}")
+        self.site = site
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -124,7 +152,7 @@ class ScoringDB:
         else:
             self._namespace = parsed.database or ""
         self._dbapi_error: type[BaseException] = getattr(self._raw.dialect.loaded_dbapi, "Error", SQLAlchemyError)
-        self._migrations = Migrations(MIGRATIONS, VERSION_TABLE, self.schema)
+        self._migrations = _SiteMigrations(MIGRATIONS, VERSION_TABLE, self.schema, site=site)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -151,7 +179,8 @@ class ScoringDB:
         """Create or migrate the ``att_*`` tables; returns (revision before, revision now).
 
         Touches nothing but ``att_*`` tables (and, on PostgreSQL, creates the
-        schema if it is missing). Running it again is a no-op; on SQLite the
+        schema if it is missing). Rows written before revision 0003 get this
+        object's ``site`` as their ``site_code``. Running it again is a no-op; on SQLite the
         whole migration is one transaction (see :mod:`daemon.dbkit`).
         """
         try:
@@ -199,8 +228,12 @@ class ScoringDB:
         include_days: bool = True,
         force: bool = False,
         content_hash: str | None = None,
+        assessment: Mapping[str, Sequence[dict]] | None = None,
     ) -> int:
         """Replace the period's slice with these rows in one transaction; returns rows written.
+
+        ``assessment``: the whole assessment's rows (issue 18) — their three tables are part of the
+        slice when given, untouched when None.
 
         ``end`` is exclusive. With ``include_days`` the ``att_staff_day``
         rows of ``start <= work_date < end`` are replaced too (``staff_days``
@@ -217,6 +250,7 @@ class ScoringDB:
         """
         started = _utc_now()
         sl = make_slice(
+            site=self.site,
             period_kind=period_kind,
             period_key=period_key,
             start=start,
@@ -228,11 +262,13 @@ class ScoringDB:
             rules_version=rules_version,
             computed_at=_utc_naive(computed_at),
             include_days=include_days,
+            assessment=assessment,
         )
         # without the caller's digest, the rows are checked and laid out before connecting
         prepared = prepare(sl) if content_hash is None else None
         content = digest(sl, self.head(), prepared, content_hash)
         run = {
+            "site_code": self.site,
             "run_id": run_id,
             "period_kind": period_kind,
             "period_key": period_key,
@@ -257,7 +293,9 @@ class ScoringDB:
                         self._replace(conn, sl, prepared if prepared is not None else prepare(sl))
                         status, written = "ok", sl.count()
                     pr = push_run
-                    conn.execute(delete(pr).where(pr.c.run_id == run_id, pr.c.status == "failed"))
+                    conn.execute(
+                        delete(pr).where(pr.c.site_code == self.site, pr.c.run_id == run_id, pr.c.status == "failed")
+                    )
                     conn.execute(insert(pr), {**run, "status": status, "rows": written, "finished_at": _utc_now()})
         except RowError as exc:
             if connected:
@@ -306,9 +344,11 @@ class ScoringDB:
             )
 
     def _slice_where(self, table, sl: Slice):
+        """The rows of ``table`` the slice replaces: its site's, of its period (or dates)."""
+        mine = table.c.site_code == sl.site
         if table is staff_day:
-            return and_(staff_day.c.work_date >= sl.start, staff_day.c.work_date < sl.end)
-        return and_(table.c.period_kind == sl.period_kind, table.c.period_key == sl.period_key)
+            return and_(mine, staff_day.c.work_date >= sl.start, staff_day.c.work_date < sl.end)
+        return and_(mine, table.c.period_kind == sl.period_kind, table.c.period_key == sl.period_key)
 
     def _unchanged(self, conn: Connection, sl: Slice, content: str) -> bool:
         """True if the tables already hold exactly this slice (see the module docstring)."""
@@ -318,7 +358,7 @@ class ScoringDB:
             same = or_(same, and_(pr.c.include_days == true(), pr.c.period_start < sl.end, pr.c.period_end > sl.start))
         last = conn.execute(
             select(pr.c.period_kind, pr.c.period_key, pr.c.content_hash)
-            .where(pr.c.status.in_(("ok", "unchanged")), same)
+            .where(pr.c.site_code == sl.site, pr.c.status.in_(("ok", "unchanged")), same)
             .order_by(pr.c.id.desc())
             .limit(1)
         ).first()
@@ -361,7 +401,9 @@ class ScoringDB:
         cannot be reached the lock is *granted* (with a warning): the jobs it
         guards — pulls above all — must not stop because the shared DB is
         down, and a second daemon pulling the same terminals is harmless.
-        See :mod:`.locks` for how each database does it.
+        The lock is this site's: another centre's daemon on the same scoring
+        DB runs its own jobs meanwhile. See :mod:`.locks` for how each
+        database does it.
         """
         got, release = self._acquire(name)
         try:
@@ -377,7 +419,7 @@ class ScoringDB:
             db = self._raw.url.database
             if not db or db == ":memory:" or db.startswith("file:"):
                 return True, nothing
-            cm = file_lock(lock_file(db, name))
+            cm = file_lock(lock_file(db, f"{self.site}.{name}"))
             try:
                 got = cm.__enter__()
             except OSError as exc:
@@ -389,7 +431,7 @@ class ScoringDB:
 
             return got, release_file
 
-        key = lock_name("job", self._namespace, name)
+        key = lock_name("job", self._namespace, f"{self.site}:{name}")
         conn = None
         try:
             conn = self._raw.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -425,13 +467,14 @@ class ScoringDB:
 
     def push_runs(self, period_key: str | None = None) -> list[dict]:
         """``att_push_run`` rows, oldest first (times as aware UTC)."""
-        where = {"period_key": period_key} if period_key is not None else {}
+        where: dict[str, Any] = {"period_key": period_key} if period_key is not None else {}
         return self.rows("att_push_run", **where)
 
-    def rows(self, table: str, **where: Any) -> list[dict]:
+    def rows(self, table: str, *, all_sites: bool = False, **where: Any) -> list[dict]:
         """Rows of an ``att_*`` table (``"att_staff_day"`` or ``"staff_day"``) equal to ``where``.
 
-        Ordered by the natural key (``att_push_run``: as committed). JSON
+        This site's rows unless ``where`` names a ``site_code`` or ``all_sites``
+        is set. Ordered by the natural key (``att_push_run``: as committed). JSON
         columns come back decoded, ``computed_at`` / ``started_at`` /
         ``finished_at`` as aware UTC; everything else as stored.
         """
@@ -441,6 +484,8 @@ class ScoringDB:
         unknown = set(where) - set(t.c.keys())
         if unknown:
             raise ValueError(f"{t.name} has no column(s) {', '.join(sorted(unknown))}")
+        if not all_sites:
+            where = {"site_code": self.site, **where}
         q = select(t).where(*(t.c[k] == v for k, v in where.items())).order_by(*t.primary_key.columns)
         try:
             with self.engine.connect() as conn:

@@ -1,9 +1,11 @@
 """Cross-daemon locks on the scoring DB: job locks and the push lock.
 
 Two attendd instances may share one scoring DB (an active and a standby
-machine). A *job lock* lets only one of them run a scheduled job; the *push
-lock* makes pushes take turns, so a push's "has this slice changed?" check
-and its writes see no other push in between.
+machine). A *job lock* lets only one of them run a scheduled job (its name
+includes the site code: another centre sharing the scoring DB runs its own
+jobs meanwhile); the *push lock*, one per database, makes every site's pushes
+take turns, so a push's "has this slice changed?" check and its writes see no
+other push in between.
 
 * PostgreSQL: advisory locks on a 64-bit key derived from the lock's name
   (SHA-256, so every process derives the same key). Job locks are

@@ -8,11 +8,12 @@ rendering it run in C, where a loop over rows would run in Python.
 
 :func:`prepare` checks the rows (unknown columns, rows of another period,
 days outside the slice) and returns each table's columns in table order,
-``computed_at`` and ``rules_version`` included where the table has them; :func:`for_writing` encodes
+``site_code``, ``computed_at`` and ``rules_version`` (the columns a push fills in itself)
+included where the table has them; :func:`for_writing` encodes
 the JSON columns to text when the slice is actually written (an identical
 re-push never pays for JSON). :func:`digest` is the SHA-256 of everything
 the push would write:
-the slice's identity (period, dates, ``include_days``), ``rules_version``,
+the slice's identity (site, period, dates, ``include_days``), ``rules_version``,
 ``computed_at``, the migration head, each table's column names and every
 column's values (serialised with :mod:`pickle`, memoisation off: a faithful
 value-by-value encoding, so equal digests mean equal tables). A caller that
@@ -26,7 +27,7 @@ import hashlib
 import io
 import json.encoder
 import pickle
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from json.encoder import encode_basestring
@@ -36,9 +37,10 @@ from typing import Any
 from sqlalchemy import Table
 
 from .errors import RowError
-from .tables import SLICE_TABLES, _EncodedJSON, encode_json, staff_day
+from .tables import ASSESSMENT_TABLES, SLICE_TABLES, _EncodedJSON, encode_json, staff_day
 
-STAMP = ("computed_at", "rules_version")
+STAMP = ("site_code", "computed_at", "rules_version")
+"""The columns a push fills in itself, the same on every row: the caller's rows never give them."""
 
 # the C encoder behind json.dumps, built once instead of once per call (None without the C
 # accelerator; typeshed does not declare it, hence getattr)
@@ -62,14 +64,15 @@ Columns = list[list[Any]]
 
 
 def data_columns(table: Table) -> tuple[str, ...]:
-    """The columns a caller's row dict gives: all but ``computed_at`` / ``rules_version``."""
+    """The columns a caller's row dict gives: all but ``site_code`` / ``computed_at`` / ``rules_version``."""
     return tuple(c.name for c in table.columns if c.name not in STAMP)
 
 
 @dataclass(frozen=True)
 class Slice:
-    """What one push replaces, and the rows it was given (dicts keyed by column)."""
+    """What one push replaces (its site's rows of the period), and the rows it was given."""
 
+    site: str  # site_code: the slice is this site's rows only
     period_kind: str
     period_key: str
     start: date
@@ -90,6 +93,7 @@ class Slice:
 
 def make_slice(
     *,
+    site: str,
     period_kind: str,
     period_key: str,
     start: date,
@@ -101,7 +105,10 @@ def make_slice(
     rules_version: str,
     computed_at: datetime,
     include_days: bool,
+    assessment: Mapping[str, Sequence[dict]] | None = None,
 ) -> Slice:
+    """``assessment``: the whole assessment's rows (``category_scores``, ``assessment_totals``,
+    ``notices``) when the centre computes it; None leaves those tables alone."""
     if not start < end:
         raise RowError(f"empty period {period_key}: {start} .. {end}")
     given: dict[str, Sequence[dict]] = {}
@@ -110,7 +117,10 @@ def make_slice(
     given["att_staff_period"] = staff_periods
     given["att_window_period"] = window_periods
     given["att_deduction"] = deductions
-    return Slice(period_kind, period_key, start, end, include_days, rules_version, computed_at, given)
+    if assessment is not None:
+        for name, table in ASSESSMENT_TABLES.items():
+            given[table.name] = assessment.get(name, ())
+    return Slice(site, period_kind, period_key, start, end, include_days, rules_version, computed_at, given)
 
 
 # --- prepare -----------------------------------------------------------------------------
@@ -176,7 +186,11 @@ def prepare(sl: Slice) -> dict[str, Columns]:
         else:
             _check_period(table, columns, sl.period_kind, sl.period_key)
         n = len(rows)
-        stamp: dict[str, list[Any]] = {"computed_at": [sl.computed_at] * n, "rules_version": [sl.rules_version] * n}
+        stamp: dict[str, list[Any]] = {
+            "site_code": [sl.site] * n,
+            "computed_at": [sl.computed_at] * n,
+            "rules_version": [sl.rules_version] * n,
+        }
         data = iter(columns)
         # in table order: the stamp sits where the table has it (columns a later migration
         # added come after it, as ALTER TABLE appends them)
@@ -240,7 +254,17 @@ def digest(sl: Slice, head: str, prepared: dict[str, Columns] | None = None, con
     h = hashlib.sha256()
     h.update(
         _pickled(
-            (head, sl.period_kind, sl.period_key, sl.start, sl.end, sl.include_days, sl.rules_version, sl.computed_at)
+            (
+                head,
+                sl.site,
+                sl.period_kind,
+                sl.period_key,
+                sl.start,
+                sl.end,
+                sl.include_days,
+                sl.rules_version,
+                sl.computed_at,
+            )
         )
     )
     for table in sl.tables():

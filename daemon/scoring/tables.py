@@ -2,8 +2,14 @@
 
 Other systems read these tables, so their names, natural keys and columns
 are a contract. Each table's natural key is its primary key, except
-``att_push_run``, whose key ``run_id`` is unique beside a surrogate ``id``
-that orders runs the way they were committed.
+``att_push_run``, whose key ``(site_code, run_id)`` is unique beside a
+surrogate ``id`` that orders runs the way they were committed.
+
+Every table carries ``site_code`` (``[site] code``), first in its natural
+key: several centres push into one scoring DB (a city's or a province's), and
+staff 1001 of one is not staff 1001 of another. A push replaces only its own
+site's slice. The column came with revision 0003, so it sits after the
+columns of 0001 and 0002, as ``ALTER TABLE … ADD`` appends it.
 
 The tables are declared without a schema; :class:`~daemon.scoring.ScoringDB`
 places them in the configured PostgreSQL schema with SQLAlchemy's
@@ -31,6 +37,7 @@ Types, the same on every database so that a value reads back as written:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -129,6 +136,25 @@ def LocalDateTime() -> DateTime:  # noqa: N802
     return DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
+SITE_CODE_LENGTH = 32
+SITE_CODE = re.compile(rf"[A-Za-z0-9_-]{{1,{SITE_CODE_LENGTH}}}")
+DEFAULT_SITE_CODE = "default"
+"""``[site] code`` of a centre that never set one (a lone centre's own scoring DB)."""
+
+
+def check_site_code(code: str) -> str | None:
+    """What is wrong with ``code`` as a ``site_code`` (None: nothing): ASCII, so every reader's
+    collation and every lock name agree on it."""
+    if SITE_CODE.fullmatch(code):
+        return None
+    return f'expected 1 to {SITE_CODE_LENGTH} ASCII letters, digits, "_" or "-", got {code!r}'
+
+
+def _site() -> Column[Any]:
+    """``site_code``: whose rows these are (revision 0003; first in every natural key)."""
+    return Column("site_code", String(SITE_CODE_LENGTH), nullable=False)
+
+
 def _stamp() -> list[Column[Any]]:
     """``computed_at`` and ``rules_version``: every table carries them (SPEC §4.4)."""
     return [
@@ -162,8 +188,9 @@ staff_day = Table(
     Column("last_punch", LocalDateTime()),
     Column("detail", JSONDocument()),
     *_stamp(),
-    PrimaryKeyConstraint("staff_no", "work_date", name="pk_att_staff_day"),
-    Index("ix_att_staff_day_work_date", "work_date"),
+    _site(),
+    PrimaryKeyConstraint("site_code", "staff_no", "work_date", name="pk_att_staff_day"),
+    Index("ix_att_staff_day_work_date", "site_code", "work_date"),
     **MYSQL_OPTIONS,
 )
 
@@ -197,9 +224,10 @@ staff_period = Table(
     # added by revision 0002, after the stamp as the migration appends them
     Column("excused_punches", Integer, nullable=False, server_default="0"),  # 补卡次数 (revision 0002)
     Column("grade_note", Text),  # e.g. the 优秀 quota being full: a note, not a finding (0002)
-    PrimaryKeyConstraint("period_kind", "period_key", "staff_no", name="pk_att_staff_period"),
-    Index("ix_att_staff_period_staff", "staff_no", "period_kind", "period_key"),
-    Index("ix_att_staff_period_window", "period_kind", "period_key", "window_code"),
+    _site(),
+    PrimaryKeyConstraint("site_code", "period_kind", "period_key", "staff_no", name="pk_att_staff_period"),
+    Index("ix_att_staff_period_staff", "site_code", "staff_no", "period_kind", "period_key"),
+    Index("ix_att_staff_period_window", "site_code", "period_kind", "period_key", "window_code"),
     **MYSQL_OPTIONS,
 )
 
@@ -221,8 +249,9 @@ window_period = Table(
     # added by revision 0002
     Column("ranking_group", String(64), nullable=False, server_default=""),  # ranked within it (0002)
     Column("score_percent", Double),  # attendance_score as % of max_points: what is ranked (0002)
-    PrimaryKeyConstraint("period_kind", "period_key", "window_code", name="pk_att_window_period"),
-    Index("ix_att_window_period_window", "window_code", "period_kind", "period_key"),
+    _site(),
+    PrimaryKeyConstraint("site_code", "period_kind", "period_key", "window_code", name="pk_att_window_period"),
+    Index("ix_att_window_period_window", "site_code", "window_code", "period_kind", "period_key"),
     **MYSQL_OPTIONS,
 )
 
@@ -240,9 +269,10 @@ deduction = Table(
     Column("evidence", Text),
     Column("note", Text),
     *_stamp(),
-    PrimaryKeyConstraint("period_kind", "period_key", "staff_no", "rule", "ref", name="pk_att_deduction"),
-    Index("ix_att_deduction_staff", "staff_no", "period_kind", "period_key"),
-    Index("ix_att_deduction_work_date", "work_date"),
+    _site(),
+    PrimaryKeyConstraint("site_code", "period_kind", "period_key", "staff_no", "rule", "ref", name="pk_att_deduction"),
+    Index("ix_att_deduction_staff", "site_code", "staff_no", "period_kind", "period_key"),
+    Index("ix_att_deduction_work_date", "site_code", "work_date"),
     **MYSQL_OPTIONS,
 )
 
@@ -263,23 +293,107 @@ push_run = Table(
     Column("content_hash", String(64)),
     Column("error", Text),
     *_stamp(),
+    _site(),
     PrimaryKeyConstraint("id", name="pk_att_push_run"),
-    UniqueConstraint("run_id", name="uq_att_push_run_run_id"),
-    Index("ix_att_push_run_period", "period_kind", "period_key"),
+    UniqueConstraint("site_code", "run_id", name="uq_att_push_run_run_id"),
+    Index("ix_att_push_run_period", "site_code", "period_kind", "period_key"),
     **MYSQL_OPTIONS,
 )
 
-SLICE_TABLES = (staff_day, staff_period, window_period, deduction)
-"""The tables a push replaces, in the order it writes them."""
+
+def _subject() -> list[Column[Any]]:
+    """The site, the period and the subject (a window or a person): where the assessment tables'
+    natural keys start (revision 0004; these tables were born with ``site_code``, so it is first)."""
+    return [
+        _site(),
+        Column("period_kind", String(16), nullable=False),
+        Column("period_key", String(16), nullable=False),
+        Column("subject_kind", String(8), nullable=False),  # window | staff
+        Column("subject", String(64), nullable=False),  # a window code or a staff number
+    ]
+
+
+_SUBJECT_KEY = ("site_code", "period_kind", "period_key", "subject_kind", "subject")
+
+category_score = Table(
+    "att_category_score",
+    metadata,
+    *_subject(),
+    Column("category", String(64), nullable=False),  # as the document writes it (办件管理)
+    Column("window_code", String(64), nullable=False),
+    Column("max_points", Double, nullable=False),
+    Column("score", Double),  # NULL: not assessed (never full marks)
+    Column("deducted", Double, nullable=False),
+    Column("lost", Double, nullable=False),  # what the cap dropped (扣完为止)
+    Column("records", Integer, nullable=False),
+    Column("source", String(16)),  # attendance | records | score | complete
+    Column("is_final", Boolean, nullable=False),
+    *_stamp(),
+    PrimaryKeyConstraint(*_SUBJECT_KEY, "category", name="pk_att_category_score"),
+    **MYSQL_OPTIONS,
+)
+
+assessment_total = Table(
+    "att_assessment_total",
+    metadata,
+    *_subject(),
+    Column("window_code", String(64), nullable=False),
+    Column("ranking_group", String(64), nullable=False),
+    Column("total", Double),  # NULL: no category assessed yet
+    Column("max_total", Double, nullable=False),
+    Column("bonus", Double, nullable=False),
+    Column("back", Double, nullable=False),  # 倒扣
+    Column("provisional", Boolean, nullable=False),  # a category not assessed: not ranked or flagged
+    Column("missing", JSONText()),  # the categories not assessed
+    Column("rank", Integer),
+    Column("last_place", Boolean, nullable=False),
+    Column("red_flag", Boolean, nullable=False),  # 流动红旗 on the total
+    Column("grade", String(32)),
+    Column("grade_note", Text),
+    Column("disqualified", Boolean, nullable=False),
+    Column("year_disqualified", Boolean, nullable=False),
+    Column("disqualify_reasons", JSONText()),
+    Column("is_final", Boolean, nullable=False),
+    *_stamp(),
+    PrimaryKeyConstraint(*_SUBJECT_KEY, name="pk_att_assessment_total"),
+    **MYSQL_OPTIONS,
+)
+
+notice = Table(
+    "att_notice",
+    metadata,
+    *_subject(),
+    Column("kind", String(64), nullable=False),  # the document's word: 中心内部通报, 服务标兵 …
+    Column("rule", String(64), nullable=False),  # which rule fired: last_consecutive/2, honour …
+    Column("notice_period", String(16), nullable=False),  # the period it is issued for (a quarter's honour)
+    Column("effect", String(32), nullable=False),  # notice | not_eligible_annual | annual_red_flag | …
+    Column("reason", Text, nullable=False),
+    Column("periods", JSONText()),  # the periods behind it
+    Column("is_final", Boolean, nullable=False),
+    *_stamp(),
+    PrimaryKeyConstraint(*_SUBJECT_KEY, "kind", "rule", "notice_period", name="pk_att_notice"),
+    **MYSQL_OPTIONS,
+)
+
+SLICE_TABLES = (staff_day, staff_period, window_period, deduction, category_score, assessment_total, notice)
+"""The tables a push replaces, in the order it writes them (the assessment's three only when the
+push carries them: a centre without ``[assessment] enabled`` never touches them)."""
+
+ASSESSMENT_TABLES = {"category_scores": category_score, "assessment_totals": assessment_total, "notices": notice}
+"""The snapshot's names of the assessment's rows → their tables."""
 
 TABLES = {t.name: t for t in (*SLICE_TABLES, push_run)}
 
 __all__ = [
+    "DEFAULT_SITE_CODE",
     "PREFIX",
+    "SITE_CODE_LENGTH",
+    "ASSESSMENT_TABLES",
     "SLICE_TABLES",
     "TABLES",
     "VERSION_TABLE",
     "JSONDocument",
+    "check_site_code",
     "JSONText",
     "deduction",
     "encode_json",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, insert, select
+from sqlalchemy import Index, Integer, String, Text, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -130,6 +130,79 @@ def row_to_change(conn: Connection, table, row_id: int, what: str) -> dict[str, 
     if row is None:
         raise UserError(f"{what} {row_id}: no such {what}")
     return dict(row)
+
+
+def withdraw_row(
+    conn: Connection,
+    table,
+    key_column: str,
+    key: Any,
+    *,
+    what: str,
+    actor: Actor,
+    reason: str,
+    action: str,
+    version: int | None = None,
+    shown: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Withdraw (撤销) the row of ``table`` whose ``key_column`` is ``key``, in the caller's transaction:
+    it stays, with who, when and why, and stops counting; the change log gets ``action`` with the
+    columns ``shown`` before and after. Returns the row as it was.
+
+    ``version``: the version the person saw; another change since then refuses this one
+    (:class:`StaleEdit`), as does a concurrent withdrawal. UserError for an unknown key or a row
+    already withdrawn. ``what`` names the record in messages (``correction 12``, ``leave L-3``).
+    """
+    col = table.c[key_column]
+    row = conn.execute(select(table).where(col == key)).mappings().first()
+    if row is None:
+        raise UserError(f"{what} {key}: no such {what}")
+    # the version first: a second clerk who saw it active is told it changed meanwhile
+    if version is not None and row["version"] != version:
+        raise StaleEdit(
+            f"{what} {key}: changed by someone else since you opened it (version "
+            f"{row['version']}, you saw {version}); nothing was saved — reload and try again"
+        )
+    if row["withdrawn_utc"] is not None:
+        raise UserError(f"{what} {key}: already withdrawn by {row['withdrawn_by']}")
+    done = conn.execute(
+        update(table)
+        .where(col == key, table.c.version == row["version"])
+        .values(
+            withdrawn_utc=actor.at, withdrawn_by=actor.by[:128], withdrawn_reason=reason, version=row["version"] + 1
+        )
+    ).rowcount
+    if done != 1:
+        raise StaleEdit(f"{what} {key}: changed by someone else meanwhile; nothing was saved")
+    view = {c: row[c] for c in shown}
+    actor.log(
+        conn,
+        action,
+        table.name,
+        key,
+        staff_no=row.get("staff_no"),
+        reason=reason,
+        before={"withdrawn": False, **view},
+        after={"withdrawn": True, **view},
+    )
+    return dict(row)
+
+
+def final_state(store, period_key: str) -> dict[str, Any] | None:
+    """A period's stored state as the change log records it before and after a close or reopen:
+    ``{"is_final", "revision"}``, or None when it was never evaluated."""
+    from .models import snapshot_table
+
+    t = snapshot_table
+    with store.reading() as conn:
+        row = conn.execute(select(t.c.is_final, t.c.revision).where(t.c.period_key == period_key)).first()
+    return None if row is None else {"is_final": bool(row.is_final), "revision": row.revision}
+
+
+def log_period(store, actor: Actor, action: str, period_key: str, *, reason: str, before: Any, after: Any) -> None:
+    """A period's close, reopen or publication on the record, through whichever door (web, cli)."""
+    with store.transaction() as conn:
+        actor.log(conn, action, "period", period_key, reason=reason, before=before, after=after)
 
 
 def matching(table, **equal: Any):

@@ -15,13 +15,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, insert, select, update
+from sqlalchemy import DateTime, Index, Integer, String, Text, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import UtcDateTime
 from ..errors import UserError
-from .changes import Actor, StaleEdit, required, row_to_change
+from .changes import Actor, required, withdraw_row
 from .dirty import mark_dirty
 from .models import Base, _table, staff_table
 from .store import StoreError
@@ -120,39 +120,19 @@ def withdraw_manual_punch(
     """
     reason = required(reason, "a withdrawal needs a reason")
     by = required(by, "a withdrawal needs the name of who withdraws it (--by)")
-    t = manual_punch_table
     try:
         with store.transaction() as conn:
-            row = row_to_change(conn, t, punch_id, "correction")
-            # the version first: a second clerk who saw it active is told it changed meanwhile
-            if version is not None and row["version"] != version:
-                raise StaleEdit(
-                    f"correction {punch_id}: changed by someone else since you opened it (version "
-                    f"{row['version']}, you saw {version}); nothing was saved — reload and try again"
-                )
-            if row["withdrawn_utc"] is not None:
-                raise UserError(f"correction {punch_id}: already withdrawn by {row['withdrawn_by']}")
-            done = conn.execute(
-                update(t)
-                .where(t.c.id == punch_id, t.c.version == row["version"])
-                .values(
-                    withdrawn_utc=now_utc,
-                    withdrawn_by=by.strip()[:128],
-                    withdrawn_reason=reason.strip(),
-                    version=row["version"] + 1,
-                )
-            ).rowcount
-            if done != 1:
-                raise StaleEdit(f"correction {punch_id}: changed by someone else meanwhile; nothing was saved")
-            Actor(by.strip(), via, now_utc).log(
+            row = withdraw_row(
                 conn,
-                "punch_withdraw",
-                "manual_punch",
+                manual_punch_table,
+                "id",
                 punch_id,
-                staff_no=row["staff_no"],
-                reason=reason.strip(),
-                before={"withdrawn": False, "punched_at": row["punched_at"]},
-                after={"withdrawn": True, "punched_at": row["punched_at"]},
+                what="correction",
+                actor=Actor(by, via, now_utc),
+                reason=reason,
+                action="punch_withdraw",
+                version=version,
+                shown=("punched_at",),
             )
             mark_dirty(conn, [_month(row["punched_at"])], now_utc)
     except SQLAlchemyError as exc:

@@ -39,6 +39,16 @@ class Base(DeclarativeBase):
     pass
 
 
+class Withdrawable:
+    """Columns of a clerk's record that is versioned and withdrawn (撤销), never deleted: every change
+    moves ``version`` on; a withdrawal keeps the record, says who, when and why, and stops it counting."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class PunchRow(Base):
     """One stored punch; the natural key (device serial, PIN, time) is unique.
 
@@ -168,7 +178,7 @@ class StaffRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class LeaveRow(Base):
+class LeaveRow(Withdrawable, Base):
     __tablename__ = "leave"
     __table_args__ = (Index("ix_leave_staff", "staff_no", "start"),)
 
@@ -179,14 +189,9 @@ class LeaveRow(Base):
     end: Mapped[datetime] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
-    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class ExemptionRow(Base):
+class ExemptionRow(Withdrawable, Base):
     __tablename__ = "exemption"
     __table_args__ = (Index("ix_exemption_staff", "staff_no", "day"),)
 
@@ -196,14 +201,9 @@ class ExemptionRow(Base):
     slot: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
-    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class InspectionRow(Base):
+class InspectionRow(Withdrawable, Base):
     __tablename__ = "inspection"
     __table_args__ = (Index("ix_inspection_staff", "staff_no", "at"),)
 
@@ -214,14 +214,9 @@ class InspectionRow(Base):
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
-    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class SubstitutionRow(Base):
+class SubstitutionRow(Withdrawable, Base):
     __tablename__ = "substitution"
 
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -230,14 +225,9 @@ class SubstitutionRow(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
-    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class DutyRow(Base):
+class DutyRow(Withdrawable, Base):
     """值班: a window or one person works ``day`` (a weekend or holiday) on ``timetable``."""
 
     __tablename__ = "duty"
@@ -250,14 +240,9 @@ class DutyRow(Base):
     timetable: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
-    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class DutyRotaRow(Base):
+class DutyRotaRow(Withdrawable, Base):
     """轮值: a standing rota entered by the clerk (the config's ``[[duty_rotas]]`` are the other
     source): a window or a rotation of people work the matching days off on ``timetable``.
     ``weekdays`` and ``day_kinds`` are comma lists (``6,7``; ``rest,holiday``); ``staff`` is one
@@ -275,11 +260,44 @@ class DutyRotaRow(Base):
     end: Mapped[date | None] = mapped_column(Date, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
     updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: a withdrawal (撤销) keeps the record, says who, when and why, and stops it counting
-    withdrawn_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    withdrawn_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AssessmentRecordRow(Withdrawable, Base):
+    """A supervisor's entry in a category other than attendance (issue 18): 每起扣1-5分 against a
+    window or a person on a day, a bonus (附加分) or a 倒扣; ``points`` is positive, ``kind`` says
+    which way it counts."""
+
+    __tablename__ = "assessment_record"
+    __table_args__ = (Index("ix_assessment_record_day", "day"),)
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    window_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    staff_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16))  # deduction | bonus | back (倒扣)
+    points: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CategoryScoreRow(Withdrawable, Base):
+    """A category's score for a period from another scoring system (issue 18), for a window or a person."""
+
+    __tablename__ = "category_score"
+    __table_args__ = (Index("ix_category_score_period", "period_key"),)
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(16))
+    window_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    staff_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class BulletinNumberRow(Base):
@@ -420,3 +438,5 @@ dirty_month_table = _table(DirtyMonthRow)
 duty_table = _table(DutyRow)
 duty_rota_table = _table(DutyRotaRow)
 bulletin_number_table = _table(BulletinNumberRow)
+assessment_record_table = _table(AssessmentRecordRow)
+category_score_table = _table(CategoryScoreRow)

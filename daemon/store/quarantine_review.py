@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Float, Integer, String, Text, insert, select
+from sqlalchemy import DateTime, Float, Integer, String, Text, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from drivers import Punch
@@ -66,10 +66,38 @@ class ReleaseLine:
 
 def pending(store, *, staff_no: str | None = None) -> list[dict[str, Any]]:
     """Quarantined records nobody has decided on yet, newest first."""
+    return find(store, staff_no=staff_no)
+
+
+def find(
+    store,
+    *,
+    undecided: bool = True,
+    staff_no: str | None = None,
+    device: str | None = None,
+    reason: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Quarantined records, newest first: nobody has decided on them yet (``undecided=False``:
+    every one); of ``device`` (its name or serial); whose reason contains ``reason`` (any case:
+    ``reset clock``, ``invalid timestamp``, ``future``…); the terminal recorded them at ``start``
+    ≤ time < ``end`` (its own clock's time, naive). ``attendd quarantine list`` filters with it
+    and ``quarantine redate`` picks a reset clock's run with it."""
     q, r = quarantine_table, review_table
-    sel = select(q).where(~q.c.id.in_(select(r.c.quarantine_id))).order_by(q.c.first_seen_utc.desc(), q.c.id.desc())
+    sel = select(q).order_by(q.c.first_seen_utc.desc(), q.c.id.desc())
+    if undecided:
+        sel = sel.where(~q.c.id.in_(select(r.c.quarantine_id)))
     if staff_no:
         sel = sel.where(q.c.pin == staff_no)
+    if device:
+        sel = sel.where((q.c.device_name == device) | (q.c.device_serial == device))
+    if reason:
+        sel = sel.where(func.lower(q.c.reason).contains(reason.lower(), autoescape=True))
+    if start is not None:
+        sel = sel.where(q.c.punched_at >= start)
+    if end is not None:
+        sel = sel.where(q.c.punched_at < end)
     with store.reading() as conn:
         return [dict(x) for x in conn.execute(sel).mappings()]
 
@@ -133,9 +161,11 @@ def release(
     now_utc: datetime,
     now_local: datetime,
     installed: dict[str, date | None] | None = None,
+    selection: dict[str, Any] | None = None,
 ) -> int:
     """Release ``ids`` as punches re-dated by ``offset``; all or none (UserError naming the first
-    that cannot be). Returns how many punches were new."""
+    that cannot be). Returns how many punches were new. ``selection``: how the records were
+    chosen (``quarantine redate``'s device and range), kept in the change log's entry."""
     reason, by = reason.strip(), by.strip()
     if not reason:
         raise UserError("a release needs its reason (what the cause was)")
@@ -166,7 +196,8 @@ def release(
         new += saved.new
     with store.transaction() as conn:
         decided = {x.quarantine_id: x.becomes for x in lines}
-        _record(conn, decided, "released", Actor(by, via, now_utc), reason, offset, new_punches=new)
+        more = {"selection": selection} if selection else {}
+        _record(conn, decided, "released", Actor(by, via, now_utc), reason, offset, new_punches=new, **more)
     return new
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, Executable, Table, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from drivers import PIN_MAX_LEN, DeviceUser, Punch
@@ -179,34 +179,42 @@ def _quarantine_row(q: Quarantined, serial: str, name: str, source: str, now_utc
 
 
 class Store:
-    """The local store behind a SQLAlchemy URL (SQLite by default)."""
+    """The local store behind a SQLAlchemy URL (SQLite by default; PostgreSQL for central deployments).
 
-    def __init__(self, url: str, *, timezone: str) -> None:
+    On PostgreSQL ``schema`` is where the store's tables and its version table
+    live (created by :meth:`upgrade` if missing): every connection gets
+    ``search_path`` set to it alone, so the store's Core statements and its
+    few raw SQL ones alike find their tables there and nothing lands in
+    ``public``. Elsewhere ``schema`` is ignored (a MariaDB "schema" is the
+    URL's database). Connections to a server are checked before use
+    (``pool_pre_ping``: a PostgreSQL restart must not fail the next pull) and
+    time out after :data:`CONNECT_TIMEOUT_S`.
+    """
+
+    def __init__(self, url: str, *, timezone: str, schema: str | None = None) -> None:
         self.url = url
         self.timezone = timezone
         parsed = make_url(url)
-        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.backend = parsed.get_backend_name()
+        self.is_sqlite = self.backend == "sqlite"
+        self.schema = schema if self.backend == "postgresql" and schema else None
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             try:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot open the local store: {parsed.database}: {exc.strerror or exc}") from None
-        kwargs: dict = {}
-        if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
-        self._engine: Engine = create_engine(url, **kwargs)
+        self._engine: Engine = create_engine(url, **_engine_options(parsed, self.schema))
         if self.is_sqlite:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         # SQLite takes one writer at a time; parallel syncs queue here rather
         # than fail with "database is locked".
         self._write_lock: AbstractContextManager[object] = threading.Lock() if self.is_sqlite else nullcontext()
+        self._migrations = Migrations(MIGRATIONS, VERSION_TABLE, self.schema)
 
     def close(self) -> None:
         self._engine.dispose()
 
     # --- schema ----------------------------------------------------------------
-
-    _migrations = Migrations(MIGRATIONS, VERSION_TABLE)
 
     def _alembic(self, conn: Connection) -> AlembicConfig:
         return self._migrations.config(conn)
@@ -221,9 +229,8 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"cannot open the local store: {_reason(exc)}") from None
 
-    @staticmethod
-    def revision(conn: Connection) -> str | None:
-        return Store._migrations.current(conn)
+    def revision(self, conn: Connection) -> str | None:
+        return self._migrations.current(conn)
 
     def head(self) -> str:
         return self._migrations.head()
@@ -454,6 +461,31 @@ class Store:
 # foreign keys on; 16 MiB of page cache per connection: a big pull stays in memory
 _sqlite_pragmas = sqlite_pragmas(foreign_keys=True, cache_kib=16384)
 
+CONNECT_TIMEOUT_S = 10
+"""How long connecting to a PostgreSQL / MariaDB store may take before the job fails."""
+
+
+def _engine_options(url: URL, schema: str | None) -> dict[str, Any]:
+    """``create_engine`` options for the store at ``url``: SQLite's lock wait; a server's
+    pre-ping and connect timeout, and on PostgreSQL the ``search_path`` of ``schema``.
+
+    The search path goes in libpq's startup ``options``, so it holds from the session's
+    first statement and no rollback can undo it (a ``SET`` in a connect hook would be
+    undone by the pool's reset unless committed). ``connect_args`` win over the URL's
+    query, so an ``options`` the URL gives is kept after ours.
+    """
+    if url.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        args["connect_timeout"] = CONNECT_TIMEOUT_S
+    if schema and url.get_backend_name() == "postgresql":
+        given = url.query.get("options")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        quoted = schema.replace('"', '""')
+        args["options"] = f'-csearch_path="{quoted}"' + (f" {given}" if given else "")
+    return {"pool_pre_ping": True, "connect_args": args}
+
 
 def _reason(exc: SQLAlchemyError) -> str:
     """The driver's own message, first line only, without SQL or parameters."""
@@ -462,9 +494,9 @@ def _reason(exc: SQLAlchemyError) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
-def open_store(url: str, *, timezone: str) -> Store:
+def open_store(url: str, *, timezone: str, schema: str | None = None) -> Store:
     """Open the store, creating or migrating its schema when needed."""
-    store = Store(url, timezone=timezone)
+    store = Store(url, timezone=timezone, schema=schema)
     store.ensure_schema()
     return store
 

@@ -27,7 +27,7 @@ import rules
 
 from ..errors import AttenddError, UserError
 from ..store import appeals, dirty_months
-from ..store.changes import Actor
+from ..store.changes import Actor, log_period
 from ..store.models import forced_close_table, reopen_table, snapshot_table
 from .app import Console, console_of, fields, needs, page
 from .auth import Visitor
@@ -103,8 +103,7 @@ def _log(
     console: Console, v: Visitor, now: datetime, action: str, key: str, reason: str, before: Any, after: Any
 ) -> None:
     """The action's change-log entry (``now``: the time the action itself recorded)."""
-    with console.store.transaction() as conn:
-        Actor(v.user.name, "web", now).log(conn, action, "period", key, reason=reason, before=before, after=after)
+    log_period(console.store, Actor(v.user.name, "web", now), action, key, reason=reason, before=before, after=after)
 
 
 def _back(key: str) -> Response:

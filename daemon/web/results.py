@@ -33,6 +33,7 @@ BULLETIN_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
     "csv": "text/csv; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 #: The bulletin's HTML has its own inline styles and no script; served under this policy, framed
 #: only by the console's own period page (which shows it in the page, sandboxed).
@@ -140,7 +141,8 @@ def register(app: FastAPI) -> None:
         scratch = Path(tempfile.mkdtemp(prefix="attendd-bulletin-"))
         bc = c.config.bulletin
         target = scratch / file_name(p, fmt)
-        write_bulletin(b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "")
+        lh = _draft_letterhead(c, b) if fmt == "docx" else None
+        write_bulletin(b, fmt, target, font=str(bc.font) if bc.font else None, footer=bc.footer or "", letterhead=lh)
         headers = {"Content-Security-Policy": BULLETIN_CSP, "X-Frame-Options": "SAMEORIGIN"} if fmt == "html" else {}
         return FileResponse(
             target,
@@ -150,6 +152,18 @@ def register(app: FastAPI) -> None:
             headers=headers,
             background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True),
         )
+
+
+def _draft_letterhead(console, b):
+    """A download is a look, not an issue: the DOCX carries the period's 发文字号 if one was issued
+    (by publishing it), else none — a viewer's download never takes a number."""
+    from ..bulletin.collect import previous_figures
+    from ..bulletin.docx import letterhead
+    from ..store.bulletin_numbers import number_of
+
+    b.previous = previous_figures(console.store, console.config, b.period, now=console.clock())
+    issued = number_of(console.store, b.period.key)
+    return letterhead(console.config, issued.number if issued else "")
 
 
 def _names(console) -> dict[str, str]:

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 
 from ..errors import UserError
-from ..health import health, problem
+from ..health import health, problem, usage_text
 from ..store.models import ingest_run_table
 
-HEALTH_WORDS = {"ok": "正常", "failing": "故障", "never synced": "从未同步"}
+HEALTH_WORDS = {"ok": "正常", "failing": "故障", "never synced": "从未同步", "clock off": "时钟偏差"}
 
 
 def device_rows(console, *, today: date) -> list[dict[str, Any]]:
@@ -31,13 +31,14 @@ def device_rows(console, *, today: date) -> list[dict[str, Any]]:
     from ..bulletin import device_health
 
     store, config = console.store, console.config
+    limit = config.daemon.max_clock_drift  # a clock beyond it, a log 90 % full: flagged (issue 16)
     states = store.device_states()
     month = {h.name: h for h in device_health(store, config, parse_period(today.strftime("%Y-%m")), today=today)}
     rows = []
     for d in config.devices:
         st = states.get(d.name)
         h = month.get(d.name)
-        word = health(st)
+        word = health(st, max_drift_s=limit)
         rows.append(
             {
                 "name": d.name,
@@ -46,9 +47,12 @@ def device_rows(console, *, today: date) -> list[dict[str, Any]]:
                 "serial": (st.serial if st else None) or (h.serial if h else ""),
                 "health": word,
                 "health_word": HEALTH_WORDS.get(word, word) if d.enabled else "已停用",
-                "problem": problem(st) or "",
+                "problem": problem(st, max_drift_s=limit) or "",
                 "last_success": console.local(st.last_success_utc) if st else "",
                 "record_count": st.record_count if st else None,
+                "record_capacity": st.record_capacity if st else None,
+                "record_usage": usage_text(st.record_count, st.record_capacity) if st else "",
+                "user_usage": usage_text(st.user_count, st.user_capacity) if st else "",
                 "clock_offset_s": st.clock_offset_s if st else None,
                 "silent_workdays": len(h.silent_workdays) if h else None,
                 "silent_days": [x.isoformat() for x in h.silent_workdays] if h else [],

@@ -108,6 +108,8 @@ class ZKTerminal:
         self._conn: Any = None
         self._users: list[DeviceUser] | None = None
         self._lock = threading.Lock()
+        #: how many :meth:`locked` blocks are open (the terminal stays disabled while > 0)
+        self._held = 0
         #: bytes received on the current session (for benchmarks and logs)
         self.bytes_received = [0]
 
@@ -194,6 +196,8 @@ class ZKTerminal:
             firmware = c.get_firmware_version()
             c.read_sizes()
             records, users = c.records, c.users
+            # pyzk names the capacities rec_cap and users_cap; a reply without them leaves them unset
+            record_cap, user_cap = getattr(c, "rec_cap", 0), getattr(c, "users_cap", 0)
         platform = ""
         try:
             with self._calling("read platform") as c:
@@ -207,6 +211,8 @@ class ZKTerminal:
             record_count=records,
             user_count=users,
             clock=self._clock_or_none(),
+            record_capacity=record_cap if isinstance(record_cap, int) and record_cap > 0 else None,
+            user_capacity=user_cap if isinstance(user_cap, int) and user_cap > 0 else None,
         )
 
     def _clock_or_none(self) -> datetime | None:
@@ -239,26 +245,52 @@ class ZKTerminal:
         return self._users
 
     def read_attendance(self) -> AttendanceLog:
-        """Lock the terminal, read the whole log, unlock it whatever happened."""
-        with self._calling("lock terminal") as c:
-            c.disable_device()
-        try:
+        """Lock the terminal (unless a :meth:`locked` block already holds it), read the whole
+        log, unlock it whatever happened."""
+        with self.locked():
             with self._calling("read attendance log", transferring=True) as c:
                 c.read_sizes()
                 count = c.records
                 if count == 0:
-                    return AttendanceLog()
+                    return AttendanceLog(record_count=0)
                 data, _size = c.read_with_buffer(codec.CMD_ATTLOG_RRQ)
-        finally:
-            self._unlock()
         try:
             size = codec.record_size(max(len(data) - 4, 0), count)
             uid_map: dict[int, str] = {}
             if size == 8:  # the 8-byte layout carries the uid only
                 uid_map = {u.uid: u.pin for u in (self._users or self.read_users())}
-            return codec.decode_attendance(data, count, uid_map)
+            log = codec.decode_attendance(data, count, uid_map)
         except ValueError as exc:
             raise ProtocolError(f"read attendance log: {exc}") from None
+        log.record_count = count
+        return log
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Disable the terminal (CMD_DISABLEDEVICE: it takes no punches) for the block and enable
+        it afterwards whatever happened; nested blocks lock and unlock once, at the outermost."""
+        if not self._held:
+            with self._calling("lock terminal") as c:
+                c.disable_device()
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held:
+                self._unlock()
+
+    def record_count(self) -> int:
+        """The attendance record count the terminal reports now (CMD_GET_FREE_SIZES)."""
+        with self._calling("read record count") as c:
+            c.read_sizes()
+            count: int = c.records
+            return count
+
+    def clear_attendance(self) -> None:
+        """CMD_CLEAR_ATTLOG: the terminal deletes its whole attendance log."""
+        with self._calling("clear attendance log") as c:
+            c.clear_attendance()
 
     def _unlock(self) -> None:
         """Enable the terminal; if the session is gone, reconnect once to do it."""

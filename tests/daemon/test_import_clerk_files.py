@@ -174,3 +174,30 @@ def test_parse_rows_labels_default_to_the_column_names():
     parsed = parse_rows("inspections", table.rows, "x.csv", labels=table.headers)
     [problem] = parsed.problems
     assert problem == "x.csv:2: at '2026-03-06' is not a date and time (YYYY-MM-DD HH:MM)"
+
+
+def test_an_exemptions_slot_may_be_written_as_the_bulletin_prints_it(tmp_path):
+    """Issue 17: the bulletin says 上午签退; the clerk's 情况说明 file may say so too (a slot's label
+    is read as its name)."""
+    import json
+
+    from helpers import run_cli, write_centre
+
+    cfg = str(write_centre(tmp_path))
+    roster = tmp_path / "r.csv"
+    roster.write_text("工号,姓名,窗口\n1001,甲,gongan\n", encoding="utf-8")
+    assert run_cli("--config", cfg, "import", "roster", str(roster)).returncode == 0
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "工号,日期,时段,原因\n1001,2026-03-04,上午签退,外出\n1001,2026-03-05,下午签到,培训\n", encoding="utf-8"
+    )
+    proc = run_cli("--config", cfg, "import", "exemptions", str(path))
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(run_cli("--config", cfg, "list", "exemptions", "--format", "json").stdout)
+    assert sorted(r["slot"] for r in rows) == ["am_out", "pm_in"]
+    path.write_text("工号,日期,时段\n1001,2026-03-06,午间签到\n", encoding="utf-8")
+    bad = run_cli("--config", cfg, "import", "exemptions", str(path))
+    assert (
+        bad.returncode == 2
+        and "unknown 时段 '午间签到' (expected all, 全天 or a timetable slot: am_in, am_out" in bad.stderr
+    )

@@ -55,6 +55,19 @@ CSV = {
         "1003,1001,2026-03-09,2026-03-13\n"
         "1003,1002,2026-03-16,2026-03-16\n"
     ),
+    "duty": "日期,窗口,工号,作息,备注\n2026-03-07,W01,,standard,周六值班\n2026/03/08,,1001,standard,\n",
+    "rotas": (
+        "窗口,轮值人员,作息,星期,适用日,开始日期\n"
+        "W01,,standard,周六、周日,休息日,\n"
+        ",1001、1002,standard,周日,,2026-03-01\n"
+    ),
+    "assessments": (
+        "日期,窗口,工号,考核类别,考核项目,类型,分值,依据,记录人\n"
+        "2026-03-05,W01,,纪律作风,上班玩手机,扣分,3,督查单 12 号,监督办\n"
+        "2026-03-06,,1001,政务服务,群众表扬,加分,1,表扬信,监督办\n"
+    ),
+    # 003 罗山: the windows' 纪律作风 20, 审批业务 20 (quarterly; a score is checked against the maximum)
+    "category-scores": "考核期,窗口,考核类别,得分\n2026-Q1,W01,纪律作风,18.5\n2026-Q1,W01,审批业务,19\n",
 }
 LIST_NAME = {"roster": "staff"}
 
@@ -68,7 +81,7 @@ def seed_roster(cli, tmp_path, *staff_nos: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_kind_from_utf8_csv_and_reimport_replaces(cli, tmp_path, kind):
-    if kind == "leaves":
+    if kind in ("leaves", "duty", "rotas", "assessments", "category-scores"):
         seed_roster(cli, tmp_path, "1001", "1002")
     path = tmp_path / f"{kind}.csv"
     path.write_text(CSV[kind], encoding="utf-8")
@@ -213,7 +226,7 @@ def test_duplicate_rows_in_one_file_are_reported():
     )
     parsed = parse_rows("leaves", table.rows, "x.csv")
     assert len(parsed.rows) == 1
-    assert parsed.problems == ["x.csv:3: the same record as line 2 (same staff_no and start)"]
+    assert parsed.problems == ["x.csv:3: the same record as line 2 (same 工号 and 开始时间)"]
 
 
 def test_ref_column_is_used_and_refs_are_stable(tmp_path):

@@ -225,6 +225,17 @@ def test_a_month_without_punches_is_held_then_closed_by_force_with_an_audit(site
     ]
     assert "no punches stored for 2026-04" in closes[0]["incomplete"] and closes[0]["at"].startswith("2026-")
     assert held_periods(store) == []
+    # the console's audit log has it too, with before and after (issue 15, 6)
+    from daemon.store import changes
+
+    [entry] = changes(store, action="period_close")
+    assert (entry["by"], entry["via"], entry["subject_id"], entry["reason"]) == (
+        "王科长",
+        "cli",
+        "2026-04",
+        "停电一月，纸质签到另行考核",
+    )
+    assert entry["before"] is None and entry["after"] == {"is_final": True, "revision": 1, "forced": True}
     # the final snapshot reaches the scoring DB through the daemon's drain (at the CLI's real time)
     Daemon(config, store, scoring, connect=None, clock=lambda: datetime.now(UTC), tz=TZ).drain()
     rows = scoring.rows("att_staff_period", period_key="2026-04")
@@ -343,6 +354,12 @@ def test_a_reopened_month_is_final_again_as_a_new_revision(site):
     with store.reading() as conn:
         snap = conn.execute(select(SnapshotRow.__table__).where(SnapshotRow.period_key == "2026-03")).mappings().one()
     assert snap["is_final"] and snap["revision"] == 2
+    from daemon.store import changes
+
+    [entry] = changes(store, action="period_reopen")
+    assert (entry["by"], entry["via"], entry["reason"]) == ("王科长", "cli", "补录病假")
+    assert entry["before"] == {"is_final": True, "revision": 1} and entry["after"] == {"is_final": True, "revision": 2}
+    assert changes(store, action="period_close") == []  # the daemon's own close is in its tables, not the log
     listed = json.loads(attendd("--config", str(path), "list", "reopens", "--format", "json").stdout)
     assert [(r["period_key"], r["by"], r["reason"], r["revision"]) for r in listed] == [
         ("2026-03", "王科长", "补录病假", 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from scenario import slots, timetable
@@ -404,6 +404,32 @@ def test_standing_rota_police_weekends_and_holidays_and_a_rotating_sunday():
     assert kinds("2")[date(2026, 10, 11)] == ("duty", True) and kinds("2")[date(2026, 10, 18)] == ("rest", False)
     assert kinds("3")[date(2026, 10, 11)] == ("rest", False)
     assert kinds("2")[date(2026, 10, 10)] == ("workday", True)  # the make-up Saturday is a workday for all
+
+
+def test_a_rotation_of_three_takes_every_third_sunday_each():
+    """004 第四篇 平湖: 周日部分窗口实行轮值服务 — three people, one Sunday each in turn
+    (``every_weeks`` counted from each rule's start)."""
+    from rules import DutyRule
+
+    duty_tt = build_timetable("duty", DUTY_HOURS)
+    staff = [Staff(no, no, "tax") for no in ("1", "2", "3")]
+    first = date(2026, 10, 4)  # a Sunday
+    inputs = Inputs(
+        staff=staff,
+        punches={},
+        windows={"tax": "税务"},
+        policies={"tax": POLICY},
+        timetables={"standard": STANDARD, "duty": duty_tt},
+        window_timetable={"tax": "standard"},
+        duty_rules=[
+            DutyRule("duty", staff_no=no, weekdays=frozenset({6}), start=first + timedelta(weeks=i), every_weeks=3)
+            for i, no in enumerate(("1", "2", "3"))
+        ],
+    )
+    days = evaluate_period(inputs, parse_period("2026-10")).days
+    on_duty = {no: sorted(d.day.day for d in days[no] if d.day_kind == "duty") for no in ("1", "2", "3")}
+    # Sundays of October 2026: 4 (国庆 holiday, still a Sunday), 11, 18, 25
+    assert on_duty == {"1": [4, 25], "2": [11], "3": [18]}
 
 
 def test_a_chief_covered_by_a_substitute_is_not_on_site():

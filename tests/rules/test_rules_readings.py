@@ -86,7 +86,7 @@ def test_luoshan_a_missing_punch_is_absence_and_a_second_never_costs_less():
     none = day_of(LUOSHAN, LUOSHAN_TT, [])
     assert [(e.kind, e.ref, e.tag) for e in one.events] == [("punch_absence", "2026-03-02/absence-1", "missing_punch")]
     assert (points(LUOSHAN, one), one.absent_days) == (10, 0.5)
-    assert "视同旷工" in one.events[0].evidence and "am_out 无打卡" in one.events[0].evidence
+    assert "视同旷工" in one.events[0].evidence and "上午签退 无打卡" in one.events[0].evidence
     assert (points(LUOSHAN, both), both.absent_days) == (10, 0.5)
     assert (points(LUOSHAN, each_session), each_session.absent_days) == (20, 1.0)
     assert (points(LUOSHAN, none), none.absent_days) == (20, 1.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import random
+import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -48,6 +49,13 @@ class Faults:
     #: instead of an orderly close (FIN). pyzk 0.9 spins forever on a FIN in
     #: the middle of a chunk; a reset makes it raise ConnectionResetError.
     drop_with_reset: bool = False
+    #: Punches recorded just after the attendance log is staged for a read (a staff member
+    #: punching mid-pull, as on a terminal whose lock lapsed): the read does not carry them,
+    #: the record count afterwards does. Used once, then emptied.
+    punches_during_read: tuple[Punch, ...] = ()
+    #: Hang up on CMD_CLEAR_ATTLOG without clearing (the connection drops between the
+    #: store's commit and the clear).
+    drop_on_clear: bool = False
 
 
 def _impossible_time(t: datetime) -> int:
@@ -63,6 +71,11 @@ class SimulatedTerminal:
     (28, 72) pick the record layouts the terminal sends; names are encoded in
     ``encoding``. ``clock`` returns the base naive local time (default: the
     host's); :meth:`set_clock` and CMD_SET_TIME shift it.
+
+    ``record_capacity`` and ``user_capacity`` are what CMD_GET_FREE_SIZES reports the
+    terminal can hold; ``when_full`` is what a full log does with the next punch, as the
+    firmware setting says (``"stop"``: it is refused, the default of most ZKTeco models;
+    ``"overwrite"``: the oldest record goes; see docs/decisions.md).
 
     ``punches`` and ``users`` are plain lists: tests may change them directly
     between transfers (hold ``lock`` if a server is running). ``counters``
@@ -85,11 +98,16 @@ class SimulatedTerminal:
         platform: str = "ZMM220_TFT",
         clock: Callable[[], datetime] | None = None,
         faults: Faults | None = None,
+        record_capacity: int | None = None,
+        user_capacity: int = 10_000,
+        when_full: str = "stop",
     ) -> None:
         if record_size not in codec.RECORD_SIZES:
             raise ValueError(f"record_size must be one of {codec.RECORD_SIZES}")
         if user_size not in codec.USER_SIZES:
             raise ValueError(f"user_size must be one of {codec.USER_SIZES}")
+        if when_full not in ("stop", "overwrite"):
+            raise ValueError('when_full must be "stop" or "overwrite"')
         self.lock = threading.RLock()
         self.serial = serial
         self.punches: list[Punch] = list(punches)
@@ -105,7 +123,12 @@ class SimulatedTerminal:
         self.firmware = firmware
         self.platform = platform
         self.faults = faults if faults is not None else Faults()
+        # by default room to spare: 200 000 records, or twice the log for a larger one
+        self.record_capacity = max(record_capacity or 200_000, len(self.punches) * (1 if record_capacity else 2))
+        self.user_capacity = max(user_capacity, len(self.users))
+        self.when_full = when_full
         self.enabled = True
+        self.clears: list[bool] = []
         self.counters: collections.Counter[int] = collections.Counter()
         #: CMD_OPTIONS_RRQ answers that override or extend the built-in ones.
         self.options: dict[str, str] = {}
@@ -127,14 +150,30 @@ class SimulatedTerminal:
 
     # -- log
 
-    def add_punches(self, punches: Iterable[Punch]) -> None:
-        """Append punches, as if staff clocked in."""
+    def add_punches(self, punches: Iterable[Punch]) -> int:
+        """Append punches, as if staff clocked in; returns how many the terminal took.
+
+        A full log (``record_capacity``) refuses the rest with ``when_full = "stop"`` and drops
+        its oldest records for them with ``"overwrite"``.
+        """
         with self.lock:
-            self.punches.extend(punches)
+            taken = 0
+            for p in punches:
+                if len(self.punches) >= self.record_capacity:
+                    if self.when_full == "stop":
+                        continue
+                    del self.punches[0]
+                self.punches.append(p)
+                taken += 1
+            return taken
 
     def clear_log(self) -> None:
-        """The admin cleared the attendance log: the record count drops to 0."""
+        """The admin cleared the attendance log: the record count drops to 0.
+
+        ``clears`` keeps, for each clear, whether the terminal was locked (disabled) then.
+        """
         with self.lock:
+            self.clears.append(not self.enabled)
             self.punches.clear()
 
     # -- what the protocol handler asks for
@@ -174,12 +213,25 @@ class SimulatedTerminal:
     def free_sizes(self) -> bytes:
         """The CMD_GET_FREE_SIZES answer: user and record counts, capacities."""
         with self.lock:
-            return codec.encode_free_sizes(len(self.users), len(self.punches))
+            reply = bytearray(codec.encode_free_sizes(len(self.users), len(self.punches)))
+            users, records = len(self.users), len(self.punches)
+            # fields 15, 16: user and record capacity; 18, 19: what is left of them (i32 each)
+            room = (
+                self.user_capacity,
+                self.record_capacity,
+                self.user_capacity - users,
+                self.record_capacity - records,
+            )
+            for index, value in zip((15, 16, 18, 19), room, strict=True):
+                struct.pack_into("<i", reply, index * 4, value)
+            return bytes(reply)
 
     def attendance_buffer(self) -> bytes:
         """The attendance log as staged for a buffered read: u32 size, then records."""
         with self.lock:
             punches = list(self.punches)
+            arriving, self.faults.punches_during_read = self.faults.punches_during_read, ()
+            self.punches.extend(arriving)  # recorded after the log was staged: not in this read
             invalid = self.faults.invalid_dates
             size = self.record_size
             uid_of = {u.pin: u.uid for u in self.users}

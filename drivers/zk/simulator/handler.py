@@ -42,6 +42,11 @@ _STAGED = struct.Struct("<BIII")  # 0, size, size again, unknown (looks like a c
 _PREPARE_DATA = struct.Struct("<II")  # chunk size, 0
 _U32 = struct.Struct("<I")
 _PIN_WIDTH = 9
+#: A data set this small (u32 size prefix included) is answered to CMD_PREPARE_BUFFER at once,
+#: as one CMD_DATA packet, as firmware does for "less than about 1 KB" (nothing is staged, no
+#: CMD_READ_BUFFER follows). 1016: the packet (8-byte header + data) then fits the 1,024 bytes
+#: pyzk reads that answer with over UDP.
+SMALL_DATA = codec.UDP_DATA_PACKET - codec.HEADER.size
 
 
 class MessageHandler:
@@ -194,6 +199,9 @@ class MessageHandler:
         return self._ok(request)
 
     def _clear_attlog(self, request: codec.Packet) -> Reply:
+        if self.terminal.faults.drop_on_clear:  # the connection drops before the terminal clears
+            self.silenced = self.udp
+            return Reply(hang_up=True)
         self.terminal.clear_log()
         return self._ok(request)
 
@@ -208,6 +216,8 @@ class MessageHandler:
         return self._ok(request)
 
     def _prepare_buffer(self, request: codec.Packet) -> Reply:
+        """Stage the data set asked for and say its size (ACK_OK), or send a small one at once
+        (CMD_DATA, see :data:`SMALL_DATA`)."""
         if len(request.payload) < _PREPARE_BUFFER.size:
             return self._error(request)
         _one, command, fct, _ext = _PREPARE_BUFFER.unpack_from(request.payload)
@@ -224,6 +234,10 @@ class MessageHandler:
         else:
             return self._error(request)
         size = len(self.staged)
+        if size <= SMALL_DATA:
+            data = self.staged
+            self._drop_staged()
+            return self._answer(request, codec.CMD_DATA, data)
         return self._ok(request, _STAGED.pack(0, size, size, 0))
 
     def _read_buffer(self, request: codec.Packet) -> Reply:

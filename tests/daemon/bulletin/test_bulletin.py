@@ -278,9 +278,20 @@ def test_xlsx_snapshot_and_layout(bulletin, tmp_path):
     cells = _xlsx_cells(path)
     _snapshot("bulletin-2026-03.xlsx.json", json.dumps(cells, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["概况", "考勤排名", "人员考勤", "取消评优", "未参评人员", "设备同步", "扣分明细"]
+    assert wb.sheetnames == [
+        "概况",
+        "考勤排名",
+        "人员考勤",
+        "每日-公安窗口",  # the daily sheets (issue 17): tested in test_bulletin_daily.py
+        "每日-税务窗口",
+        "取消评优",
+        "未参评人员",
+        "设备同步",
+        "扣分明细",
+        "申诉处理",
+    ]
     for ws in wb.worksheets:
-        assert ws.freeze_panes == "A2", ws.title
+        assert ws.freeze_panes == ("C6" if ws.title.startswith("每日-") else "A2"), ws.title
     people = wb["人员考勤"]
     header = [c.value for c in people[1]]
     row = {h: c.value for h, c in zip(header, people[2], strict=True)}
@@ -400,8 +411,9 @@ def test_pdf_embeds_a_cjk_font_and_its_chinese_text_reads_back(bulletin, tmp_pat
             if desc is not None and "/FontFile2" in desc.get_object():
                 embedded.add(str(font["/BaseFont"]))
     assert any("WenQuanYi" in f or "Hei" in f or "Ming" in f or "Song" in f for f in embedded), embedded
-    # One page for the overview and ranking, one per window, then the rest.
-    assert len(reader.pages) >= 1 + len(bulletin.windows) + 1
+    # The overview, the ranking and the windows (sharing pages as they fit: issue 17), then the
+    # lists and the annex on pages of their own.
+    assert len(reader.pages) >= 3
 
 
 def test_a_missing_font_is_one_clear_error_and_no_file(bulletin, tmp_path):
@@ -572,18 +584,18 @@ def test_the_html_in_headless_chromium(bulletin, tmp_path):
     assert count((0, 90, 1200, 600), (0xC0, 0x39, 0x2B)) > 100
     dark = sum(1 for x in range(0, 1200, 4) for y in range(0, 1600, 4) if sum(px[x, y]) < 200)
     assert dark > 2000  # text and table rules, not a blank page
-    # Printed, the A4 stylesheet starts each window and each later part on its own page,
-    # and the Chinese the reader sees is text in the PDF.
+    # Printed, the A4 stylesheet starts each later part on its own page (a window only when it does
+    # not fit the rest of one: issue 17), and the Chinese the reader sees is text in the PDF.
     pdf = tmp_path / "printed.pdf"
     _headless(browser, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri())
     reader = PdfReader(pdf)
-    assert len(reader.pages) >= 1 + len(bulletin.windows) + 2
+    assert len(reader.pages) >= 1 + 2
     # NFKC: the browser's PDF maps some glyphs to Kangxi radicals (⼼ for 心), which read the same.
     texts = [unicodedata.normalize("NFKC", p.extract_text()).replace(" ", "") for p in reader.pages]
     assert "测试县政务服务中心2026年3月考勤通报" in texts[0]
     width_mm = float(reader.pages[0].mediabox.width) / 72 * 25.4
     assert abs(width_mm - 210) < 2  # A4
-    assert any("公安窗口" in t and "张伟" in t and XSS in t for t in texts[1:])
+    assert any("公安窗口" in t and "张伟" in t and XSS in t for t in texts)
 
 
 def test_site_since_keeps_the_months_before_go_live_out_of_year_counts(tmp_path):

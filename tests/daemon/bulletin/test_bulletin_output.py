@@ -104,7 +104,7 @@ def test_every_format_into_a_folder(centre):
     assert proc.returncode == 0, proc.stderr
     stem = "考勤通报-2026-03"
     assert files_under(work / "all") == sorted(
-        [f"{stem}.{f}" for f in ("html", "xlsx", "pdf", "csv")]
+        [f"{stem}.{f}" for f in ("html", "xlsx", "pdf", "csv", "docx")]
         + [f"{stem}-{part}.csv" for part in ("windows", "deductions", "devices")]
     )
 

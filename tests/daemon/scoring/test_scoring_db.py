@@ -20,6 +20,7 @@ from helpers import scoring_staff_day
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Engine, make_url
 
+from daemon.errors import UserError
 from daemon.scoring import RowError, ScoringDB, ScoringError
 from daemon.scoring.tables import TABLES, VERSION_TABLE
 
@@ -29,6 +30,7 @@ T0 = datetime(2026, 4, 3, 2, 0, tzinfo=UTC)
 MARCH = ("month", "2026-03", date(2026, 3, 1), date(2026, 4, 1))
 APRIL = ("month", "2026-04", date(2026, 4, 1), date(2026, 5, 1))
 Q1 = ("quarter", "2026-Q1", date(2026, 1, 1), date(2026, 4, 1))
+HEAD = "0004"
 
 
 @dataclass
@@ -40,8 +42,8 @@ class Target:
     schema: str | None
     admin: Engine
 
-    def open(self) -> ScoringDB:
-        return ScoringDB(self.url, schema=self.schema)
+    def open(self, site: str | None = None) -> ScoringDB:
+        return ScoringDB(self.url, schema=self.schema, **({"site": site} if site else {}))
 
     @property
     def where(self) -> str | None:
@@ -217,7 +219,7 @@ def snapshot(db: ScoringDB) -> dict[str, list[dict]]:
 
 
 def without_stamp(rows: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in ("computed_at", "rules_version")} for r in rows]
+    return [{k: v for k, v in r.items() if k not in ("site_code", "computed_at", "rules_version")} for r in rows]
 
 
 # --- migrations ------------------------------------------------------------------------------------
@@ -227,9 +229,9 @@ def test_upgrade_creates_only_att_tables_and_is_idempotent(target):
     target.create_other_table()
     s = target.open()
     try:
-        assert s.upgrade() == (None, "0002")
+        assert s.upgrade() == (None, HEAD)
         assert target.table_names() == ATT_TABLES | {VERSION_TABLE, "other_system_table"}
-        assert s.upgrade() == ("0002", "0002")
+        assert s.upgrade() == (HEAD, HEAD)
         assert target.table_names() == ATT_TABLES | {VERSION_TABLE, "other_system_table"}
         assert target.other_rows() == [(1, "keep me")]
         s.check()
@@ -247,17 +249,17 @@ def test_tables_match_the_contract(db, target):
         assert pk == [c.name for c in table.primary_key.columns], name
         indexed = {tuple(ix["column_names"]) for ix in insp.get_indexes(name, schema=target.where)}
         assert {tuple(c.name for c in ix.columns) for ix in table.indexes} <= indexed, name
-        assert {"computed_at", "rules_version"} <= set(cols)
-    natural = {
-        "att_staff_day": ["staff_no", "work_date"],
-        "att_staff_period": ["period_kind", "period_key", "staff_no"],
-        "att_window_period": ["period_kind", "period_key", "window_code"],
-        "att_deduction": ["period_kind", "period_key", "staff_no", "rule", "ref"],
+        assert {"site_code", "computed_at", "rules_version"} <= set(cols)
+    natural = {  # the site first in every natural key (issue 19)
+        "att_staff_day": ["site_code", "staff_no", "work_date"],
+        "att_staff_period": ["site_code", "period_kind", "period_key", "staff_no"],
+        "att_window_period": ["site_code", "period_kind", "period_key", "window_code"],
+        "att_deduction": ["site_code", "period_kind", "period_key", "staff_no", "rule", "ref"],
     }
     for name, key in natural.items():
         assert insp.get_pk_constraint(name, schema=target.where)["constrained_columns"] == key
     uniques = insp.get_unique_constraints("att_push_run", schema=target.where)
-    assert ["run_id"] in [u["column_names"] for u in uniques]
+    assert ["site_code", "run_id"] in [u["column_names"] for u in uniques]
 
 
 @pytest.mark.parametrize("target", ["postgresql"], indirect=True)
@@ -281,7 +283,7 @@ def test_postgresql_role_with_only_its_schema(target):
     try:
         url = make_url(target.url).set(username=role).render_as_string(hide_password=False)
         with ScoringDB(url, schema=target.schema) as s:
-            assert s.upgrade() == (None, "0002")
+            assert s.upgrade() == (None, HEAD)
             s.check()
             assert push(s, MARCH, slice_rows(MARCH)) > 0
             with s.job_lock("pull") as got:
@@ -608,3 +610,171 @@ def test_concurrent_pushes_of_overlapping_periods_take_turns(db, target):
     days = db.rows("att_staff_day")
     assert len(days) == 3 * len(days_of(Q1[2], Q1[3]))  # every day once, whoever wrote it last
     assert {r["late_minutes"] for r in days if r["work_date"] < MARCH[2]} == {6}
+
+
+# --- sites: several centres in one scoring DB (issue 19) ------------------------------------------
+
+
+def test_two_sites_with_the_same_staff_numbers_keep_their_own_slices(target):
+    """Two centres, both with staff 1001, push into one scoring DB: each push, re-push and forced
+    re-push replaces only its own site's rows, and the other's stay exactly as they were."""
+    a, b = target.open("county-a"), target.open("county-b")
+    try:
+        a.upgrade()
+        rows_a = slice_rows(MARCH, staff=("1001", "1002"), late_minutes=7)
+        rows_b = slice_rows(MARCH, staff=("1001", "1003"), late_minutes=12, deductions_per_staff=2)
+        n_a = push(a, MARCH, rows_a, run_id="run-1")
+        n_b = push(b, MARCH, rows_b, run_id="run-1")  # a run id is unique per site
+        assert n_a > 0 and n_b > 0
+        assert without_stamp(a.rows("att_staff_day")) == rows_a["staff_days"]
+        assert without_stamp(b.rows("att_staff_day")) == rows_b["staff_days"]
+        assert {r["late_minutes"] for r in b.rows("att_staff_day", staff_no="1001")} == {12}
+        assert {r["site_code"] for r in a.rows("att_deduction")} == {"county-a"}
+        assert len(a.rows("att_staff_period", all_sites=True)) == 4
+        slice_b = snapshot(b)
+
+        # A recomputes March (1002 left, other minutes), re-pushes it identically, forces it, and
+        # pushes a quarter over the same days: B's slice is untouched each time
+        changed = slice_rows(MARCH, staff=("1001",), late_minutes=9, deductions_per_staff=1)
+        assert push(a, MARCH, changed) > 0
+        assert snapshot(b) == slice_b
+        assert push(a, MARCH, changed) == 0  # unchanged: only A's runs and rows are compared
+        assert push(a, MARCH, changed, force=True) > 0
+        assert push(a, Q1, slice_rows(Q1, staff=("1001",), late_minutes=4)) > 0
+        assert snapshot(b) == slice_b
+        assert {r["late_minutes"] for r in a.rows("att_staff_day", staff_no="1001")} == {4}
+
+        # B's identical re-push is unchanged although A wrote the same keys since; forced, it
+        # rewrites B's rows only
+        slice_a = snapshot(a)
+        assert push(b, MARCH, rows_b) == 0
+        assert push(b, MARCH, rows_b, force=True) == n_b
+        assert snapshot(a) == slice_a
+        assert without_stamp(b.rows("att_staff_day")) == rows_b["staff_days"]
+        assert [(r["run_id"], r["status"]) for r in b.push_runs()] == [
+            ("run-1", "ok"),
+            (b.push_runs()[1]["run_id"], "unchanged"),
+            (b.push_runs()[2]["run_id"], "ok"),
+        ]
+        assert {r["site_code"] for r in a.push_runs()} == {"county-a"} and len(a.push_runs()) == 5
+        # the push names the site, never the rows: a row claiming another site is refused
+        claims = slice_rows(MARCH, staff=("1001",))
+        claims["staff_periods"][0]["site_code"] = "county-b"
+        with pytest.raises(RowError, match="site_code"):
+            push(a, MARCH, claims)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_job_locks_are_per_site(target):
+    """Two centres pull at the same times: one's job lock does not stop the other's jobs."""
+    a, a2, b = target.open("county-a"), target.open("county-a"), target.open("county-b")
+    try:  # job locks need no tables
+        with a.job_lock("pull") as got_a, b.job_lock("pull") as got_b, a2.job_lock("pull") as got_a2:
+            assert (got_a, got_b, got_a2) == (True, True, False)
+    finally:
+        for s in (a, a2, b):
+            s.close()
+
+
+def at_0002_with_rows(db: ScoringDB, rows: dict) -> None:
+    """Migrate ``db`` to revision 0002 and write ``rows`` (and a run) as an attendd of 0002 did."""
+    from alembic import command
+    from sqlalchemy import Column, MetaData, Table, insert
+
+    from daemon.scoring import tables
+
+    def at_0002(table: Table) -> Table:  # the table as revision 0002 had it: no site_code
+        return Table(table.name, MetaData(), *(Column(c.name, c.type) for c in table.columns if c.name != "site_code"))
+
+    with db.engine.begin() as conn:
+        command.upgrade(db._migrations.config(conn), "0002")
+    stamp = {"computed_at": T0.replace(tzinfo=None), "rules_version": "0.9"}
+    with db.engine.begin() as conn:
+        # the attendance tables (revision 0002 had no assessment tables: they came with 0004)
+        for table, given in zip(tables.SLICE_TABLES[:4], rows.values(), strict=True):
+            conn.execute(insert(at_0002(table)), [{**r, **stamp} for r in given])
+        run = {"run_id": "old", "period_kind": "month", "period_key": "2026-03", "include_days": True}
+        conn.execute(
+            insert(at_0002(tables.push_run)),
+            {**run, **stamp, "period_start": MARCH[2], "period_end": MARCH[3], "rows": 1, "status": "ok"}
+            | {"started_at": stamp["computed_at"]},
+        )
+
+
+def test_migration_gives_existing_rows_the_configured_site(target):
+    """An installation at revision 0002, with pushed rows, upgrades: its rows (and runs) carry
+    ``[site] code``, its next push replaces them rather than adding beside them, and another
+    site pushes its own staff 1001 beside them."""
+    old = target.open("xian-1")
+    try:
+        rows = slice_rows(MARCH, staff=("1001", "1002"))
+        at_0002_with_rows(old, rows)
+        assert old.upgrade() == ("0002", HEAD)
+        migrated = snapshot(old)
+        assert without_stamp(migrated["att_staff_day"]) == rows["staff_days"]
+        assert {r["site_code"] for t in migrated.values() for r in t} == {"xian-1"}
+        assert [r["run_id"] for r in old.push_runs()] == ["old"]
+        # the default the migration used to fill the column is gone: every writer names its site
+        insp = inspect(target.admin)
+        (site_column,) = [c for c in insp.get_columns("att_staff_day", schema=target.where) if c["name"] == "site_code"]
+        assert site_column["default"] is None and not site_column["nullable"]
+
+        other = target.open("xian-2")
+        try:
+            push(other, MARCH, slice_rows(MARCH, staff=("1001",), late_minutes=20))
+            recomputed = slice_rows(MARCH, staff=("1001",), late_minutes=3)
+            push(old, MARCH, recomputed)
+            assert without_stamp(old.rows("att_staff_day")) == recomputed["staff_days"]
+            assert {r["late_minutes"] for r in other.rows("att_staff_day")} == {20}
+        finally:
+            other.close()
+    finally:
+        old.close()
+
+
+def test_a_site_code_is_ascii():
+    from daemon.scoring.tables import DEFAULT_SITE_CODE, check_site_code
+
+    assert check_site_code(DEFAULT_SITE_CODE) is None and check_site_code("xian_01-A") is None
+    for bad in ("", "县中心", "a b", "x" * 33, "a.b"):
+        assert check_site_code(bad), bad
+    with pytest.raises(UserError, match="site.code"):
+        ScoringDB("sqlite://", site="县中心")
+
+
+@pytest.mark.parametrize("target", ["postgresql", "mariadb"], indirect=True)
+def test_db_upgrade_migrates_with_the_configured_site_code(target, tmp_path):
+    """`attendd db upgrade` gives the rows of an older scoring DB ``[site] code``; check-config
+    warns while a server scoring DB is used without one."""
+    from helpers import run_cli, write_toml
+
+    def config(code: str) -> str:
+        path = write_toml(
+            tmp_path,
+            f"""
+            [site]
+            name = "中心"
+            {code}
+            [store]
+            url = "sqlite:///{tmp_path / "store.db"}"
+            [scoring]
+            url = "{target.url}"
+            schema = "{target.schema}"
+            """,
+        )
+        return str(path)
+
+    unset = run_cli("check-config", config(""))
+    assert unset.returncode == 0 and "warning: site.code is not set" in unset.stdout
+    with target.open() as s:
+        at_0002_with_rows(s, slice_rows(MARCH, staff=("1001", "1002")))
+    path = config('code = "xian-1"')
+    assert "site.code" not in run_cli("check-config", path).stdout
+    proc = run_cli("--config", path, "db", "upgrade")
+    assert proc.returncode == 0, proc.stderr
+    assert f"revision {HEAD} (migrated from 0002), site xian-1" in proc.stdout
+    with target.open("xian-1") as s:
+        assert {r["site_code"] for t in snapshot(s).values() for r in t} == {"xian-1"}
+        assert len(s.rows("att_staff_period", all_sites=True)) == 2 and len(s.push_runs()) == 1

@@ -13,6 +13,9 @@ from daemon.store import Quarantined, StoreError, open_store
 from daemon.store.models import Base
 from drivers import BadRecord, Punch
 
+#: every test here that takes the ``store`` fixture runs on SQLite and on PostgreSQL (issue 19)
+pytestmark = pytest.mark.store_backends("sqlite", "postgresql")
+
 NOW = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)  # an instant (the *_utc columns)
 NOW_LOCAL = NOW.replace(tzinfo=None)  # a wall-clock time (compared with punch times)
 

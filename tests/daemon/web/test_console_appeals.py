@@ -145,3 +145,29 @@ def test_the_annex_marks_deductions_under_appeal_and_rejected(clerk):
     clerk.post("/appeals/1/decide", data={"csrf": token, "verdict": "reject", "reason": "无记录", "version": "1"})
     assert "申诉已驳回（第1号）" in clerk.get("/periods/2026-03/bulletin.html").text
     assert "申诉" not in clerk.get("/periods/2026-04/bulletin.html").text
+
+
+def test_an_upheld_appeals_removed_deduction_is_listed_with_its_remedy(clerk, tmp_path):
+    """Issue 15 (3): "the bulletin's annex marks deductions under appeal and those changed by one" —
+    the upheld appeal's deduction is gone from the annex, and the appeals table says what became of it."""
+    import io
+
+    import openpyxl
+
+    token = _csrf(clerk)
+    clerk.post("/appeals", data={"csrf": token, "staff": "2", "ref": LATE, "says": "考勤机故障"})
+    before = clerk.get("/periods/2026-03/bulletin.html").text
+    assert "申诉中（第1号）" in before and "申诉处理情况" in before
+    decided = clerk.post(
+        "/appeals/1/decide", data={"csrf": token, "verdict": "uphold", "reason": "属实", "version": "1"}
+    )
+    assert decided.status_code in (200, 303)
+    html = clerk.get("/periods/2026-03/bulletin.html").text
+    assert "申诉中（第1号）" not in html  # the deduction itself is gone
+    assert "申诉成立，已更正" in html and "考勤机故障" in html and "属实" in html
+    xlsx = clerk.get("/periods/2026-03/bulletin.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["申诉处理"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][:7] == ["编号", "窗口", "工号", "姓名", "扣分引用", "申诉内容", "处理结果"]
+    assert rows[1][0] == 1 and rows[1][2] == "2" and rows[1][4] == LATE and rows[1][6] == "申诉成立，已更正"
+    assert rows[1][10] == "exemption:appeal-1"

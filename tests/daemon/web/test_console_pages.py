@@ -31,7 +31,7 @@ def test_the_staff_month_explains_the_late_day(signed_in):
     row = re.search(r'<tr class="k-late" id="day-2026-03-03">(.*?)</tr>', r.text, re.S)
     assert row, r.text[:2000]
     cells = _text(row.group(1))
-    assert "03-03" in cells and "上午上班" in cells and "09:00" in cells and "09:20:00" in cells
+    assert "03-03" in cells and "上午签到" in cells and "09:00" in cells and "09:20:00" in cells
     assert "迟到 20 分钟" in cells and "3" in cells
     assert "每次扣3分" in cells  # the clause of the preset's document that prices it (罗山 附件1)
     assert "罗山" in text  # the document, named in the page's head

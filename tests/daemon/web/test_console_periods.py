@@ -183,3 +183,23 @@ def test_the_new_pages_have_no_inline_script_or_style(console):
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert not re.search(r"<[^>]+\s(on[a-z]+|style)=", html), path
     assert 'href="/audit"' in console.get("/periods/2026-03").text  # the admin's way to the log
+
+
+def test_the_docx_downloads_without_taking_a_number(console):
+    """Issue 17: the console serves the 公文 too; a download is a look, so it takes no 发文字号
+    (publishing does)."""
+    import io
+    import zipfile
+
+    from conftest import login
+    from helpers import fill
+
+    from daemon.store.bulletin_numbers import number_of
+
+    fill(console.store)
+    login(console, "viewer1")
+    r = console.get("/periods/2026-03/bulletin.docx")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    body = zipfile.ZipFile(io.BytesIO(r.content)).read("word/document.xml").decode("utf-8")
+    assert "通报如下" in body
+    assert number_of(console.store, "2026-03") is None

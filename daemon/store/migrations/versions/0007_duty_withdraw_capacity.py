@@ -1,6 +1,7 @@
 """The clerk's records withdrawn, not deleted, and versioned (issue 15); duty assignments (值班) and
 rotas (轮值) entered by the clerk; a terminal's reported capacity (issue 16); the bulletin's
-issued numbers (发文字号, issue 17).
+issued numbers (发文字号, issue 17); the whole assessment's records in the other categories and
+category scores from another scoring system (issue 18).
 
 Revision ID: 0007
 Revises: 0006
@@ -63,6 +64,36 @@ def upgrade() -> None:
         *_withdrawal(),
     )
     op.create_table(
+        "assessment_record",
+        sa.Column("ref", sa.String(64), primary_key=True),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("window_code", sa.String(64), nullable=True),
+        sa.Column("staff_no", sa.String(32), nullable=True),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("item", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("points", sa.Float(), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("recorded_by", sa.String(128), nullable=False),
+        sa.Column("updated_utc", sa.DateTime(), nullable=False),
+        *_withdrawal(),
+    )
+    op.create_index("ix_assessment_record_day", "assessment_record", ["day"])
+    op.create_table(
+        "category_score",
+        sa.Column("ref", sa.String(64), primary_key=True),
+        sa.Column("period_key", sa.String(16), nullable=False),
+        sa.Column("window_code", sa.String(64), nullable=True),
+        sa.Column("staff_no", sa.String(32), nullable=True),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("updated_utc", sa.DateTime(), nullable=False),
+        *_withdrawal(),
+    )
+    op.create_index("ix_category_score_period", "category_score", ["period_key"])
+    op.create_table(
         "bulletin_number",
         sa.Column("year", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("n", sa.Integer(), primary_key=True, autoincrement=False),
@@ -75,6 +106,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("bulletin_number")
+    op.drop_index("ix_category_score_period", table_name="category_score")
+    op.drop_table("category_score")
+    op.drop_index("ix_assessment_record_day", table_name="assessment_record")
+    op.drop_table("assessment_record")
     op.drop_table("duty_rota")
     op.drop_index("ix_duty_day", table_name="duty")
     op.drop_table("duty")
