@@ -51,7 +51,7 @@ def main() -> None:
             f"{len(b.staff)} staff lines, {len(b.annex):,} annex lines"
         )
         with tempfile.TemporaryDirectory() as tmp:
-            for fmt in ("html", "xlsx", "csv", "pdf"):
+            for fmt in ("html", "xlsx", "csv", "pdf", "docx"):
                 t = clock.perf_counter()
                 files = write_bulletin(b, fmt, Path(tmp) / f"b.{fmt}")
                 dt = clock.perf_counter() - t
