@@ -19,6 +19,14 @@ function takes the time as an argument, so tests drive it with a fake clock.
 
 Nothing before the go-live month (``[site] since``) is evaluated, pushed,
 closed or published, whatever old punches a terminal or an import brings.
+
+Several daemons on one PostgreSQL (or MariaDB) store (issue 19, :mod:`daemon.claims`): every
+one of them takes part in each pull slot, device by device under per-device claims, and waits
+until every device of the slot is done (taking over the claims of a daemon that died, once
+their lease runs out); then one of them, under the ``job:pull`` lease, re-evaluates, drains and
+retries the held months. The close and the weekly bulletin run under their job's lease (the
+others wait for it, then find the slot done in the job-run table), and the outbox drain under
+the ``drain`` lease. On SQLite nothing of this applies: one daemon, as before.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from structlog.contextvars import bound_contextvars
 
 from rules import parse_period, period_of
 
+from . import claims
 from .bulletin.publish import closing_periods, previous_week, publish
 from .config import Config
 from .errors import AttenddError
@@ -99,14 +108,59 @@ class Daemon:
     clock: Callable[[], datetime]
     tz: ZoneInfo
     triggers: dict[str, object] = field(default_factory=dict)
+    #: who this daemon is in the claims of a shared store (:mod:`daemon.claims`)
+    instance: claims.Instance = field(default_factory=claims.Instance)
 
     def __post_init__(self) -> None:
         self.triggers.update(job_triggers(self.config, self.tz))
+        self._stopping = threading.Event()
+
+    @property
+    def shared(self) -> bool:
+        """Whether other daemons may share this store (a server database): work is claimed."""
+        return not self.store.is_sqlite
+
+    @property
+    def _lease_s(self) -> float:
+        return self.config.daemon.claim_lease
+
+    def _poll_s(self) -> float:
+        """How often a daemon waiting for another's claim looks again."""
+        return min(1.0, self._lease_s / 4)
+
+    def _lease(self, name: str, slot: datetime, *, wait: bool) -> bool:
+        """Take the lease ``name`` for ``slot``; with ``wait``, while another instance holds it,
+        wait for it to be released or to expire (its holder died). False: not taken."""
+        while True:
+            if claims.take(self.store, name, slot, self.instance, now=self.clock(), lease_s=self._lease_s):
+                return True
+            row = claims.claim(self.store, name, slot)
+            if row is not None and (row["done_utc"] is not None or not wait):
+                return False
+            if row is not None and self._stopping.wait(self._poll_s()):
+                return False
 
     # --- the job-run table ----------------------------------------------------------------
 
     def _claim(self, job: str, slot: datetime, now: datetime) -> bool:
-        """Record that ``job`` runs for ``slot``; False when that slot is already done."""
+        """Record that ``job`` runs for ``slot``; False when that slot is already done.
+
+        On a shared store the job's lease is taken first (waiting while another daemon runs
+        it), so the job-run row is read and written by its one holder."""
+        if not self.shared:
+            return self._record_start(job, slot, now)
+        if not self._lease(f"job:{job}", slot, wait=True):
+            return False
+        try:
+            started = self._record_start(job, slot, self.clock())
+        except BaseException:
+            claims.release(self.store, f"job:{job}", slot, self.instance)
+            raise
+        if not started:
+            claims.release(self.store, f"job:{job}", slot, self.instance)
+        return started
+
+    def _record_start(self, job: str, slot: datetime, now: datetime) -> bool:
         t = job_run_table
         with self.store.transaction() as conn:
             row = conn.execute(select(t).where(t.c.job == job, t.c.scheduled_for_utc == slot)).mappings().first()
@@ -141,9 +195,14 @@ class Daemon:
                 .where(t.c.job == job, t.c.scheduled_for_utc == slot)
                 .values(status=status, error=error, finished_utc=self.clock())
             )
+        if self.shared:
+            claims.release(self.store, f"job:{job}", slot, self.instance)
 
     def execute(self, job: str, slot: datetime) -> bool:
         """Run ``job`` for its scheduled ``slot`` once; False if it was already done."""
+        if job == "pull" and self.shared:
+            with bound_contextvars(job=job):
+                self.pull_slot(slot)  # every daemon takes part; the after-pull work runs once
         now = self.clock()
         if not self._claim(job, slot, now):
             return False
@@ -173,7 +232,10 @@ class Daemon:
 
     def _run(self, job: str, slot: datetime) -> str | None:
         if job == "pull":
-            self.pull_and_push()
+            if self.shared:
+                self.after_pull()  # the devices were pulled under their claims (pull_slot)
+            else:
+                self.pull_and_push()
         elif job == "close":
             return self.close_month(slot)
         elif job == "week":
@@ -192,18 +254,55 @@ class Daemon:
 
     # --- the jobs -----------------------------------------------------------------------------
 
+    def _pulled_devices(self) -> list:
+        return [d for d in self.config.devices if d.enabled and d.driver in PULLED_DRIVERS]
+
+    def _sync(self, devices: list, **claiming) -> None:
+        sync_all(
+            self.store,
+            devices,
+            connect=self.connect,
+            clock=self.clock,
+            tz=self.tz,
+            workers=self.config.daemon.sync_workers,
+            max_drift_s=self.config.daemon.max_clock_drift,
+            **claiming,
+        )
+
     def pull_and_push(self) -> None:
-        devices = [d for d in self.config.devices if d.enabled and d.driver in PULLED_DRIVERS]
+        devices = self._pulled_devices()
         if devices:
-            sync_all(
-                self.store,
-                devices,
-                connect=self.connect,
-                clock=self.clock,
-                tz=self.tz,
-                workers=self.config.daemon.sync_workers,
-                max_drift_s=self.config.daemon.max_clock_drift,
-            )
+            self._sync(devices)
+        self.after_pull()
+
+    def pull_slot(self, slot: datetime) -> None:
+        """Pull, with the other daemons of a shared store, every device once for ``slot``.
+
+        A free worker claims the next device nobody has claimed (``pull:<device>``), pulls it and
+        marks the claim done. When nothing is left to claim, the daemon waits for the devices
+        others are pulling; one whose holder died (its lease not renewed) is taken over and
+        pulled again. Returns when every device of the slot is done, or the daemon is stopping.
+        """
+        devices = {f"pull:{d.name}": d for d in self._pulled_devices()}
+        me = self.instance
+
+        def claim(d) -> bool:
+            return claims.take(self.store, f"pull:{d.name}", slot, me, now=self.clock(), lease_s=self._lease_s)
+
+        def pulled(d) -> None:
+            claims.finish(self.store, f"pull:{d.name}", slot, me, now=self.clock())
+
+        todo = list(devices)
+        while todo:
+            self._sync([devices[n] for n in todo], claim=claim, pulled=pulled)
+            todo = claims.not_done(self.store, list(devices), slot)
+            if todo and self._stopping.wait(self._poll_s()):
+                return
+
+    def after_pull(self) -> None:
+        """What follows a pull: re-evaluate, drain the outbox, retry the held months."""
+        if self.shared:
+            claims.prune(self.store, now=self.clock())
         if not self.config.windows:
             log.info("no [[windows]] in the config: punches are pulled, nothing is evaluated")
             return
@@ -289,9 +388,20 @@ class Daemon:
         with bound_contextvars(period=week.key):
             publish(self.store, self.config, week, now=self.clock())
 
-    def drain(self) -> None:
-        if self.scoring is not None:
+    def drain(self, *, wait: bool = True) -> None:
+        """Push what the outbox holds; on a shared store under the ``drain`` lease, so the outbox
+        drains once (``wait=False``, the periodic drain: skipped while another daemon drains)."""
+        if self.scoring is None:
+            return
+        if not self.shared:
             drain(self.store, self.scoring, now=self.clock(), since=self.config.site.since)
+            return
+        if not self._lease("drain", claims.NO_SLOT, wait=wait):
+            return
+        try:
+            drain(self.store, self.scoring, now=self.clock(), since=self.config.site.since)
+        finally:
+            claims.release(self.store, "drain", claims.NO_SLOT, self.instance)
 
     # --- the service ---------------------------------------------------------------------
 
@@ -310,6 +420,39 @@ class Daemon:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        self._stopping = stopping
+        beating = self._start_instance()
+        try:
+            self._serve(stopping, received)
+        finally:
+            beating.set()
+            try:
+                claims.stopped(self.store, self.instance, now=self.clock())
+            except Exception as exc:  # the store is down: the leases expire by themselves
+                log.warning("cannot record this instance's stop", error=str(exc))
+
+    def _start_instance(self) -> threading.Event:
+        """Register this daemon on its store (``attendd status``), free the claims of its dead
+        predecessors on this host, and start the heartbeat that renews its leases."""
+        now = self.clock()
+        claims.register(self.store, self.instance, now=now)
+        dead = claims.retire_dead_here(self.store, self.instance, now=now)
+        if dead:
+            log.info("instances that died on this host retired, their claims freed", instances=len(dead))
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self._lease_s / 4):
+                try:
+                    claims.heartbeat(self.store, self.instance, now=self.clock(), lease_s=self._lease_s)
+                except Exception as exc:  # a store outage: try again at the next beat
+                    log.warning("heartbeat failed", error=str(exc))
+
+        threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+        log.info("instance registered", instance=self.instance.id, host=self.instance.host, shared=self.shared)
+        return done
+
+    def _serve(self, stopping: threading.Event, received: list[int]) -> None:
         ran = self.catch_up()
         if ran:
             log.info("caught up on missed jobs", jobs=ran)
@@ -320,7 +463,7 @@ class Daemon:
         for job, trigger in self.triggers.items():
             sched.add_job(self._fire, trigger, args=[job], id=job, name=job)
         sched.add_job(
-            self.drain,
+            lambda: self.drain(wait=False),
             IntervalTrigger(minutes=self.config.daemon.drain_minutes, timezone=self.tz),
             id="drain",
             name="drain",

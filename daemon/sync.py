@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -347,30 +347,46 @@ def sync_all(
     force: bool = False,
     on_done: Callable[[DeviceSyncResult], None] | None = None,
     max_drift_s: float = DEFAULT_MAX_DRIFT_S,
+    claim: Callable[[Any], bool] | None = None,
+    pulled: Callable[[Any], None] | None = None,
 ) -> list[DeviceSyncResult]:
     """Pull every device in parallel (bounded pool); one failure never stops the rest.
 
-    Results come back in the order of ``devices``.
+    Results come back in the order of ``devices``. With ``claim`` (several daemons sharing one
+    store, :mod:`daemon.claims`), a worker calls ``claim(device)`` when it is free to pull that
+    device and skips it on False (another daemon has it): the claim is taken only when a worker
+    can start, so daemons divide a slot by their pace; the skipped devices have no result.
+    ``pulled(device)`` is called in the worker once the device's pull is recorded (or crashed).
     """
     devices = list(devices)
     if not devices:
         return []
     results: dict[str, DeviceSyncResult] = {}
+
+    def pull(d) -> DeviceSyncResult | None:
+        if claim is not None and not claim(d):
+            return None
+        try:
+            return sync_device(store, d, connect=connect, clock=clock, tz=tz, force=force, max_drift_s=max_drift_s)
+        finally:
+            if pulled is not None:
+                try:
+                    pulled(d)
+                except Exception:  # the claim's lease runs out; another daemon pulls it again
+                    log.exception("cannot mark the pull done", device=d.name)
+
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(devices))), thread_name_prefix="sync") as pool:
-        futures = {
-            pool.submit(
-                sync_device, store, d, connect=connect, clock=clock, tz=tz, force=force, max_drift_s=max_drift_s
-            ): d
-            for d in devices
-        }
+        futures = {pool.submit(pull, d): d for d in devices}
         for fut in as_completed(futures):
             d = futures[fut]
             try:
                 res = fut.result()
-            except Exception as exc:  # a bug must not hide the other devices' results
+            except Exception as exc:  # a bug (or a claim that cannot be taken) must not hide the others
                 log.exception("sync crashed", device=d.name)
                 res = DeviceSyncResult(device=d.name, error=f"internal error: {exc}")
+            if res is None:
+                continue
             results[d.name] = res
             if on_done:
                 on_done(res)
-    return [results[d.name] for d in devices]
+    return [results[d.name] for d in devices if d.name in results]

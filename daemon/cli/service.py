@@ -68,10 +68,35 @@ _STATUS_SECTIONS: tuple[tuple[str, str, list[tuple[str, str]]], ...] = (
         "outbox",
         [("period_key", "period"), ("attempts", "attempts"), ("next", "next try"), ("last_error", "last error")],
     ),
+    (
+        "instances",
+        "instances (attendd run on this store)",
+        [
+            ("instance", "instance"),
+            ("host", "host"),
+            ("pid", "pid"),
+            ("state", "state"),
+            ("started", "started"),
+            ("last_seen", "last seen"),
+            ("holding", "claims held"),
+        ],
+    ),
+    (
+        "claims",
+        "claims in progress",
+        [
+            ("claim", "claim"),
+            ("slot", "slot"),
+            ("holder", "holder"),
+            ("expires", "expires"),
+            ("takeovers", "takeovers"),
+        ],
+    ),
 )
 
 
 def status(args: argparse.Namespace) -> int:
+    from ..claims import held_claims, instances
     from ..outbox import held_periods, pending
     from ..scheduler import job_runs
     from ..store.bulletin_numbers import last_issued
@@ -81,7 +106,9 @@ def status(args: argparse.Namespace) -> int:
     states = store.device_states()
     held = held_periods(store)
     backlog = pending(store, ctx.scoring(), since=ctx.config.site.since)
-    year = system_clock().astimezone(ctx.tz).year
+    now = system_clock()
+    year = now.astimezone(ctx.tz).year
+    lease = ctx.config.daemon.claim_lease
     number = last_issued(store, year)  # the DOCX bulletins' counter: the last number issued this year
     sections: dict[str, list[dict]] = {
         "jobs": [
@@ -103,6 +130,28 @@ def status(args: argparse.Namespace) -> int:
             for d in ctx.config.devices
             for st in [states.get(d.name)]
         ],
+        "instances": [
+            {
+                "instance": i["id"][:12],
+                "host": i["host"],
+                "pid": i["pid"],
+                "state": _instance_state(i, now, lease),
+                "started": local_time(i["started_utc"], ctx.tz),
+                "last_seen": local_time(i["last_seen_utc"], ctx.tz),
+                "holding": i["holding"],
+            }
+            for i in instances(store)[:_STATUS_INSTANCES]
+        ],
+        "claims": [
+            {
+                "claim": c["name"],
+                "slot": local_time(c["slot_utc"], ctx.tz),
+                "holder": c["holder"][:12],
+                "expires": local_time(c["expires_utc"], ctx.tz),
+                "takeovers": c["takeovers"],
+            }
+            for c in held_claims(store)
+        ],
         "held_periods": [
             {
                 "period": h["period_key"],
@@ -114,16 +163,16 @@ def status(args: argparse.Namespace) -> int:
         ],
         "outbox": [{**b, "next": local_time(b["next_attempt_utc"], ctx.tz)} for b in backlog],
     }
+    # the sections of ``attendd run`` instances appear once one has run on this store
+    shown = [s for s in _STATUS_SECTIONS if sections["instances"] or s[0] not in ("instances", "claims")]
     if args.format == "json":
         import json
 
-        out = {
-            name: [{k: r.get(k) for k, _ in columns} for r in sections[name]] for name, _, columns in _STATUS_SECTIONS
-        }
+        out = {name: [{k: r.get(k) for k, _ in columns} for r in sections[name]] for name, _, columns in shown}
         say(json.dumps(out, ensure_ascii=False, indent=1, default=str))
         return 0
     if args.format == "csv":
-        for i, (name, _, columns) in enumerate(_STATUS_SECTIONS):
+        for i, (name, _, columns) in enumerate(shown):
             if i:
                 say()
             render([{"section": name, **r} for r in sections[name]], [("section", "section"), *columns], "csv")
@@ -133,8 +182,8 @@ def status(args: argparse.Namespace) -> int:
         "with attendd evaluate --period P --final --force --by NAME --reason TEXT)",
         "outbox": f"outbox: {len(backlog)} period(s) waiting for the scoring DB",
     }
-    for name, title, columns in _STATUS_SECTIONS:
-        if name == "held_periods" and not held:
+    for name, title, columns in shown:
+        if name in ("held_periods", "claims") and not sections[name]:
             continue
         render(sections[name], columns, title=titles.get(name, title))
     if number:
@@ -145,6 +194,36 @@ def status(args: argparse.Namespace) -> int:
     else:
         say(f"发文字号 (DOCX bulletins): none issued in {year} yet")
     return 0
+
+
+#: How many instances ``attendd status`` lists (the newest; stopped ones stay in the store).
+_STATUS_INSTANCES = 20
+
+
+def _instance_state(row: dict, now, lease_s: float) -> str:
+    """``running`` (a heartbeat within two leases), ``stopped``, or ``silent`` (died, or cut off)."""
+    from datetime import timedelta
+
+    if row["stopped_utc"] is not None:
+        return "stopped"
+    return "running" if now - row["last_seen_utc"] <= timedelta(seconds=2 * lease_s) else "silent"
+
+
+def test_clock():
+    """The clock of ``attendd run``: the system's, or, for the multi-process tests only, the
+    system's shifted by ``ATTENDD_TEST_CLOCK_OFFSET`` seconds (every daemon of a test gets the
+    same shift, so their leases agree; time still passes at its real pace)."""
+    import os
+    from datetime import timedelta
+
+    raw = os.environ.get("ATTENDD_TEST_CLOCK_OFFSET")
+    if not raw:
+        return system_clock
+    try:
+        shift = timedelta(seconds=float(raw))
+    except ValueError:
+        raise UserError(f"ATTENDD_TEST_CLOCK_OFFSET: expected seconds, got {raw!r}") from None
+    return lambda: system_clock() + shift
 
 
 def _listen_address(ctx: Context, listen: str | None = None) -> tuple[str, int]:
@@ -196,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     store = ctx.store()
     scoring = ctx.scoring()
     scoring.check()
-    daemon = Daemon(ctx.config, store, scoring, connect_device, system_clock, ctx.tz)
+    daemon = Daemon(ctx.config, store, scoring, connect_device, test_clock(), ctx.tz)
     console = None
     if ctx.config.web.listen:  # the web console beside the daemon (bound now: a port in use stops here)
         from .console import console_server

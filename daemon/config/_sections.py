@@ -285,8 +285,12 @@ class DaemonSection(_HttpsSection):
     max_clock_drift: float = Field(default=120.0, gt=0, le=86_400)
     """Seconds a terminal's clock may be off attendd's before it is a problem (issue 16; default 2
     minutes, docs/decisions.md). Seconds, or a duration string: ``"90s"``, ``"2m"``, ``"1h"``."""
+    claim_lease: float = Field(default=120.0, ge=1, le=3600)
+    """Seconds a claim on a device's pull (or a job) lasts unless its holder renews it (every quarter
+    of it); when several ``attendd run`` share a PostgreSQL store, another takes the work of one that
+    died after at most this long (issue 19). Seconds or a duration string, like ``max_clock_drift``."""
 
-    @field_validator("max_clock_drift", mode="before")
+    @field_validator("max_clock_drift", "claim_lease", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         """``"90s"``, ``"2m"``, ``"2min"``, ``"1h"``, ``"1m30s"`` as seconds; a number is seconds already."""

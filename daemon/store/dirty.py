@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from .models import dirty_month_table
@@ -30,7 +31,15 @@ def mark_dirty(conn: Connection, months: Iterable[str], now_utc: datetime) -> No
         return
     have = set(conn.scalars(select(t.c.month).where(t.c.month.in_(months))))
     new = [{"month": m, "since_utc": now_utc} for m in months if m not in have]
-    if new:
+    if not new:
+        return
+    # two pulls committing at once (parallel workers, several daemons on one server store) may
+    # both find a month missing: the second insert must not fail its whole pull
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(t).on_conflict_do_nothing(), new)
+    elif conn.dialect.name in ("mysql", "mariadb"):
+        conn.execute(insert(t).prefix_with("IGNORE"), new)
+    else:  # SQLite: one writer at a time
         conn.execute(insert(t), new)
 
 

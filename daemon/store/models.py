@@ -413,6 +413,36 @@ class DirtyMonthRow(Base):
     since_utc: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ClaimRow(Base):
+    """A lease on a piece of work shared by several ``attendd run`` on one server store (issue 19):
+    ``pull:<device>`` for one slot (kept, ``done_utc`` set, when the pull is recorded), or
+    ``job:<job>`` / ``drain`` (deleted when the job ends). A holder that dies leaves its lease to
+    expire (``expires_utc``); another instance then takes the work over (``takeovers``)."""
+
+    __tablename__ = "claim"
+
+    name: Mapped[str] = mapped_column(String(191), primary_key=True)
+    slot_utc: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    claimed_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    takeovers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InstanceRow(Base):
+    """Each ``attendd run`` on this store: where it runs, since when, its last heartbeat."""
+
+    __tablename__ = "daemon_instance"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_utc: Mapped[datetime] = mapped_column(UtcDateTime)
+    stopped_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -440,3 +470,5 @@ duty_rota_table = _table(DutyRotaRow)
 bulletin_number_table = _table(BulletinNumberRow)
 assessment_record_table = _table(AssessmentRecordRow)
 category_score_table = _table(CategoryScoreRow)
+claim_table = _table(ClaimRow)
+instance_table = _table(InstanceRow)
