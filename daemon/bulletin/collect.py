@@ -21,7 +21,7 @@ from ..period_results import compile_rules, rules_version
 from ..store import Store
 from ..store.models import device_state_table, ingest_run_table, punch_table, quarantine_table, staff_table
 from . import labels
-from .model import Bulletin, DeviceHealth, build_bulletin
+from .model import Bulletin, DeviceHealth, build_bulletin, natural_key
 
 
 def _flag_rules(config: Config) -> dict[str, str]:
@@ -224,41 +224,11 @@ def previous_figures(store: Store, config: Config, period: Period, *, now: datet
 
 
 def _assessed(rows: dict, b: Bulletin, names: dict[str, str], windows: dict[str, str]) -> None:
-    """The whole assessment's windows and notices from the snapshot's rows (issue 18), when there."""
-    from .model import AssessedLine, NoticeLine
+    """The whole assessment's windows, people and notices from the snapshot's rows (issue 18)."""
+    from .model import NoticeLine
 
-    totals = [r for r in rows.get("assessment_totals", ()) if r["subject_kind"] == "window"]
-    scores: dict[str, dict[str, float | None]] = {}
-    order: list[str] = []
-    for r in rows.get("category_scores", ()):
-        if r["subject_kind"] == "window":
-            scores.setdefault(r["subject"], {})[r["category"]] = r["score"]
-            if r["category"] not in order:
-                order.append(r["category"])
-    b.assessed_categories = order
-    b.assessed = sorted(
-        (
-            AssessedLine(
-                code=r["subject"],
-                name=windows.get(r["subject"], r["subject"]),
-                group=r["ranking_group"],
-                rank=r["rank"],
-                categories=scores.get(r["subject"], {}),
-                bonus=r["bonus"],
-                back=r["back"],
-                total=r["total"],
-                max_total=r["max_total"],
-                provisional=r["provisional"],
-                missing=list(r["missing"] or ()),
-                red_flag=r["red_flag"],
-                grade=r["grade"],
-                disqualified=r["disqualified"],
-                reasons=list(r["disqualify_reasons"] or ()),
-            )
-            for r in totals
-        ),
-        key=lambda a: (a.group, a.rank or 10**6, a.code),
-    )
+    b.assessed, b.assessed_categories = _assessed_lines(rows, "window", windows)
+    b.assessed_staff, b.assessed_staff_categories = _assessed_lines(rows, "staff", names, windows)
     b.notices = [
         NoticeLine(
             n["subject_kind"],
@@ -270,6 +240,45 @@ def _assessed(rows: dict, b: Bulletin, names: dict[str, str], windows: dict[str,
         )
         for n in rows.get("notices", ())
     ]
+
+
+def _assessed_lines(
+    rows: dict, kind: str, names: dict[str, str], windows: dict[str, str] | None = None
+) -> tuple[list, list[str]]:
+    """The ``kind`` subjects' lines (by group, rank, number) and the categories in the scheme's order."""
+    from .model import AssessedLine
+
+    scores: dict[str, dict[str, float | None]] = {}
+    order: list[str] = []
+    for r in rows.get("category_scores", ()):
+        if r["subject_kind"] == kind:
+            scores.setdefault(r["subject"], {})[r["category"]] = r["score"]
+            if r["category"] not in order:
+                order.append(r["category"])
+    lines = [
+        AssessedLine(
+            code=r["subject"],
+            name=names.get(r["subject"], r["subject"]),
+            group=r["ranking_group"],
+            rank=r["rank"],
+            categories=scores.get(r["subject"], {}),
+            bonus=r["bonus"],
+            back=r["back"],
+            total=r["total"],
+            max_total=r["max_total"],
+            provisional=r["provisional"],
+            missing=list(r["missing"] or ()),
+            red_flag=r["red_flag"],
+            grade=r["grade"],
+            disqualified=r["disqualified"],
+            reasons=list(r["disqualify_reasons"] or ()),
+            window=(windows or {}).get(r["window_code"], r["window_code"]),
+        )
+        for r in rows.get("assessment_totals", ())
+        if r["subject_kind"] == kind
+    ]
+    lines.sort(key=lambda a: (a.group, a.rank or 10**6, natural_key(a.code)))
+    return lines, order
 
 
 #: How the annex marks a deduction someone appealed against (an upheld appeal's deduction is gone:

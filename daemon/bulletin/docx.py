@@ -652,10 +652,11 @@ def _annexes(doc: DocxDocument, b: Bulletin) -> None:
             _table(doc, *parts.ranking(b), width)
             for note in parts.ranking_notes(b):
                 _para(doc, note, size=TABLE_PT + 1.5, indent=0, align=WD_ALIGN_PARAGRAPH.LEFT)
-            whole = parts.assessed(b)
-            if whole is not None:  # the whole assessment (issue 18): categories, totals, 红旗
+            whole = [t for t in (parts.assessed(b), parts.assessed_staff(b)) if t is not None]
+            if whole:  # the whole assessment (issue 18): categories, totals, 红旗, grades
                 _para(doc, "综合考核", font=KAITI, indent=0, outline=1)
-                _table(doc, *whole, width)
+                for table in whole:
+                    _table(doc, *table, width)
                 for x in b.notices:
                     text = f"{x.name}（{x.subject}）：{x.kind}（{x.notice_period}）— {x.reason}"
                     _para(doc, text, size=TABLE_PT + 1.5, indent=0, align=WD_ALIGN_PARAGRAPH.LEFT)

@@ -75,5 +75,6 @@ def render_html(b: Bulletin, *, footer: str = "") -> str:
         window_name=lambda code: names.get(code, code),
         ranking_notes=parts.ranking_notes(b),
         assessed=parts.assessed(b),
+        assessed_staff=parts.assessed_staff(b),
         notices=parts.notices(b),
     )

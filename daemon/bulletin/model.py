@@ -153,6 +153,7 @@ class AssessedLine:
     grade: str | None
     disqualified: bool
     reasons: list[str]
+    window: str = ""  # a person's window, by name
 
 
 @dataclass(slots=True)
@@ -220,6 +221,9 @@ class Bulletin:
     #: the whole assessment of the windows (issue 18; empty when the centre assesses attendance alone)
     assessed: list[AssessedLine] = field(default_factory=list)
     assessed_categories: list[str] = field(default_factory=list)
+    #: the people's whole assessment (罗山 grades its staff on 100 points; 002's 服务标兵 …)
+    assessed_staff: list[AssessedLine] = field(default_factory=list)
+    assessed_staff_categories: list[str] = field(default_factory=list)
     notices: list[NoticeLine] = field(default_factory=list)
 
     @property

@@ -155,21 +155,19 @@ def appeals(b: Bulletin) -> Table:
     ]
 
 
-def assessed(b: Bulletin) -> Table | None:
-    """综合考核: each window's categories, total, rank, 流动红旗 and grade (issue 18); None when the
-    centre assesses attendance alone (no sheet, no section)."""
-    if not b.assessed:
+def _assessed(lines: list, categories: list[str], who: list[str], values) -> Table | None:
+    if not lines:
         return None
-    header = ["名次", "窗口", *b.assessed_categories, "附加分", "倒扣", "总分", "满分", "红旗", "等次", "说明"]
+    header = ["名次", *who, *categories, "附加分", "倒扣", "总分", "满分", "红旗", "等次", "说明"]
     rows = []
-    for a in b.assessed:
+    for a in lines:
         notes = [f"未考核：{'、'.join(a.missing)}（总分暂定，不排名）"] if a.provisional else []
         notes += a.reasons
         rows.append(
             [
                 a.rank,
-                a.name,
-                *[a.categories.get(c) for c in b.assessed_categories],
+                *values(a),
+                *[a.categories.get(c) for c in categories],
                 a.bonus,
                 a.back,
                 a.total,
@@ -182,9 +180,22 @@ def assessed(b: Bulletin) -> Table | None:
     return header, rows
 
 
+def assessed(b: Bulletin) -> Table | None:
+    """综合考核: each window's categories, total, rank, 流动红旗 and grade (issue 18); None when the
+    centre assesses attendance alone (no sheet, no section)."""
+    return _assessed(b.assessed, b.assessed_categories, ["窗口"], lambda a: [a.name])
+
+
+def assessed_staff(b: Bulletin) -> Table | None:
+    """人员综合考核: each person's (罗山 grades its staff on the whole 100 points); None without it."""
+    return _assessed(
+        b.assessed_staff, b.assessed_staff_categories, ["窗口", "工号", "姓名"], lambda a: [a.window, a.code, a.name]
+    )
+
+
 def notices(b: Bulletin) -> Table | None:
     """通报与表彰: the notices and honours issued with the period (issue 18); None without them."""
-    if not b.assessed and not b.notices:
+    if not b.assessed and not b.assessed_staff and not b.notices:
         return None
     header = ["对象", "名称", "事项", "所属期间", "依据"]
     return header, [[n.subject, n.name, n.kind, n.notice_period, n.reason] for n in b.notices]
@@ -260,5 +271,6 @@ PARTS = (
     ("扣分明细", annex),
     ("申诉处理", appeals),
     ("综合考核", assessed),
+    ("人员综合考核", assessed_staff),
     ("通报与表彰", notices),
 )

@@ -156,12 +156,13 @@ def write_pdf(b: Bulletin, path: Path, *, font_path: str | None = None, footer: 
     story.append(Paragraph("一、考勤排名", st["h2"]))
     story += _table(*_columns(parts.ranking(b), {"窗口代码"}), st)  # a reader knows windows by name
     story += [Paragraph(_esc(n), st["cell"]) for n in parts.ranking_notes(b)]
-    whole = parts.assessed(b)
-    if whole is not None:  # the whole assessment (issue 18)
+    whole = [t for t in (parts.assessed(b), parts.assessed_staff(b)) if t is not None]
+    if whole:  # the whole assessment (issue 18)
         story.append(Paragraph("综合考核", st["h2"]))
         # the categories (up to ten) do not fit a portrait page: they are in the XLSX and the HTML
-        cols, rows = _columns(whole, set(b.assessed_categories))
-        story += _table(cols, rows, st, wrap={1, len(cols) - 1})
+        for table in whole:
+            cols, rows = _columns(table, set(b.assessed_categories) | set(b.assessed_staff_categories))
+            story += _table(cols, rows, st, wrap={1, len(cols) - 1})
         story.append(Paragraph(_esc("各类别得分见 XLSX 的“综合考核”表与 HTML 版。"), st["cell"]))
         for n in b.notices:
             story.append(

@@ -58,6 +58,7 @@ def assess_cmd(args: argparse.Namespace) -> int:
             "missing": "、".join(a.missing),
             "red_flag": a.red_flag,
             "grade": a.grade or "",
+            "grade_note": a.grade_note or "",
             "disqualified": a.disqualified,
         }
         row.update({f"c:{c.category}": c.score for c in a.categories})
@@ -75,6 +76,7 @@ def assess_cmd(args: argparse.Namespace) -> int:
         ("missing", "not assessed"),
         ("red_flag", "红旗"),
         ("grade", "grade"),
+        ("grade_note", "grade note"),
         ("disqualified", "disqualified"),
     ]
     render(rows, columns, args.format, title=f"{period.key}: the whole assessment of {len(rows)}")

@@ -186,6 +186,9 @@ def test_the_bulletin_shows_the_whole_assessment_and_its_notices(tmp_path):
     by_name = {r[1]: dict(zip(head, r, strict=True)) for r in rows[1:]}
     assert (by_name["公安窗口"]["名次"], by_name["公安窗口"]["总分"], by_name["公安窗口"]["办件管理"]) == (1, 98, 18)
     assert by_name["税务窗口"]["总分"] == 90
+    people = [[c.value for c in r] for r in openpyxl.load_workbook(tmp_path / "b.xlsx")["人员综合考核"].iter_rows()]
+    assert people[0][:5] == ["名次", "窗口", "工号", "姓名", "工作纪律"]  # 上虞 月度先进个人: the person's own 工作纪律
+    assert ["公安窗口", "1", "甲", 10] in [r[1:5] for r in people[1:]]
     notices = [[c.value for c in r] for r in openpyxl.load_workbook(tmp_path / "b.xlsx")["通报与表彰"].iter_rows()]
     assert ["shuiwu", "税务窗口", "中心内部通报", "2026-04"] == notices[1][:4]
     html = (tmp_path / "b.html").read_text(encoding="utf-8")
@@ -206,3 +209,41 @@ def test_the_bulletin_shows_the_whole_assessment_and_its_notices(tmp_path):
         == 0
     )
     assert "综合考核" not in openpyxl.load_workbook(out).sheetnames
+
+
+def test_luoshan_grades_its_staff_on_the_quarters_whole_100_points_within_the_quota(tmp_path):
+    """003 罗山 第十二条: 80分以上（含80分）优秀、60分（含60分）以上称职、60分以下基本称职; 第十九条:
+    优秀等次比例不超过15%. Q1 2026, four people: 出勤值勤 (25) is computed from their punches (丁 has a
+    day of 事假: 1 point, 附件1); the other four categories come from another system. 甲 100 and 乙 93
+    reach 优秀's 80, but 15 % of four people is no place: both are 称职, and say why."""
+    cfg = write_centre(tmp_path, extra="[assessment]\nenabled = true\n")  # hall → luoshan
+    store = open_store(load_config(cfg).store.url, timezone="Asia/Shanghai")
+    for month in ("2026-01", "2026-02", "2026-03"):
+        fill(store, month)
+    store.close()
+    given = {"1": (20, 20, 20, 15), "2": (18, 18, 18, 14), "3": (10, 10, 10, 10), "4": (5, 5, 5, 5)}
+    scores = tmp_path / "scores.csv"
+    scores.write_text(
+        "考核期,工号,考核类别,得分\n"
+        + "".join(
+            f"2026-Q1,{no},{cat},{v}\n"
+            for no, vs in given.items()
+            for cat, v in zip(("工作纪律", "服务规范", "政务服务", "文明创建"), vs, strict=True)
+        ),
+        encoding="utf-8",
+    )
+    assert run_cli("--config", str(cfg), "import", "category-scores", str(scores)).returncode == 0
+    proc = run_cli("--config", str(cfg), "assess", "--period", "2026-Q1", "--staff", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["subject"]: r for r in json.loads(proc.stdout)}
+    assert {no: (r["c:出勤值勤"], r["total"]) for no, r in rows.items()} == {
+        "1": (25, 100),
+        "2": (25, 93),
+        "3": (25, 65),
+        "4": (24, 44),
+    }
+    assert {no: r["grade"] for no, r in rows.items()} == {"1": "称职", "2": "称职", "3": "称职", "4": "基本称职"}
+    assert "优秀名额不超过参评人数的 15%（4 人中 0 名）" in rows["1"]["grade_note"]
+    assert [rows[n]["rank"] for n in "1234"] == [1, 2, 3, 4]
+    month = run_cli("--config", str(cfg), "assess", "--period", "2026-03")
+    assert month.returncode == 2 and "no assessment scheme of the config is assessed per month" in month.stderr
