@@ -66,13 +66,6 @@ def compile_rules(config: Config) -> tuple[dict, dict, dict, rules.WorkCalendar]
     return timetables, policies, names, calendar
 
 
-def assessment_schemes(config: Config) -> dict[str, Any]:
-    """Each window's whole-assessment scheme (window code → the preset's ``[assessment]``), for the
-    windows whose policy has one (issue 18)."""
-    _, policies, _, _ = compile_rules(config) if config.windows else ({}, {}, {}, None)
-    return {code: p.assessment for code, p in policies.items() if getattr(p, "assessment", None) is not None}
-
-
 def ranking_groups(config: Config, policies: dict) -> dict[str, rules.RankingGroup]:
     """Each window's ranking group (window code → group) from ``[[windows]] ranking_group``.
 

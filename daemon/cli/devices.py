@@ -227,12 +227,7 @@ def devices(args: argparse.Namespace) -> int:
             row["reachable"] = "" if not d.enabled else "not asked"
             if st:
                 row.update(
-                    serial=st.serial,
-                    firmware=st.firmware,
-                    records=st.record_count,
-                    record_capacity=st.record_capacity,
-                    users=st.user_count,
-                    user_capacity=st.user_capacity,
+                    **_facts(st),
                     drift=drift_text(st.clock_offset_s),
                     drift_s=st.clock_offset_s,
                     clock_off=clock_problem(st.clock_offset_s, limit) is not None and not st.consecutive_failures,
@@ -244,15 +239,7 @@ def devices(args: argparse.Namespace) -> int:
             with connect_device(d) as t:
                 info = t.device_info()
                 read_at = site_time(system_clock(), ctx.tz)  # when the terminal told its clock
-            row.update(
-                reachable="yes",
-                serial=info.serial,
-                firmware=info.firmware,
-                records=info.record_count,
-                record_capacity=info.record_capacity,
-                users=info.user_count,
-                user_capacity=info.user_capacity,
-            )
+            row.update(reachable="yes", **_facts(info))
             offset = (info.clock - read_at).total_seconds() if info.clock else None
             row.update(drift=drift_text(offset) if offset is not None else "unknown", drift_s=offset)
             found = [
@@ -597,3 +584,16 @@ def punch_withdraw(args: argparse.Namespace) -> int:
     withdraw_manual_punch(ctx.store(), args.id, reason=reason, by=by, via="cli", now_utc=system_clock())
     say(f"correction {args.id} withdrawn")
     return 0
+
+
+def _facts(x) -> dict:
+    """What a terminal says of itself, from its answer now or the last pull's stored state (the
+    same names on both): serial, firmware, records and users with their capacities."""
+    return {
+        "serial": x.serial,
+        "firmware": x.firmware,
+        "records": x.record_count,
+        "record_capacity": x.record_capacity,
+        "users": x.user_count,
+        "user_capacity": x.user_capacity,
+    }

@@ -13,12 +13,11 @@ be stored. ``dismiss`` takes ids or the same selection. Every change is in the c
 from __future__ import annotations
 
 import argparse
-import math
-import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..clock import site_time, system_clock
+from ..durations import parse_duration
 from ..errors import UserError
 from .context import Context
 from .devices import _check_known, _parse_when
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 LIST_COLUMNS = ("id", "device_name", "pin", "punched_at", "reason", "decision", "raw")
 #: The widest offset accepted: a clock reset to 2000 and found a century later is not a typo's.
 MAX_OFFSET = timedelta(days=36600)
-_DURATION = re.compile(r"([+-]?)(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
 def register(sub: Subcommands) -> None:
@@ -90,22 +88,11 @@ def _add_offset(p: argparse.ArgumentParser) -> None:
 def parse_offset(text: str) -> timedelta:
     """``--offset``: seconds (``826041660``, ``-28800``) or a duration of days, hours, minutes and
     seconds (``+9559d1m``, ``-8h``); no years or months, whose length varies (use ``--known``)."""
-    value = text.strip().replace(" ", "")
-    found = _DURATION.fullmatch(value)
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise UserError(f"--offset: expected seconds or a duration like +9559d1m (d, h, m, s), got {text[:40]!r}")
     try:
-        if found is not None and not value.lstrip("+-").isdigit():
-            sign, d, h, m, sec = found.groups()
-            offset = timedelta(days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=int(sec or 0))
-            offset = -offset if sign == "-" else offset
-        else:
-            seconds = float(value)
-            if not math.isfinite(seconds):
-                raise ValueError(value)
-            offset = timedelta(seconds=seconds)
-    except ValueError:
-        raise UserError(
-            f"--offset: expected seconds or a duration like +9559d1m (d, h, m, s), got {text[:40]!r}"
-        ) from None
+        offset = timedelta(seconds=seconds)
     except OverflowError:
         offset = MAX_OFFSET * 2  # refused just below
     if abs(offset) > MAX_OFFSET:

@@ -53,6 +53,7 @@ from ._sections import (
     Window,
     default_state_dir,
 )
+from ._sections import AssessmentSection as AssessmentSection
 from ._sections import BulletinFormat as BulletinFormat
 from ._sections import BulletinPeriod as BulletinPeriod
 from ._sections import BulletinSection as BulletinSection

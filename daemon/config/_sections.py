@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..durations import parse_duration
 from ..errors import UserError
 from ..logging import mask_url_password
 from ._fields import (
@@ -296,13 +297,10 @@ class DaemonSection(_HttpsSection):
         """``"90s"``, ``"2m"``, ``"2min"``, ``"1h"``, ``"1m30s"`` as seconds; a number is seconds already."""
         if not isinstance(value, str):
             return value
-        text = value.strip().lower()
-        if re.fullmatch(r"\d+(?:\.\d+)?", text):
-            return float(text)
-        parts = re.findall(r"(\d+(?:\.\d+)?)\s*(h|min|m|s)", text)
-        if not text or re.sub(r"(\d+(?:\.\d+)?)\s*(h|min|m|s)", "", text).strip():
+        seconds = parse_duration(value)
+        if seconds is None:
             raise _problem(f'expected seconds or a duration such as "90s", "2m" or "1h", got {_show(value)}')
-        return sum(float(n) * {"h": 3600, "min": 60, "m": 60, "s": 1}[unit] for n, unit in parts)
+        return seconds
 
     def push_address(self) -> tuple[str, int]:
         return parse_listen(self.push_listen)

@@ -56,7 +56,7 @@ SECTIONS = [
     getattr(config_module, name)
     for name in (
         "Site Store Scoring DaemonSection LoggingSection Device Slot Timetable TimetableVariant Policy Window WebSection "
-        "AppealsSection BulletinSection DutyRota"
+        "AppealsSection BulletinSection DutyRota AssessmentSection"
     ).split()
 ]
 
